@@ -1,0 +1,98 @@
+//! `make demo`: a local moto AWS seeded with a demo organization, scanned by
+//! the real `apigw-tracing` binary. No AWS account needed; nothing leaves
+//! 127.0.0.1.
+//!
+//! Usage: demo <path to the apigw-tracing binary>
+
+#[path = "../tests/it/support.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use support::*;
+
+const REGIONS: [&str; 2] = ["eu-west-1", "us-east-1"];
+
+fn main() -> std::process::ExitCode {
+    let bin = std::env::args()
+        .nth(1)
+        .expect("usage: demo <path to apigw-tracing>");
+    // GetFindings output is deep: poll on a thread with a large stack.
+    apigw_tracing::logging::block_on(move || demo(bin)).expect("demo thread")
+}
+
+async fn demo(bin: String) -> std::process::ExitCode {
+    println!("== starting moto_server on a free loopback port");
+    let moto = Moto::start();
+    println!("   {}", moto.endpoint);
+
+    println!(
+        "== seeding a demo organization: management {MANAGEMENT} + 3 members, regions {REGIONS:?}"
+    );
+    let members = create_org(&moto, 3).await;
+    let mut accounts = vec![MANAGEMENT.to_owned()];
+    accounts.extend(members);
+    let mut names = BTreeMap::new();
+    for (i, account) in accounts.iter().enumerate() {
+        for (r, region) in REGIONS.iter().enumerate() {
+            let cfg = moto.account_config(account, region).await;
+            enable_security_hub(&cfg).await;
+            let stages: Vec<(&str, Tracing)> = match (i + r) % 3 {
+                0 => vec![("prod", Some(true)), ("staging", None)],
+                1 => vec![("prod", Some(false)), ("dev", None)],
+                _ => vec![("prod", Some(true))],
+            };
+            let api = create_api(&cfg, &format!("orders-{i}"), &stages).await;
+            names.insert(api, format!("orders-{i}"));
+            create_api(&cfg, "internal-no-stages", &[]).await;
+            let s: Vec<String> = stages
+                .iter()
+                .map(|(n, t)| format!("{n}={}", t.map_or("unset".into(), |b| b.to_string())))
+                .collect();
+            println!(
+                "   {account} {region}: orders-{i} [{}], internal-no-stages []",
+                s.join(", ")
+            );
+        }
+    }
+
+    println!("\n== apigw-tracing scan --regions {}\n", REGIONS.join(","));
+    let mut cmd = Command::new(&bin);
+    cmd.args(["scan", "--regions", &REGIONS.join(","), "--apigw-rps", "20"]);
+    for (k, v) in moto.cli_env() {
+        cmd.env(k, v);
+    }
+    let status = cmd.status().expect("run apigw-tracing");
+    println!("(exit status {})", status.code().unwrap_or(-1));
+
+    println!(
+        "\n== where each finding landed (each account's own Security Hub, in the stage's region)\n"
+    );
+    println!(
+        "{:<14} {:<10} {:<8} {:<14} {:<8} RESOURCE",
+        "HUB ACCOUNT", "REGION", "STATUS", "SEVERITY", "STATE"
+    );
+    let mut total = 0;
+    for account in &accounts {
+        for region in REGIONS {
+            for f in findings(&moto, account, region).await {
+                total += 1;
+                println!(
+                    "{:<14} {:<10} {:<8} {:<14} {:<8} {}",
+                    account, region, f.compliance, f.severity, f.record_state, f.resource_id
+                );
+            }
+        }
+    }
+    println!(
+        "\n{total} findings in {} Security Hubs. Stopping moto.",
+        accounts.len() * REGIONS.len()
+    );
+    drop(moto);
+    if status.success() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
+}

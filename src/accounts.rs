@@ -1,0 +1,199 @@
+//! Which accounts to scan (Organizations or a fixed list) and how to reach
+//! each one: the scanner's own credentials for its own account, an assumed
+//! role everywhere else.
+
+use std::sync::Mutex;
+
+use aws_config::sts::AssumeRoleProvider;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
+use aws_sdk_organizations::types::{AccountState, AccountStatus};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use tracing::{debug, instrument};
+
+use crate::aws::{AccountSession, AwsEnv, RequestStats};
+
+const ASSUME_ROLE: &str = "STS.AssumeRole";
+use crate::config::Config;
+use crate::model::{AccountId, AccountTarget};
+
+/// Who the scanner runs as.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub account: AccountId,
+    pub arn: String,
+    pub partition: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountsError {
+    #[error("sts:GetCallerIdentity failed; are AWS credentials configured?")]
+    CallerIdentity(#[source] aws_sdk_sts::Error),
+    #[error("sts:GetCallerIdentity returned no usable account id ({0:?})")]
+    NoAccount(Option<String>),
+    #[error("organizations:ListAccounts failed; run in the management or a delegated administrator account, or list the accounts to scan (APIGW_TRACING_ACCOUNTS)")]
+    ListAccounts(#[source] aws_sdk_organizations::Error),
+    #[error("account {account}: cannot assume {role_arn}")]
+    AssumeRole {
+        account: AccountId,
+        role_arn: String,
+        #[source]
+        source: CredentialsError,
+    },
+}
+
+impl AccountsError {
+    /// The AWS error code behind this error, when AWS gave one.
+    pub fn code(&self) -> Option<String> {
+        match self {
+            Self::CallerIdentity(e) => e.code().map(str::to_owned),
+            Self::ListAccounts(e) => e.code().map(str::to_owned),
+            Self::AssumeRole { source, .. } => sts_code(source),
+            Self::NoAccount(_) => None,
+        }
+    }
+}
+
+/// Digs the STS error code (AccessDenied, ...) out of a credentials error.
+fn sts_code(err: &CredentialsError) -> Option<String> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(sdk) = e.downcast_ref::<aws_sdk_sts::error::SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>>() {
+            return sdk.code().map(str::to_owned);
+        }
+        cur = e.source();
+    }
+    None
+}
+
+#[instrument(skip_all)]
+pub async fn caller_identity(env: &AwsEnv) -> Result<Identity, AccountsError> {
+    let out = env
+        .sts()
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| AccountsError::CallerIdentity(e.into()))?;
+    let account = out
+        .account()
+        .and_then(|a| AccountId::parse(a).ok())
+        .ok_or_else(|| AccountsError::NoAccount(out.account().map(str::to_owned)))?;
+    let arn = out.arn().unwrap_or_default().to_owned();
+    let partition = arn
+        .split(':')
+        .nth(1)
+        .filter(|p| !p.is_empty())
+        .unwrap_or("aws")
+        .to_owned();
+    Ok(Identity {
+        account,
+        arn,
+        partition,
+    })
+}
+
+/// Every ACTIVE account of the organization, all pages.
+#[instrument(skip_all)]
+pub async fn organization_accounts(env: &AwsEnv) -> Result<Vec<AccountTarget>, AccountsError> {
+    let mut pages = env.organizations().list_accounts().into_paginator().send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AccountsError::ListAccounts(e.into()))?;
+        for acct in page.accounts() {
+            // `State` supersedes `Status` (deprecated 2025); accept either.
+            let active = match (acct.state(), acct.status()) {
+                (Some(state), _) => *state == AccountState::Active,
+                (None, Some(status)) => *status == AccountStatus::Active,
+                (None, None) => false,
+            };
+            let Some(id) = acct.id().and_then(|i| AccountId::parse(i).ok()) else {
+                continue;
+            };
+            if active {
+                out.push(AccountTarget {
+                    id,
+                    name: acct.name().map(str::to_owned),
+                });
+            } else {
+                debug!(account = %id, "skipping account that is not ACTIVE");
+            }
+        }
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+/// Credentials for `account`: the scanner's own for its own account, the
+/// scan role otherwise. The role is assumed here, once, so that a refusal
+/// is reported as this account's failure before any scan work starts.
+#[instrument(skip_all, fields(account = %account))]
+pub async fn open_session(
+    env: &AwsEnv,
+    cfg: &Config,
+    me: &Identity,
+    account: &AccountId,
+) -> Result<AccountSession, AccountsError> {
+    if *account == me.account {
+        return Ok(env.session(account.clone(), env.base.clone()));
+    }
+    let role_arn = format!(
+        "arn:{}:iam::{}:role/{}",
+        me.partition, account, cfg.role_name
+    );
+    let mut builder =
+        AssumeRoleProvider::builder(role_arn.clone()).session_name(cfg.session_name.clone());
+    if let Some(ext) = &cfg.external_id {
+        builder = builder.external_id(ext.clone());
+    }
+    // `configure` makes the STS call inherit endpoint, HTTP client, retry
+    // and timeout settings from the scanner's own configuration.
+    let provider = builder.configure(&env.base).build().await;
+    env.stats.record_call(ASSUME_ROLE);
+    let first =
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|source| AccountsError::AssumeRole {
+                account: account.clone(),
+                role_arn: role_arn.clone(),
+                source,
+            })?;
+    let creds = FirstThenRefresh {
+        first: Mutex::new(Some(first)),
+        refresh: provider,
+        stats: env.stats.clone(),
+    };
+    let sdk = env
+        .base
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(creds))
+        .build();
+    Ok(env.session(account.clone(), sdk))
+}
+
+/// Hands out the credentials obtained while opening the session, then
+/// refreshes through the SDK's AssumeRoleProvider when the client's identity
+/// cache finds them expiring (assumed-role sessions last an hour).
+#[derive(Debug)]
+struct FirstThenRefresh {
+    first: Mutex<Option<Credentials>>,
+    refresh: AssumeRoleProvider,
+    stats: RequestStats,
+}
+
+impl ProvideCredentials for FirstThenRefresh {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        let taken = self.first.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match taken {
+            Some(creds) => future::ProvideCredentials::ready(Ok(creds)),
+            None => {
+                self.stats.record_call(ASSUME_ROLE);
+                self.refresh.provide_credentials()
+            }
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! SDK plumbing shared by the adapters: the base configuration (retry,
+//! timeouts), per-account sessions, and a count of every request sent.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::model::AccountId;
+
+/// Calls (operations) and attempts (HTTP requests, retries included) per
+/// `Service.Operation`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OpCount {
+    pub calls: u64,
+    pub attempts: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RequestStats(Arc<Mutex<BTreeMap<String, OpCount>>>);
+
+impl RequestStats {
+    fn bump(&self, cfg: &ConfigBag, f: impl FnOnce(&mut OpCount)) {
+        if let Some(m) = cfg.load::<Metadata>() {
+            // "API Gateway" -> "APIGateway": keys without spaces.
+            let key = format!("{}.{}", m.service().replace(' ', ""), m.name());
+            self.bump_key(key, f);
+        }
+    }
+
+    fn bump_key(&self, key: String, f: impl FnOnce(&mut OpCount)) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        f(map.entry(key).or_default());
+    }
+
+    /// Records a call made by a client we do not build (the SDK's
+    /// AssumeRoleProvider has its own STS client); its retries, if any,
+    /// are not visible here.
+    pub fn record_call(&self, key: &str) {
+        self.bump_key(key.to_owned(), |c| {
+            c.calls += 1;
+            c.attempts += 1;
+        });
+    }
+
+    pub fn snapshot(&self) -> BTreeMap<String, OpCount> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+#[derive(Debug)]
+struct CountRequests(RequestStats);
+
+impl Intercept for CountRequests {
+    fn name(&self) -> &'static str {
+        "apigw-tracing::CountRequests"
+    }
+
+    // Once per operation; the operation's metadata is in the bag by now
+    // (it is not yet at `read_before_execution`).
+    fn read_before_serialization(
+        &self,
+        _ctx: &BeforeSerializationInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.bump(cfg, |c| c.calls += 1);
+        Ok(())
+    }
+
+    fn read_before_attempt(
+        &self,
+        _ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.bump(cfg, |c| c.attempts += 1);
+        Ok(())
+    }
+}
+
+/// The scanner's own AWS configuration plus what every client shares.
+#[derive(Debug, Clone)]
+pub struct AwsEnv {
+    pub base: SdkConfig,
+    pub stats: RequestStats,
+}
+
+impl AwsEnv {
+    /// Loads the standard SDK configuration (environment, profile, Lambda
+    /// role; `AWS_ENDPOINT_URL` included) and applies the scan's retry and
+    /// timeout settings.
+    /// Boxed so callers' futures stay provably `Send` (rust-lang/rust#102211).
+    pub fn load(cfg: &Config) -> futures::future::BoxFuture<'_, Self> {
+        use futures::FutureExt;
+        async move {
+            let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
+            Self::from_sdk_config(base, cfg)
+        }
+        .boxed()
+    }
+
+    pub fn from_sdk_config(base: SdkConfig, cfg: &Config) -> Self {
+        // Standard retry: exponential backoff with jitter on throttling
+        // (API Gateway's 429 TooManyRequestsException, Security Hub's
+        // ThrottlingException), 5xx and timeouts.
+        let retry = RetryConfig::standard()
+            .with_max_attempts(cfg.max_attempts)
+            .with_initial_backoff(Duration::from_millis(500))
+            .with_max_backoff(Duration::from_secs(20));
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(cfg.attempt_timeout)
+            .build();
+        let base = base
+            .into_builder()
+            .retry_config(retry)
+            .timeout_config(timeouts)
+            .build();
+        Self {
+            base,
+            stats: RequestStats::default(),
+        }
+    }
+
+    /// The same configuration with its own request counts (one per run, so
+    /// a warm Lambda's counts do not add up across invocations).
+    pub fn with_fresh_stats(&self) -> Self {
+        Self {
+            base: self.base.clone(),
+            stats: RequestStats::default(),
+        }
+    }
+
+    pub fn home_region(&self) -> Option<String> {
+        self.base.region().map(|r| r.to_string())
+    }
+
+    pub fn session(&self, account: AccountId, sdk: SdkConfig) -> AccountSession {
+        AccountSession {
+            account,
+            sdk,
+            stats: self.stats.clone(),
+        }
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::config::Builder::from(&self.base)
+            .interceptor(CountRequests(self.stats.clone()))
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        let conf = aws_sdk_organizations::config::Builder::from(&self.base)
+            .interceptor(CountRequests(self.stats.clone()))
+            .build();
+        aws_sdk_organizations::Client::from_conf(conf)
+    }
+}
+
+/// Credentials for one account (its own, or an assumed role's), from which
+/// per-region clients are made.
+#[derive(Debug, Clone)]
+pub struct AccountSession {
+    pub account: AccountId,
+    sdk: SdkConfig,
+    stats: RequestStats,
+}
+
+impl AccountSession {
+    pub fn apigateway(&self, region: &str) -> aws_sdk_apigateway::Client {
+        let conf = aws_sdk_apigateway::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_owned()))
+            .interceptor(CountRequests(self.stats.clone()))
+            .build();
+        aws_sdk_apigateway::Client::from_conf(conf)
+    }
+
+    pub fn securityhub(&self, region: &str) -> aws_sdk_securityhub::Client {
+        let conf = aws_sdk_securityhub::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_owned()))
+            .interceptor(CountRequests(self.stats.clone()))
+            .build();
+        aws_sdk_securityhub::Client::from_conf(conf)
+    }
+}

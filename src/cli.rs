@@ -1,0 +1,121 @@
+//! The `apigw-tracing` command line.
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::aws::AwsEnv;
+use crate::config::ScanArgs;
+use crate::report::{RunStatus, Summary};
+use crate::scan::{self, ScanError, ScanOptions};
+use crate::trigger::{ScanRequest, Trigger};
+
+/// Exit status: everything scanned and published.
+pub const EXIT_COMPLETE: u8 = 0;
+/// Something could not be scanned or published (see the summary's errors).
+pub const EXIT_PARTIAL: u8 = 1;
+/// Usage or configuration error; nothing was scanned.
+pub const EXIT_USAGE: u8 = 2;
+/// `--fail-on-findings` and at least one stage fails the check.
+pub const EXIT_FINDINGS: u8 = 3;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "apigw-tracing",
+    version,
+    about = "Find API Gateway REST API stages without X-Ray active tracing across an AWS Organization and report them to Security Hub",
+    after_help = "Exit status: 0 complete, 1 partial (something could not be scanned or published), \
+                  2 usage or configuration error, 3 with --fail-on-findings when a stage fails the check.\n\
+                  AWS credentials, region and endpoint come from the standard SDK configuration \
+                  (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan the configured accounts and regions and publish findings.
+    Scan(ScanCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanCommand {
+    #[command(flatten)]
+    pub args: ScanArgs,
+
+    /// What to print on standard output: a table, the summary as JSON, or
+    /// the ASFF findings exactly as sent (or, with --dry-run, as they would be).
+    #[arg(long, env = "APIGW_TRACING_FORMAT", value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Exit with status 3 when any stage fails the check.
+    #[arg(long, env = "APIGW_TRACING_FAIL_ON_FINDINGS", action = ArgAction::SetTrue)]
+    pub fail_on_findings: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Asff,
+}
+
+/// The exit status for a finished run. A partial run wins over failing
+/// stages: its picture of the findings is incomplete.
+pub fn exit_code(summary: &Summary, fail_on_findings: bool) -> u8 {
+    if summary.status == RunStatus::Partial {
+        EXIT_PARTIAL
+    } else if fail_on_findings && summary.totals.failing > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_COMPLETE
+    }
+}
+
+/// Runs the command; returns the exit status. Output goes to stdout, logs
+/// and errors to stderr.
+pub async fn run(cli: Cli) -> u8 {
+    let Command::Scan(cmd) = cli.command;
+    let cfg = match cmd.args.validate() {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("apigw-tracing: configuration error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let env = AwsEnv::load(&cfg).await;
+    let req = ScanRequest {
+        trigger: Trigger::Cli,
+        ..ScanRequest::default()
+    };
+    let opts = ScanOptions {
+        collect_findings: cmd.format == Format::Asff,
+    };
+    match scan::run(&env, &cfg, &req, opts).await {
+        Ok(out) => {
+            match cmd.format {
+                Format::Table => print!("{}", out.summary.render_table()),
+                Format::Json => println!("{}", to_json(&out.summary)),
+                Format::Asff => {
+                    println!("{}", to_json(&out.findings));
+                    eprint!("{}", out.summary.render_table());
+                }
+            }
+            exit_code(&out.summary, cmd.fail_on_findings)
+        }
+        Err(e) => {
+            eprintln!(
+                "apigw-tracing: {}",
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            );
+            match e {
+                ScanError::Config(_) => EXIT_USAGE,
+                ScanError::Plan(_) => EXIT_PARTIAL,
+            }
+        }
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string_pretty(v).expect("summary and findings always serialise")
+}

@@ -1,0 +1,255 @@
+//! Security Hub: BatchImportFindings with the owning account's credentials,
+//! in the stage's region (with the default product ARN, only the finding's
+//! own account may import it).
+
+use std::ops::Range;
+use std::time::Duration;
+
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use tracing::{debug, instrument, warn};
+
+use crate::asff::Finding;
+use crate::model::AccountId;
+use crate::pacing::Pacer;
+
+mod convert;
+pub use convert::to_sdk;
+
+/// BatchImportFindings accepts at most 100 findings per call.
+pub const MAX_BATCH_FINDINGS: usize = 100;
+/// ... and at most 6 MB per request (read as decimal, the safe side), with
+/// room for the request envelope.
+pub const MAX_BATCH_BYTES: usize = 6_000_000 - 64 * 1024;
+/// Rounds of re-sending findings that came back with a retryable error.
+const FAILED_FINDING_RETRIES: u32 = 3;
+
+/// FailedFindings error codes worth sending again.
+fn retryable(code: &str) -> bool {
+    matches!(
+        code,
+        "InternalException"
+            | "InternalFailure"
+            | "InternalServerError"
+            | "ServiceUnavailable"
+            | "ServiceUnavailableException"
+            | "Throttling"
+            | "ThrottlingException"
+            | "TooManyRequestsException"
+            | "LimitExceededException"
+    )
+}
+
+/// Codes that mean the account-region cannot take findings at all: Security
+/// Hub not enabled, or the import not allowed for this account.
+fn not_enabled(code: &str) -> bool {
+    matches!(
+        code,
+        "InvalidAccess" | "InvalidAccessException" | "AccessDeniedException" | "AccessDenied"
+    )
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("account {account} region {region}: Security Hub is not enabled here, or this account may not import findings ({code}); enable Security Hub in this account and region")]
+    NotEnabled {
+        account: AccountId,
+        region: String,
+        code: String,
+        #[source]
+        source: Option<aws_sdk_securityhub::Error>,
+    },
+    #[error("account {account} region {region}: securityhub:BatchImportFindings failed for {findings} findings")]
+    Import {
+        account: AccountId,
+        region: String,
+        findings: usize,
+        #[source]
+        source: aws_sdk_securityhub::Error,
+    },
+    #[error("account {account} region {region}: Security Hub rejected finding {finding_id}: {code}: {message}")]
+    Rejected {
+        account: AccountId,
+        region: String,
+        finding_id: String,
+        code: String,
+        message: String,
+    },
+}
+
+impl PublishError {
+    pub fn code(&self) -> Option<String> {
+        match self {
+            Self::NotEnabled { code, .. } | Self::Rejected { code, .. } => Some(code.clone()),
+            Self::Import { source, .. } => source.code().map(str::to_owned),
+        }
+    }
+
+    pub fn finding_id(&self) -> Option<&str> {
+        match self {
+            Self::Rejected { finding_id, .. } => Some(finding_id),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct PublishOutcome {
+    pub imported: usize,
+    pub not_imported: usize,
+    pub errors: Vec<PublishError>,
+}
+
+/// Splits findings (given their serialised sizes) into consecutive batches
+/// of at most `MAX_BATCH_FINDINGS` and `MAX_BATCH_BYTES`.
+pub fn plan_batches(sizes: &[usize]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, &size) in sizes.iter().enumerate() {
+        if i > start && (i - start == MAX_BATCH_FINDINGS || bytes + size > MAX_BATCH_BYTES) {
+            out.push(start..i);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < sizes.len() {
+        out.push(start..sizes.len());
+    }
+    out
+}
+
+/// Imports `findings` (all of one account and region).
+#[instrument(skip_all, fields(account = %account, region = %region, findings = findings.len()))]
+pub async fn import_findings(
+    client: &aws_sdk_securityhub::Client,
+    pacer: &Pacer,
+    account: &AccountId,
+    region: &str,
+    findings: &[Finding],
+) -> PublishOutcome {
+    let mut outcome = PublishOutcome::default();
+    let sizes: Vec<usize> = findings
+        .iter()
+        .map(|f| serde_json::to_vec(f).map(|v| v.len()).unwrap_or(0))
+        .collect();
+    for range in plan_batches(&sizes) {
+        let batch = import_batch(client, pacer, account, region, &findings[range.clone()]).await;
+        outcome.imported += batch.imported;
+        outcome.not_imported += range.len() - batch.imported;
+        outcome.errors.extend(batch.errors);
+        if batch.stop {
+            // Security Hub is off for this account-region: every other batch
+            // would fail the same way, so they are not sent.
+            outcome.not_imported += findings.len() - range.end;
+            break;
+        }
+    }
+    outcome
+}
+
+struct BatchResult {
+    imported: usize,
+    errors: Vec<PublishError>,
+    stop: bool,
+}
+
+/// One batch, re-sending findings that come back in FailedFindings with a
+/// retryable code (bounded); the SDK already retries throttled calls.
+async fn import_batch(
+    client: &aws_sdk_securityhub::Client,
+    pacer: &Pacer,
+    account: &AccountId,
+    region: &str,
+    batch: &[Finding],
+) -> BatchResult {
+    let mut result = BatchResult {
+        imported: 0,
+        errors: Vec::new(),
+        stop: false,
+    };
+    let mut pending: Vec<&Finding> = batch.iter().collect();
+    for attempt in 0..=FAILED_FINDING_RETRIES {
+        if attempt > 0 {
+            warn!(
+                findings = pending.len(),
+                attempt, "re-sending findings Security Hub rejected as retryable"
+            );
+            tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
+        }
+        pacer.ready(account, region).await;
+        let sent = client
+            .batch_import_findings()
+            .set_findings(Some(pending.iter().map(|f| to_sdk(f)).collect()))
+            .send()
+            .await;
+        let out = match sent {
+            Ok(out) => out,
+            Err(e) => {
+                let source: aws_sdk_securityhub::Error = e.into();
+                let off = matches!(
+                    source,
+                    aws_sdk_securityhub::Error::InvalidAccessException(_)
+                ) || source.code().is_some_and(not_enabled);
+                let err = match off {
+                    true => PublishError::NotEnabled {
+                        account: account.clone(),
+                        region: region.to_owned(),
+                        code: source.code().unwrap_or("InvalidAccessException").to_owned(),
+                        source: Some(source),
+                    },
+                    false => PublishError::Import {
+                        account: account.clone(),
+                        region: region.to_owned(),
+                        findings: pending.len(),
+                        source,
+                    },
+                };
+                warn!(error = %DisplayErrorContext(&err), "BatchImportFindings failed");
+                result.stop = matches!(err, PublishError::NotEnabled { .. });
+                result.errors.push(err);
+                return result;
+            }
+        };
+        let failed = out.failed_findings();
+        result.imported += pending.len() - failed.len();
+        let mut retry_ids = Vec::new();
+        for f in failed {
+            let code = f.error_code().unwrap_or("Unknown");
+            if not_enabled(code) {
+                result.stop = true;
+                result.errors.push(PublishError::NotEnabled {
+                    account: account.clone(),
+                    region: region.to_owned(),
+                    code: code.to_owned(),
+                    source: None,
+                });
+                return result;
+            }
+            if attempt < FAILED_FINDING_RETRIES && retryable(code) {
+                retry_ids.push(f.id().unwrap_or_default());
+            } else {
+                result.errors.push(PublishError::Rejected {
+                    account: account.clone(),
+                    region: region.to_owned(),
+                    finding_id: f.id().unwrap_or_default().to_owned(),
+                    code: code.to_owned(),
+                    message: f.error_message().unwrap_or_default().to_owned(),
+                });
+            }
+        }
+        if retry_ids.is_empty() {
+            break;
+        }
+        pending.retain(|f| retry_ids.contains(&f.id.as_str()));
+    }
+    debug!(
+        imported = result.imported,
+        rejected = result.errors.len(),
+        "batch done"
+    );
+    result
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,190 @@
+use std::num::NonZeroU32;
+
+use aws_sdk_securityhub::operation::batch_import_findings::{
+    BatchImportFindingsError, BatchImportFindingsOutput,
+};
+use aws_sdk_securityhub::types::error::InvalidAccessException;
+use aws_sdk_securityhub::types::ImportFindingsError;
+use aws_sdk_securityhub::Client;
+use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use chrono::Utc;
+
+use super::*;
+use crate::asff::build_finding;
+use crate::evaluate::{evaluate, tests::stage};
+
+fn findings(n: usize) -> Vec<Finding> {
+    (0..n)
+        .map(|i| {
+            build_finding(
+                &evaluate(stage(&format!("api{i:04}"), "prod", i % 2 == 0)),
+                Utc::now(),
+                None,
+            )
+        })
+        .collect()
+}
+
+fn pacer() -> Pacer {
+    Pacer::per_second(NonZeroU32::new(1000).unwrap())
+}
+
+fn account() -> AccountId {
+    AccountId::parse("111111111111").unwrap()
+}
+
+fn ok_output(failed: Vec<ImportFindingsError>, success: i32) -> BatchImportFindingsOutput {
+    BatchImportFindingsOutput::builder()
+        .failed_count(failed.len() as i32)
+        .success_count(success)
+        .set_failed_findings(Some(failed))
+        .build()
+}
+
+fn failed(id: &str, code: &str) -> ImportFindingsError {
+    ImportFindingsError::builder()
+        .id(id)
+        .error_code(code)
+        .error_message("nope")
+        .build()
+}
+
+#[test]
+fn batches_hold_at_most_100_findings_and_6_mb() {
+    let ranges = |sizes: &[usize]| {
+        plan_batches(sizes)
+            .into_iter()
+            .map(|r| (r.start, r.end))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ranges(&[]), []);
+    assert_eq!(ranges(&[1000; 100]), [(0, 100)]);
+    assert_eq!(ranges(&[1000; 250]), [(0, 100), (100, 200), (200, 250)]);
+    // 30 findings of 240 KB: 24 fit under the byte limit.
+    let big = 240 * 1024;
+    assert_eq!(ranges(&[big; 30]), [(0, 24), (24, 30)]);
+    for r in plan_batches(&[big; 30]) {
+        assert!(r.len() * big <= MAX_BATCH_BYTES);
+    }
+}
+
+#[tokio::test]
+async fn sends_every_finding_in_batches_of_100() {
+    let rule = mock!(Client::batch_import_findings)
+        .match_requests(|r| r.findings().len() <= MAX_BATCH_FINDINGS)
+        .then_compute_output(|r| ok_output(vec![], r.findings().len() as i32));
+    let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&rule]);
+    let out = import_findings(&client, &pacer(), &account(), "eu-west-1", &findings(250)).await;
+    assert_eq!(
+        (out.imported, out.not_imported, out.errors.len()),
+        (250, 0, 0)
+    );
+    assert_eq!(rule.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn retryable_rejections_are_sent_again_and_land() {
+    let all = findings(3);
+    let id = all[1].id.clone();
+    let first = mock!(Client::batch_import_findings)
+        .match_requests(|r| r.findings().len() == 3)
+        .then_output(move || ok_output(vec![failed(&id, "InternalException")], 2));
+    let id = all[1].id.clone();
+    let second = mock!(Client::batch_import_findings)
+        .match_requests(move |r| {
+            r.findings().len() == 1 && r.findings()[0].id() == Some(id.as_str())
+        })
+        .then_output(|| ok_output(vec![], 1));
+    let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, [&first, &second]);
+    let out = import_findings(&client, &pacer(), &account(), "eu-west-1", &all).await;
+    assert_eq!((out.imported, out.not_imported), (3, 0));
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn final_rejections_are_reported_with_id_and_code() {
+    let all = findings(2);
+    let id = all[0].id.clone();
+    let rule = mock!(Client::batch_import_findings)
+        .then_output(move || ok_output(vec![failed(&id, "InvalidInput")], 1));
+    let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&rule]);
+    let out = import_findings(&client, &pacer(), &account(), "eu-west-1", &all).await;
+    assert_eq!((out.imported, out.not_imported), (1, 1));
+    assert_eq!(rule.num_calls(), 1, "InvalidInput is not retried");
+    match &out.errors[..] {
+        [PublishError::Rejected {
+            finding_id, code, ..
+        }] => {
+            assert_eq!(finding_id, &all[0].id);
+            assert_eq!(code, "InvalidInput");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_region_without_security_hub_is_one_clear_error_and_stops_sending() {
+    let rule = mock!(Client::batch_import_findings).then_error(|| {
+        BatchImportFindingsError::InvalidAccessException(
+            InvalidAccessException::builder()
+                .message("Account 111111111111 is not subscribed to AWS Security Hub")
+                .build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&rule]);
+    let out = import_findings(&client, &pacer(), &account(), "eu-west-1", &findings(250)).await;
+    assert_eq!((out.imported, out.not_imported), (0, 250));
+    assert_eq!(rule.num_calls(), 1, "later batches are not sent");
+    assert!(
+        matches!(&out.errors[..], [PublishError::NotEnabled { region, .. }] if region == "eu-west-1")
+    );
+    let msg = out.errors[0].to_string();
+    assert!(msg.contains("Security Hub is not enabled"), "{msg}");
+}
+
+#[tokio::test]
+async fn invalid_access_in_failed_findings_also_means_not_enabled() {
+    let all = findings(2);
+    let ids: Vec<String> = all.iter().map(|f| f.id.clone()).collect();
+    let rule = mock!(Client::batch_import_findings).then_output(move || {
+        ok_output(ids.iter().map(|i| failed(i, "InvalidAccess")).collect(), 0)
+    });
+    let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&rule]);
+    let out = import_findings(&client, &pacer(), &account(), "eu-west-1", &all).await;
+    assert_eq!((out.imported, out.not_imported), (0, 2));
+    assert!(
+        matches!(&out.errors[..], [PublishError::NotEnabled { code, .. }] if code == "InvalidAccess")
+    );
+}
+
+#[test]
+fn conversion_keeps_every_field() {
+    let f = &findings(1)[0];
+    let sdk = to_sdk(f);
+    assert_eq!(sdk.id(), Some(f.id.as_str()));
+    assert_eq!(sdk.product_arn(), Some(f.product_arn.as_str()));
+    assert_eq!(sdk.aws_account_id(), Some("111111111111"));
+    assert_eq!(sdk.created_at(), Some(f.created_at.as_str()));
+    assert_eq!(
+        sdk.compliance()
+            .and_then(|c| c.status())
+            .map(|s| s.as_str()),
+        Some(f.compliance.status.as_str())
+    );
+    assert_eq!(sdk.record_state().map(|s| s.as_str()), Some("ACTIVE"));
+    assert_eq!(
+        sdk.severity().and_then(|s| s.label()).map(|l| l.as_str()),
+        Some(f.severity.label.as_str())
+    );
+    let r = &sdk.resources()[0];
+    assert_eq!(r.r#type(), Some("AwsApiGatewayStage"));
+    let d = r.details().unwrap().aws_api_gateway_stage().unwrap();
+    assert_eq!(d.stage_name(), Some("prod"));
+    assert_eq!(
+        d.tracing_enabled(),
+        Some(f.resources[0].details.aws_api_gateway_stage.tracing_enabled)
+    );
+    assert_eq!(sdk.product_fields().unwrap().len(), f.product_fields.len());
+    assert_eq!(sdk.finding_provider_fields().unwrap().types(), f.types);
+}

@@ -1,0 +1,374 @@
+//! What a run did: per account-region counts, every error with its context,
+//! and the requests made. Serialised as the Lambda result and `--format
+//! json`; rendered as a table for people.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use aws_smithy_types::error::display::DisplayErrorContext;
+use serde::Serialize;
+
+use crate::accounts::AccountsError;
+use crate::asff::InvalidFinding;
+use crate::aws::OpCount;
+use crate::inventory::InventoryError;
+use crate::publish::PublishError;
+use crate::trigger::Trigger;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Every planned account-region was scanned and every finding landed
+    /// (or, in a dry run, was built).
+    Complete,
+    /// Something could not be scanned or published; see `errors`.
+    Partial,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub status: RunStatus,
+    pub dry_run: bool,
+    pub trigger: Trigger,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub scanner_account: String,
+    pub regions: Vec<String>,
+    pub totals: Totals,
+    pub results: Vec<RegionResult>,
+    pub skipped: Vec<Skipped>,
+    pub errors: Vec<ErrorEntry>,
+    /// AWS requests by `Service.Operation`: calls, and attempts (retries included).
+    pub requests: BTreeMap<String, OpCount>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub accounts: usize,
+    pub accounts_failed: usize,
+    pub account_regions: usize,
+    pub apis: usize,
+    pub stages: usize,
+    pub failing: usize,
+    pub passing: usize,
+    pub findings_imported: usize,
+    pub findings_not_imported: usize,
+    pub errors: usize,
+}
+
+/// One account in one region.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RegionResult {
+    pub account: String,
+    pub region: String,
+    pub apis: usize,
+    pub stages: usize,
+    pub failing: usize,
+    pub passing: usize,
+    /// Findings Security Hub accepted (0 in a dry run).
+    pub imported: usize,
+    /// Findings built but not imported: rejected, invalid, or not sent
+    /// because of an error (a dry run counts none here).
+    pub not_imported: usize,
+    /// False when any inventory call failed: stages may be missing.
+    pub inventory_complete: bool,
+    pub errors: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub account: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    AssumeRole,
+    GetRestApis,
+    GetStages,
+    InvalidFinding,
+    SecurityHubNotEnabled,
+    BatchImportFindings,
+    FindingRejected,
+}
+
+/// One failure, with every piece of context there is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorEntry {
+    pub kind: ErrorKind,
+    pub account: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The error and its whole chain of causes.
+    pub message: String,
+}
+
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    DisplayErrorContext(e).to_string()
+}
+
+impl ErrorEntry {
+    pub fn from_accounts(account: &str, e: &AccountsError) -> Self {
+        Self {
+            kind: ErrorKind::AssumeRole,
+            account: account.to_owned(),
+            region: None,
+            api_id: None,
+            finding_id: None,
+            code: e.code(),
+            message: chain(e),
+        }
+    }
+
+    pub fn from_inventory(account: &str, region: &str, e: &InventoryError) -> Self {
+        Self {
+            kind: match e {
+                InventoryError::GetRestApis { .. } => ErrorKind::GetRestApis,
+                InventoryError::GetStages { .. } => ErrorKind::GetStages,
+            },
+            account: account.to_owned(),
+            region: Some(region.to_owned()),
+            api_id: e.api_id().map(str::to_owned),
+            finding_id: None,
+            code: e.code(),
+            message: chain(e),
+        }
+    }
+
+    pub fn from_invalid(account: &str, region: &str, e: &InvalidFinding) -> Self {
+        Self {
+            kind: ErrorKind::InvalidFinding,
+            account: account.to_owned(),
+            region: Some(region.to_owned()),
+            api_id: None,
+            finding_id: Some(e.id.clone()),
+            code: None,
+            message: chain(e),
+        }
+    }
+
+    pub fn from_publish(account: &str, region: &str, e: &PublishError) -> Self {
+        Self {
+            kind: match e {
+                PublishError::NotEnabled { .. } => ErrorKind::SecurityHubNotEnabled,
+                PublishError::Import { .. } => ErrorKind::BatchImportFindings,
+                PublishError::Rejected { .. } => ErrorKind::FindingRejected,
+            },
+            account: account.to_owned(),
+            region: Some(region.to_owned()),
+            api_id: None,
+            finding_id: e.finding_id().map(str::to_owned),
+            code: e.code(),
+            message: chain(e),
+        }
+    }
+}
+
+impl Summary {
+    /// Recomputes totals and status from results and errors.
+    pub fn finish(&mut self) {
+        let mut t = Totals {
+            accounts: self
+                .results
+                .iter()
+                .map(|r| r.account.as_str())
+                .chain(
+                    self.errors
+                        .iter()
+                        .filter(|e| e.kind == ErrorKind::AssumeRole)
+                        .map(|e| e.account.as_str()),
+                )
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            accounts_failed: self
+                .errors
+                .iter()
+                .filter(|e| e.kind == ErrorKind::AssumeRole)
+                .count(),
+            account_regions: self.results.len(),
+            errors: self.errors.len(),
+            ..Totals::default()
+        };
+        for r in &self.results {
+            t.apis += r.apis;
+            t.stages += r.stages;
+            t.failing += r.failing;
+            t.passing += r.passing;
+            t.findings_imported += r.imported;
+            t.findings_not_imported += r.not_imported;
+        }
+        self.status = if self.errors.is_empty() {
+            RunStatus::Complete
+        } else {
+            RunStatus::Partial
+        };
+        self.totals = t;
+        self.results
+            .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+        self.errors.sort_by(|a, b| {
+            (&a.account, &a.region, &a.api_id).cmp(&(&b.account, &b.region, &b.api_id))
+        });
+    }
+
+    /// A table for a terminal.
+    pub fn render_table(&self) -> String {
+        let mut out = String::new();
+        let imported_head = if self.dry_run {
+            "WOULD_IMPORT"
+        } else {
+            "IMPORTED"
+        };
+        let _ = writeln!(
+            out,
+            "{:<14} {:<15} {:>6} {:>7} {:>8} {:>8} {:>12} {:>7}",
+            "ACCOUNT", "REGION", "APIS", "STAGES", "FAILING", "PASSING", imported_head, "ERRORS"
+        );
+        for r in &self.results {
+            let imported = if self.dry_run {
+                r.failing + r.passing
+            } else {
+                r.imported
+            };
+            let flag = if r.inventory_complete {
+                ""
+            } else {
+                "  (inventory incomplete)"
+            };
+            let _ = writeln!(
+                out,
+                "{:<14} {:<15} {:>6} {:>7} {:>8} {:>8} {:>12} {:>7}{flag}",
+                r.account, r.region, r.apis, r.stages, r.failing, r.passing, imported, r.errors
+            );
+        }
+        let t = &self.totals;
+        let _ = writeln!(
+            out,
+            "\n{} account(s), {} account-region(s): {} APIs, {} stages, {} failing, {} passing; {} findings {}{}",
+            t.accounts,
+            t.account_regions,
+            t.apis,
+            t.stages,
+            t.failing,
+            t.passing,
+            if self.dry_run { t.failing + t.passing } else { t.findings_imported },
+            if self.dry_run { "built (dry run: nothing sent)" } else { "imported" },
+            if t.findings_not_imported > 0 { format!(", {} NOT imported", t.findings_not_imported) } else { String::new() },
+        );
+        for s in &self.skipped {
+            let _ = writeln!(out, "skipped {}: {}", s.account, s.reason);
+        }
+        if !self.errors.is_empty() {
+            let _ = writeln!(out, "\n{} error(s):", self.errors.len());
+            for e in &self.errors {
+                let _ = writeln!(
+                    out,
+                    "  - [{:?}{}] {}",
+                    e.kind,
+                    e.code
+                        .as_deref()
+                        .map(|c| format!(" {c}"))
+                        .unwrap_or_default(),
+                    e.message
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "status: {} ({} ms)",
+            match self.status {
+                RunStatus::Complete => "complete",
+                RunStatus::Partial =>
+                    "PARTIAL: some accounts, regions or findings were not covered (see errors)",
+            },
+            self.duration_ms
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(account: &str, region: &str, failing: usize, passing: usize) -> RegionResult {
+        RegionResult {
+            account: account.into(),
+            region: region.into(),
+            apis: 1,
+            stages: failing + passing,
+            failing,
+            passing,
+            imported: failing + passing,
+            inventory_complete: true,
+            ..RegionResult::default()
+        }
+    }
+
+    fn summary(results: Vec<RegionResult>, errors: Vec<ErrorEntry>) -> Summary {
+        let mut s = Summary {
+            status: RunStatus::Complete,
+            dry_run: false,
+            trigger: Trigger::Cli,
+            started_at: String::new(),
+            duration_ms: 0,
+            scanner_account: "000000000000".into(),
+            regions: vec![],
+            totals: Totals::default(),
+            results,
+            skipped: vec![],
+            errors,
+            requests: BTreeMap::new(),
+        };
+        s.finish();
+        s
+    }
+
+    #[test]
+    fn totals_add_up_and_errors_make_a_run_partial() {
+        let ok = summary(
+            vec![
+                result("111111111111", "eu-west-1", 2, 1),
+                result("222222222222", "eu-west-1", 0, 4),
+            ],
+            vec![],
+        );
+        assert_eq!(ok.status, RunStatus::Complete);
+        assert_eq!(
+            (
+                ok.totals.accounts,
+                ok.totals.stages,
+                ok.totals.failing,
+                ok.totals.passing
+            ),
+            (2, 7, 2, 5)
+        );
+        let err = ErrorEntry {
+            kind: ErrorKind::AssumeRole,
+            account: "333333333333".into(),
+            region: None,
+            api_id: None,
+            finding_id: None,
+            code: Some("AccessDenied".into()),
+            message: "account 333333333333: cannot assume".into(),
+        };
+        let partial = summary(vec![result("111111111111", "eu-west-1", 2, 1)], vec![err]);
+        assert_eq!(partial.status, RunStatus::Partial);
+        assert_eq!(
+            (partial.totals.accounts, partial.totals.accounts_failed),
+            (2, 1)
+        );
+        let table = partial.render_table();
+        assert!(
+            table.contains("[AssumeRole AccessDenied] account 333333333333"),
+            "{table}"
+        );
+        assert!(table.contains("status: PARTIAL"), "{table}");
+    }
+}

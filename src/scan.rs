@@ -1,0 +1,328 @@
+//! One run: plan the accounts and regions, then for each account-region
+//! inventory, evaluate, build and check findings, publish, and report.
+//! One account's or region's failure never stops the others.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use futures::{stream, FutureExt, StreamExt};
+use tokio::sync::Semaphore;
+use tracing::{error, info, instrument, warn};
+
+use crate::accounts::{self, AccountsError, Identity};
+use crate::asff::{self, build_finding, Finding};
+use crate::aws::{AccountSession, AwsEnv};
+use crate::config::{AccountSource, Config, ConfigError};
+use crate::evaluate::{evaluate, Compliance};
+use crate::inventory;
+use crate::model::AccountId;
+use crate::pacing::Pacer;
+use crate::publish;
+use crate::report::{ErrorEntry, RegionResult, RunStatus, Skipped, Summary, Totals};
+use crate::trigger::ScanRequest;
+
+/// A run that could not start: nothing was scanned and nothing published.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot plan the scan")]
+    Plan(#[source] AccountsError),
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ScanOptions {
+    /// Keep every finding built (for `--format asff`). Off by default so a
+    /// large organization's findings are not all held in memory.
+    pub collect_findings: bool,
+}
+
+#[derive(Debug)]
+pub struct ScanOutput {
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+}
+
+/// Everything a region task needs, shared by reference.
+struct Ctx<'a> {
+    cfg: &'a Config,
+    opts: ScanOptions,
+    dry_run: bool,
+    now: DateTime<Utc>,
+    apigw_pacer: Pacer,
+    securityhub_pacer: Pacer,
+    slots: Semaphore,
+}
+
+struct RegionOutput {
+    result: RegionResult,
+    errors: Vec<ErrorEntry>,
+    findings: Vec<Finding>,
+}
+
+/// Runs one scan. Boxed: the future is large (Security Hub types) and must
+/// be provably `Send` for the Lambda runtime and `tokio::spawn`.
+pub fn run<'a>(
+    env: &'a AwsEnv,
+    cfg: &'a Config,
+    req: &'a ScanRequest,
+    opts: ScanOptions,
+) -> BoxFuture<'a, Result<ScanOutput, ScanError>> {
+    run_inner(env, cfg, req, opts).boxed()
+}
+
+async fn run_inner(
+    env: &AwsEnv,
+    cfg: &Config,
+    req: &ScanRequest,
+    opts: ScanOptions,
+) -> Result<ScanOutput, ScanError> {
+    let started = Instant::now();
+    let now = Utc::now();
+    let env = &env.with_fresh_stats();
+    let regions = plan_regions(env, cfg, req)?;
+    let me = accounts::caller_identity(env)
+        .await
+        .map_err(ScanError::Plan)?;
+    let (targets, skipped) = plan_accounts(env, cfg, req).await?;
+    let dry_run = cfg.dry_run || req.dry_run;
+    info!(
+        scanner_account = %me.account,
+        accounts = targets.len(),
+        regions = ?regions,
+        dry_run,
+        "scan planned"
+    );
+
+    let ctx = Ctx {
+        cfg,
+        opts,
+        dry_run,
+        now,
+        apigw_pacer: Pacer::per_second(cfg.apigw_rps),
+        securityhub_pacer: Pacer::per_second(cfg.securityhub_rps),
+        slots: Semaphore::new(cfg.concurrency),
+    };
+    let mut summary = Summary {
+        status: RunStatus::Complete,
+        dry_run,
+        trigger: req.trigger.clone(),
+        started_at: asff::timestamp(now),
+        duration_ms: 0,
+        scanner_account: me.account.to_string(),
+        regions: regions.clone(),
+        totals: Totals::default(),
+        results: Vec::new(),
+        skipped,
+        errors: Vec::new(),
+        requests: Default::default(),
+    };
+    let mut findings = Vec::new();
+
+    let mut accounts = stream::iter(targets)
+        // Boxed as `BoxFuture` so Send is proven here (rust-lang/rust#102211).
+        .map(
+            |account| -> BoxFuture<'_, Vec<Result<RegionOutput, ErrorEntry>>> {
+                scan_account(env, &ctx, &me, account, &regions).boxed()
+            },
+        )
+        .buffer_unordered(cfg.concurrency);
+    while let Some(outputs) = accounts.next().await {
+        for out in outputs {
+            match out {
+                Ok(region) => {
+                    summary.results.push(region.result);
+                    summary.errors.extend(region.errors);
+                    findings.extend(region.findings);
+                }
+                Err(entry) => summary.errors.push(entry),
+            }
+        }
+    }
+    summary.requests = env.stats.snapshot();
+    summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    summary.finish();
+    let t = &summary.totals;
+    if summary.status == RunStatus::Partial {
+        warn!(
+            errors = t.errors,
+            accounts_failed = t.accounts_failed,
+            "scan finished PARTIAL"
+        );
+    }
+    info!(
+        status = ?summary.status,
+        accounts = t.accounts,
+        stages = t.stages,
+        failing = t.failing,
+        passing = t.passing,
+        imported = t.findings_imported,
+        errors = t.errors,
+        duration_ms = summary.duration_ms,
+        "scan finished"
+    );
+    Ok(ScanOutput { summary, findings })
+}
+
+fn plan_regions(env: &AwsEnv, cfg: &Config, req: &ScanRequest) -> Result<Vec<String>, ConfigError> {
+    if let Some(r) = &req.regions {
+        return Ok(r.clone());
+    }
+    if !cfg.regions.is_empty() {
+        return Ok(cfg.regions.clone());
+    }
+    let home = env.home_region().ok_or(ConfigError::NoRegion)?;
+    crate::config::parse_regions(&[home], "AWS_REGION")
+}
+
+/// The accounts to scan: the request's scope, else the configured list,
+/// else the organization; minus the exclude list.
+async fn plan_accounts(
+    env: &AwsEnv,
+    cfg: &Config,
+    req: &ScanRequest,
+) -> Result<(Vec<AccountId>, Vec<Skipped>), ScanError> {
+    let wanted: Vec<AccountId> = match (&req.accounts, &cfg.accounts) {
+        (Some(scope), _) => scope.clone(),
+        (None, AccountSource::Fixed(list)) => list.clone(),
+        (None, AccountSource::Organization) => accounts::organization_accounts(env)
+            .await
+            .map_err(ScanError::Plan)?
+            .into_iter()
+            .map(|a| a.id)
+            .collect(),
+    };
+    let mut seen = BTreeSet::new();
+    let mut skipped = Vec::new();
+    let mut targets = Vec::new();
+    for id in wanted {
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        if cfg.exclude.contains(&id) {
+            skipped.push(Skipped {
+                account: id.to_string(),
+                reason: "excluded by configuration (APIGW_TRACING_EXCLUDE_ACCOUNTS)".into(),
+            });
+        } else {
+            targets.push(id);
+        }
+    }
+    Ok((targets, skipped))
+}
+
+/// All regions of one account. `Err` is the account-level failure (the
+/// role could not be assumed): nothing of that account is touched.
+#[instrument(skip_all, fields(account = %account))]
+async fn scan_account(
+    env: &AwsEnv,
+    ctx: &Ctx<'_>,
+    me: &Identity,
+    account: AccountId,
+    regions: &[String],
+) -> Vec<Result<RegionOutput, ErrorEntry>> {
+    let session = match accounts::open_session(env, ctx.cfg, me, &account).await {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            error!(error = %aws_smithy_types::error::display::DisplayErrorContext(&e), "account skipped");
+            return vec![Err(ErrorEntry::from_accounts(account.as_str(), &e))];
+        }
+    };
+    // Each region task owns what it needs; the run-wide semaphore bounds
+    // how many account-regions are in flight.
+    let tasks: Vec<BoxFuture<'_, Result<RegionOutput, ErrorEntry>>> = regions
+        .iter()
+        .map(|region| {
+            let (session, region) = (session.clone(), region.clone());
+            async move {
+                let _slot = ctx
+                    .slots
+                    .acquire()
+                    .await
+                    .expect("semaphore is never closed");
+                Ok(scan_region(ctx, &session, &region).await)
+            }
+            .boxed()
+        })
+        .collect();
+    futures::future::join_all(tasks).await
+}
+
+#[instrument(skip_all, fields(account = %session.account, region = %region))]
+async fn scan_region(ctx: &Ctx<'_>, session: &AccountSession, region: &str) -> RegionOutput {
+    let account = &session.account;
+    let apigw = session.apigateway(region);
+    let inv = inventory::list_stages(&apigw, &ctx.apigw_pacer, account, region).await;
+    let mut errors: Vec<ErrorEntry> = inv
+        .errors
+        .iter()
+        .map(|e| ErrorEntry::from_inventory(account.as_str(), region, e))
+        .collect();
+    let mut result = RegionResult {
+        account: account.to_string(),
+        region: region.to_owned(),
+        apis: inv.apis,
+        stages: inv.stages.len(),
+        inventory_complete: inv.complete(),
+        ..RegionResult::default()
+    };
+
+    let mut findings = Vec::with_capacity(inv.stages.len());
+    for stage in inv.stages {
+        let ev = evaluate(stage);
+        match ev.compliance {
+            Compliance::Failed => result.failing += 1,
+            Compliance::Passed => result.passing += 1,
+        }
+        let finding = build_finding(&ev, ctx.now, None);
+        match asff::validate(&finding) {
+            Ok(()) => findings.push(finding),
+            Err(bad) => {
+                warn!(finding_id = %bad.id, error = %bad, "finding not sent: breaks ASFF rules");
+                result.not_imported += 1;
+                errors.push(ErrorEntry::from_invalid(account.as_str(), region, &bad));
+            }
+        }
+    }
+
+    if !ctx.dry_run && !findings.is_empty() {
+        let hub = session.securityhub(region);
+        let out = Box::pin(publish::import_findings(
+            &hub,
+            &ctx.securityhub_pacer,
+            account,
+            region,
+            &findings,
+        ))
+        .await;
+        result.imported = out.imported;
+        result.not_imported += out.not_imported;
+        errors.extend(
+            out.errors
+                .iter()
+                .map(|e| ErrorEntry::from_publish(account.as_str(), region, e)),
+        );
+    }
+    result.errors = errors.len();
+    info!(
+        apis = result.apis,
+        stages = result.stages,
+        failing = result.failing,
+        passing = result.passing,
+        imported = result.imported,
+        errors = result.errors,
+        "account-region scanned"
+    );
+    RegionOutput {
+        result,
+        errors,
+        findings: if ctx.opts.collect_findings {
+            findings
+        } else {
+            Vec::new()
+        },
+    }
+}

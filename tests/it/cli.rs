@@ -1,0 +1,131 @@
+use std::process::{Command, Output};
+
+use apigw_tracing::asff::Finding;
+use serde_json::Value;
+
+use crate::support::*;
+
+fn cli(moto: &Moto, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigw-tracing"));
+    cmd.arg("scan")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in moto.cli_env() {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn usage_errors_exit_2_with_a_clear_message() {
+    let moto = Moto::start();
+    for (args, want) in [
+        (
+            vec!["--accounts", "1234"],
+            "invalid AWS account id \"1234\"",
+        ),
+        (vec!["--regions", "eu-west-99"], "not a known AWS region"),
+        (vec!["--format", "xml"], "invalid value 'xml'"),
+    ] {
+        let out = cli(&moto, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[tokio::test]
+async fn json_asff_and_exit_codes() {
+    let moto = Moto::start();
+    let members = create_org(&moto, 1).await;
+    let cfg = moto.account_config(&members[0], "eu-west-1").await;
+    create_api(&cfg, "svc", &[("prod", None), ("beta", Some(true))]).await;
+
+    // --dry-run --format asff: the findings exactly as they would be sent; nothing lands.
+    let out = cli(
+        &moto,
+        &[
+            "--regions",
+            "eu-west-1",
+            "--dry-run",
+            "--format",
+            "asff",
+            "--apigw-rps",
+            "50",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let asff: Vec<Finding> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(asff.len(), 2);
+    for f in &asff {
+        apigw_tracing::asff::validate(f).unwrap();
+        assert_eq!(f.aws_account_id, members[0]);
+    }
+    assert!(findings(&moto, &members[0], "eu-west-1").await.is_empty());
+
+    // --format json: the summary; findings land; exit 0.
+    let out = cli(
+        &moto,
+        &[
+            "--regions",
+            "eu-west-1",
+            "--format",
+            "json",
+            "--apigw-rps",
+            "50",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["status"], "complete");
+    assert_eq!(summary["totals"]["failing"], 1);
+    assert_eq!(findings(&moto, &members[0], "eu-west-1").await.len(), 2);
+
+    // --fail-on-findings: exit 3 while a stage fails; the table names it.
+    let out = cli(
+        &moto,
+        &[
+            "--regions",
+            "eu-west-1",
+            "--fail-on-findings",
+            "--apigw-rps",
+            "50",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("status: complete"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with(&members[0]) && l.contains("eu-west-1")),
+        "{table}"
+    );
+
+    // The same through environment variables only (how the Lambda is configured).
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigw-tracing"));
+    cmd.arg("scan")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in moto.cli_env() {
+        cmd.env(k, v);
+    }
+    cmd.env("APIGW_TRACING_REGIONS", "eu-west-1")
+        .env("APIGW_TRACING_ACCOUNTS", &members[0])
+        .env("APIGW_TRACING_FORMAT", "json")
+        .env("APIGW_TRACING_DRY_RUN", "true");
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            summary["dry_run"].as_bool(),
+            summary["totals"]["account_regions"].as_u64()
+        ),
+        (Some(true), Some(1))
+    );
+}

@@ -1,0 +1,6 @@
+//! Integration tests against a real moto_server, through the real SDK.
+
+mod cli;
+mod lambda;
+mod scan;
+mod support;

@@ -1,0 +1,317 @@
+//! Test harness: a real `moto_server` on a free loopback port, reached
+//! through the real SDK clients; seeding helpers for organizations, REST
+//! API stages and Security Hub; and a way to read back what landed.
+#![allow(dead_code)] // not every helper is used by every test
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use apigw_tracing::aws::AwsEnv;
+use apigw_tracing::config::{Config, ScanArgs};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_sdk_apigateway::types::{IntegrationType, Op, PatchOperation};
+use clap::Parser;
+
+pub const MANAGEMENT: &str = "123456789012";
+pub const ROLE: &str = "apigw-tracing-scan";
+
+/// A moto server owned by one test; killed on drop.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+fn moto_binary() -> PathBuf {
+    if let Ok(p) = std::env::var("MOTO_SERVER") {
+        return PathBuf::from(p);
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    assert!(
+        p.exists(),
+        "moto_server not found at {}: run `make venv` (or `make test`), or set MOTO_SERVER",
+        p.display()
+    );
+    p
+}
+
+impl Moto {
+    pub fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(moto_binary())
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not listen on {port} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// The management account's configuration (moto's default account).
+    pub async fn sdk_config(&self, region: &str) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(Region::new(region.to_owned()))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+            .load()
+            .await
+    }
+
+    /// Credentials of `account` (moto maps assumed-role credentials to the
+    /// role's account).
+    pub async fn account_config(&self, account: &str, region: &str) -> SdkConfig {
+        let base = self.sdk_config(region).await;
+        if account == MANAGEMENT {
+            return base;
+        }
+        let sts = aws_sdk_sts::Client::new(&base);
+        let c = sts
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{account}:role/{ROLE}"))
+            .role_session_name("seed")
+            .send()
+            .await
+            .unwrap()
+            .credentials
+            .unwrap();
+        base.into_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                    c.access_key_id,
+                    c.secret_access_key,
+                    Some(c.session_token),
+                    None,
+                    "seed",
+                )),
+            )
+            .build()
+    }
+
+    /// The scanner's environment, as the management account.
+    pub async fn env(&self, cfg: &Config) -> AwsEnv {
+        AwsEnv::from_sdk_config(self.sdk_config("us-east-1").await, cfg)
+    }
+
+    /// Environment variables that point the CLI at this server.
+    pub fn cli_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Scanner settings from CLI-style arguments (defaults for the rest).
+pub fn config(args: &[&str]) -> Config {
+    #[derive(Parser)]
+    struct P {
+        #[command(flatten)]
+        args: ScanArgs,
+    }
+    let mut argv = vec!["test"];
+    argv.extend_from_slice(args);
+    P::try_parse_from(argv).unwrap().args.validate().unwrap()
+}
+
+/// Creates the organization (management = moto's default account) and
+/// `members` member accounts; returns the member ids.
+pub async fn create_org(moto: &Moto, members: usize) -> Vec<String> {
+    let org = aws_sdk_organizations::Client::new(&moto.sdk_config("us-east-1").await);
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..members {
+        let status = org
+            .create_account()
+            .account_name(format!("member-{i}"))
+            .email(format!("member-{i}@example.com"))
+            .send()
+            .await
+            .unwrap()
+            .create_account_status
+            .unwrap();
+        ids.push(status.account_id.unwrap());
+    }
+    ids
+}
+
+/// Tracing setting of a seeded stage: `None` leaves `tracingEnabled` unset.
+pub type Tracing = Option<bool>;
+
+/// Creates a REST API with one deployment and the given stages.
+pub async fn create_api(cfg: &SdkConfig, name: &str, stages: &[(&str, Tracing)]) -> String {
+    let api = aws_sdk_apigateway::Client::new(cfg);
+    let id = api
+        .create_rest_api()
+        .name(name)
+        .send()
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    if stages.is_empty() {
+        return id;
+    }
+    let root = api
+        .get_resources()
+        .rest_api_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap()[0]
+        .id
+        .clone()
+        .unwrap();
+    // A deployment needs a method with an integration; MOCK needs nothing else.
+    api.put_method()
+        .rest_api_id(&id)
+        .resource_id(&root)
+        .http_method("GET")
+        .authorization_type("NONE")
+        .send()
+        .await
+        .unwrap();
+    api.put_integration()
+        .rest_api_id(&id)
+        .resource_id(&root)
+        .http_method("GET")
+        .r#type(IntegrationType::Mock)
+        .send()
+        .await
+        .unwrap();
+    let dep = api
+        .create_deployment()
+        .rest_api_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    for (stage, tracing) in stages {
+        api.create_stage()
+            .rest_api_id(&id)
+            .stage_name(*stage)
+            .deployment_id(&dep)
+            .send()
+            .await
+            .unwrap();
+        if let Some(on) = tracing {
+            set_tracing(cfg, &id, stage, *on).await;
+        }
+    }
+    id
+}
+
+pub async fn set_tracing(cfg: &SdkConfig, api_id: &str, stage: &str, on: bool) {
+    aws_sdk_apigateway::Client::new(cfg)
+        .update_stage()
+        .rest_api_id(api_id)
+        .stage_name(stage)
+        .patch_operations(
+            PatchOperation::builder()
+                .op(Op::Replace)
+                .path("/tracingEnabled")
+                .value(on.to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+pub async fn enable_security_hub(cfg: &SdkConfig) {
+    aws_sdk_securityhub::Client::new(cfg)
+        .enable_security_hub()
+        .send()
+        .await
+        .unwrap();
+}
+
+/// What a test needs to know of a finding in Security Hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Landed {
+    pub id: String,
+    pub account: String,
+    pub product_arn: String,
+    pub region: String,
+    pub resource_id: String,
+    pub compliance: String,
+    pub record_state: String,
+    pub severity: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub generator_id: String,
+}
+
+/// Every finding in `account`'s Security Hub in `region`, all pages.
+pub async fn findings(moto: &Moto, account: &str, region: &str) -> Vec<Landed> {
+    let hub = aws_sdk_securityhub::Client::new(&moto.account_config(account, region).await);
+    let mut pages = hub.get_findings().max_results(100).into_paginator().send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        for f in page.unwrap().findings() {
+            out.push(Landed {
+                id: f.id().unwrap_or_default().into(),
+                account: f.aws_account_id().unwrap_or_default().into(),
+                product_arn: f.product_arn().unwrap_or_default().into(),
+                region: f.region().unwrap_or_default().into(),
+                resource_id: f
+                    .resources()
+                    .first()
+                    .and_then(|r| r.id())
+                    .unwrap_or_default()
+                    .into(),
+                compliance: f
+                    .compliance()
+                    .and_then(|c| c.status())
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                record_state: f
+                    .record_state()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                severity: f
+                    .severity()
+                    .and_then(|s| s.label())
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                created_at: f.created_at().unwrap_or_default().into(),
+                updated_at: f.updated_at().unwrap_or_default().into(),
+                generator_id: f.generator_id().unwrap_or_default().into(),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
