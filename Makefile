@@ -23,6 +23,15 @@ demo: venv ## Scan a demo organization on a local moto AWS (no AWS account neede
 	$(CARGO) build --quiet --bin apigw-tracing --example demo
 	target/debug/examples/demo target/debug/apigw-tracing
 
+BENCH_APIS   ?= 1000
+BENCH_STAGES ?= 3
+BENCH_RPS    ?= 5
+
+.PHONY: bench
+bench: venv ## Benchmark: 1,000 APIs x 3 stages in one account-region on moto (release build)
+	$(CARGO) build --quiet --release --bin apigw-tracing --example bench
+	target/release/examples/bench target/release/apigw-tracing $(BENCH_APIS) $(BENCH_STAGES) $(BENCH_RPS)
+
 .PHONY: build
 build: ## Debug build of the CLI and the Lambda binary
 	$(CARGO) build
@@ -34,7 +43,7 @@ lint: ## rustfmt and clippy, warnings are errors
 
 .PHONY: test
 test: venv lint ## Lint, then every test (unit + integration against moto)
-	$(CARGO) test --all-targets
+	$(CARGO) test --lib --tests
 
 .PHONY: clean
 clean: ## Remove build output and the virtualenv

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args};
 
+use std::sync::Arc;
+
+use crate::exempt::{Rules, RulesError};
 use crate::model::{AccountId, InvalidAccountId};
 
 pub const DEFAULT_ROLE_NAME: &str = "apigw-tracing-scan";
@@ -66,6 +69,12 @@ pub struct ScanArgs {
     #[arg(long, env = "APIGW_TRACING_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
 
+    /// Exemptions for teams that cannot tag their stages: a JSON array of
+    /// {"stage": "<stage ARN or account/apiId/stage, * wildcards>",
+    /// "reason": "...", "until": "YYYY-MM-DD"} ("until" optional).
+    #[arg(long, env = "APIGW_TRACING_EXEMPTIONS", default_value = "")]
+    pub exemptions: String,
+
     /// Timeout of one attempt of one AWS request, in seconds.
     #[arg(long, env = "APIGW_TRACING_ATTEMPT_TIMEOUT_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub attempt_timeout_secs: u64,
@@ -96,6 +105,7 @@ pub struct Config {
     pub concurrency: usize,
     pub max_attempts: u32,
     pub attempt_timeout: Duration,
+    pub exemptions: Arc<Rules>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +128,8 @@ pub enum ConfigError {
     ExternalId(usize),
     #[error("session name {0:?} is not valid (2-64 of letters, digits and +=,.@_-)")]
     SessionName(String),
+    #[error("exemptions (APIGW_TRACING_EXEMPTIONS): {0}")]
+    Exemptions(#[from] RulesError),
     #[error("no region to scan: set APIGW_TRACING_REGIONS (or --regions), or AWS_REGION")]
     NoRegion,
 }
@@ -152,6 +164,7 @@ impl ScanArgs {
         if !is_iam_name(&self.session_name, 2, 64, "") {
             return Err(ConfigError::SessionName(self.session_name.clone()));
         }
+        let exemptions = Arc::new(Rules::parse(&self.exemptions)?);
         Ok(Config {
             accounts: if accounts.is_empty() {
                 AccountSource::Organization
@@ -169,6 +182,7 @@ impl ScanArgs {
             concurrency: usize::from(self.concurrency),
             max_attempts: self.max_attempts,
             attempt_timeout: Duration::from_secs(self.attempt_timeout_secs),
+            exemptions,
         })
     }
 }
@@ -346,6 +360,10 @@ mod tests {
             (&["--role-name", "bad role"], "role name \"bad role\""),
             (&["--external-id", "x"], "external id"),
             (&["--session-name", "a"], "session name"),
+            (
+                &["--exemptions", "[{\"stage\": \"a/b/c\"}]"],
+                "exemptions (APIGW_TRACING_EXEMPTIONS)",
+            ),
         ];
         for (argv, want) in cases {
             let err = parse(argv).unwrap_err().to_string();

@@ -38,6 +38,8 @@ pub struct Summary {
     pub results: Vec<RegionResult>,
     pub skipped: Vec<Skipped>,
     pub errors: Vec<ErrorEntry>,
+    /// Problems that do not make the run partial (malformed exemption tags).
+    pub warnings: Vec<ErrorEntry>,
     /// AWS requests by `Service.Operation`: calls, and attempts (retries included).
     pub requests: BTreeMap<String, OpCount>,
 }
@@ -51,6 +53,8 @@ pub struct Totals {
     pub stages: usize,
     pub failing: usize,
     pub passing: usize,
+    pub exempt: usize,
+    pub archived: usize,
     pub findings_imported: usize,
     pub findings_not_imported: usize,
     pub errors: usize,
@@ -63,8 +67,16 @@ pub struct RegionResult {
     pub region: String,
     pub apis: usize,
     pub stages: usize,
+    /// Failing stages, exempted ones not included.
     pub failing: usize,
     pub passing: usize,
+    /// Failing stages with an exemption in force (reported ARCHIVED).
+    pub exempt: usize,
+    /// Findings archived because their stage is gone.
+    pub archived: usize,
+    /// Findings of unseen stages left untouched because the inventory was
+    /// incomplete (a partial scan never archives).
+    pub archive_withheld: usize,
     /// Findings Security Hub accepted (0 in a dry run).
     pub imported: usize,
     /// Findings built but not imported: rejected, invalid, or not sent
@@ -87,6 +99,8 @@ pub enum ErrorKind {
     AssumeRole,
     GetRestApis,
     GetStages,
+    GetFindings,
+    InvalidExemption,
     InvalidFinding,
     SecurityHubNotEnabled,
     BatchImportFindings,
@@ -154,11 +168,30 @@ impl ErrorEntry {
         }
     }
 
+    pub fn invalid_exemption(
+        account: &str,
+        region: &str,
+        api_id: &str,
+        stage: &str,
+        problem: &str,
+    ) -> Self {
+        Self {
+            kind: ErrorKind::InvalidExemption,
+            account: account.to_owned(),
+            region: Some(region.to_owned()),
+            api_id: Some(api_id.to_owned()),
+            finding_id: None,
+            code: None,
+            message: format!("stage {stage} of API {api_id}: {problem}"),
+        }
+    }
+
     pub fn from_publish(account: &str, region: &str, e: &PublishError) -> Self {
         Self {
             kind: match e {
                 PublishError::NotEnabled { .. } => ErrorKind::SecurityHubNotEnabled,
                 PublishError::Import { .. } => ErrorKind::BatchImportFindings,
+                PublishError::GetFindings { .. } => ErrorKind::GetFindings,
                 PublishError::Rejected { .. } => ErrorKind::FindingRejected,
             },
             account: account.to_owned(),
@@ -201,6 +234,8 @@ impl Summary {
             t.stages += r.stages;
             t.failing += r.failing;
             t.passing += r.passing;
+            t.exempt += r.exempt;
+            t.archived += r.archived;
             t.findings_imported += r.imported;
             t.findings_not_imported += r.not_imported;
         }
@@ -227,8 +262,17 @@ impl Summary {
         };
         let _ = writeln!(
             out,
-            "{:<14} {:<15} {:>6} {:>7} {:>8} {:>8} {:>12} {:>7}",
-            "ACCOUNT", "REGION", "APIS", "STAGES", "FAILING", "PASSING", imported_head, "ERRORS"
+            "{:<14} {:<15} {:>6} {:>7} {:>8} {:>8} {:>7} {:>9} {:>12} {:>7}",
+            "ACCOUNT",
+            "REGION",
+            "APIS",
+            "STAGES",
+            "FAILING",
+            "PASSING",
+            "EXEMPT",
+            "ARCHIVED",
+            imported_head,
+            "ERRORS"
         );
         for r in &self.results {
             let imported = if self.dry_run {
@@ -250,19 +294,34 @@ impl Summary {
         let t = &self.totals;
         let _ = writeln!(
             out,
-            "\n{} account(s), {} account-region(s): {} APIs, {} stages, {} failing, {} passing; {} findings {}{}",
+            "\n{} account(s), {} account-region(s): {} APIs, {} stages, {} failing, {} passing, {} exempt, {} archived; {} findings {}{}",
             t.accounts,
             t.account_regions,
             t.apis,
             t.stages,
             t.failing,
             t.passing,
-            if self.dry_run { t.failing + t.passing } else { t.findings_imported },
+            t.exempt,
+            t.archived,
+            if self.dry_run { t.stages } else { t.findings_imported },
             if self.dry_run { "built (dry run: nothing sent)" } else { "imported" },
             if t.findings_not_imported > 0 { format!(", {} NOT imported", t.findings_not_imported) } else { String::new() },
         );
         for s in &self.skipped {
             let _ = writeln!(out, "skipped {}: {}", s.account, s.reason);
+        }
+        if !self.warnings.is_empty() {
+            let _ = writeln!(out, "\n{} warning(s):", self.warnings.len());
+            for w in &self.warnings {
+                let _ = writeln!(
+                    out,
+                    "  - [{:?}] {} {}: {}",
+                    w.kind,
+                    w.account,
+                    w.region.as_deref().unwrap_or(""),
+                    w.message
+                );
+            }
         }
         if !self.errors.is_empty() {
             let _ = writeln!(out, "\n{} error(s):", self.errors.len());
@@ -324,6 +383,7 @@ mod tests {
             results,
             skipped: vec![],
             errors,
+            warnings: vec![],
             requests: BTreeMap::new(),
         };
         s.finish();

@@ -13,16 +13,20 @@ use tokio::sync::Semaphore;
 use tracing::{error, info, instrument, warn};
 
 use crate::accounts::{self, AccountsError, Identity};
-use crate::asff::{self, build_finding, Finding};
+use crate::asff::{self, Finding};
 use crate::aws::{AccountSession, AwsEnv};
 use crate::config::{AccountSource, Config, ConfigError};
-use crate::evaluate::{evaluate, Compliance};
+use crate::evaluate::{evaluate, Status};
 use crate::inventory;
 use crate::model::AccountId;
 use crate::pacing::Pacer;
 use crate::publish;
+use crate::reconcile::reconcile;
 use crate::report::{ErrorEntry, RegionResult, RunStatus, Skipped, Summary, Totals};
 use crate::trigger::ScanRequest;
+
+/// Security Hub's GetFindings quota: 3 requests/s (burst 6) per account-region.
+const GET_FINDINGS_RPS: std::num::NonZeroU32 = std::num::NonZeroU32::new(3).unwrap();
 
 /// A run that could not start: nothing was scanned and nothing published.
 #[derive(Debug, thiserror::Error)]
@@ -54,12 +58,15 @@ struct Ctx<'a> {
     now: DateTime<Utc>,
     apigw_pacer: Pacer,
     securityhub_pacer: Pacer,
+    /// GetFindings allows 3 requests/s per account and region.
+    getfindings_pacer: Pacer,
     slots: Semaphore,
 }
 
 struct RegionOutput {
     result: RegionResult,
     errors: Vec<ErrorEntry>,
+    warnings: Vec<ErrorEntry>,
     findings: Vec<Finding>,
 }
 
@@ -104,6 +111,7 @@ async fn run_inner(
         now,
         apigw_pacer: Pacer::per_second(cfg.apigw_rps),
         securityhub_pacer: Pacer::per_second(cfg.securityhub_rps),
+        getfindings_pacer: Pacer::per_second(cfg.securityhub_rps.min(GET_FINDINGS_RPS)),
         slots: Semaphore::new(cfg.concurrency),
     };
     let mut summary = Summary {
@@ -118,6 +126,7 @@ async fn run_inner(
         results: Vec::new(),
         skipped,
         errors: Vec::new(),
+        warnings: Vec::new(),
         requests: Default::default(),
     };
     let mut findings = Vec::new();
@@ -136,6 +145,7 @@ async fn run_inner(
                 Ok(region) => {
                     summary.results.push(region.result);
                     summary.errors.extend(region.errors);
+                    summary.warnings.extend(region.warnings);
                     findings.extend(region.findings);
                 }
                 Err(entry) => summary.errors.push(entry),
@@ -256,6 +266,7 @@ async fn scan_region(ctx: &Ctx<'_>, session: &AccountSession, region: &str) -> R
     let account = &session.account;
     let apigw = session.apigateway(region);
     let inv = inventory::list_stages(&apigw, &ctx.apigw_pacer, account, region).await;
+    let mut warnings = Vec::new();
     let mut errors: Vec<ErrorEntry> = inv
         .errors
         .iter()
@@ -270,14 +281,60 @@ async fn scan_region(ctx: &Ctx<'_>, session: &AccountSession, region: &str) -> R
         ..RegionResult::default()
     };
 
-    let mut findings = Vec::with_capacity(inv.stages.len());
+    let today = ctx.now.date_naive();
+    let mut evaluations = Vec::with_capacity(inv.stages.len());
     for stage in inv.stages {
-        let ev = evaluate(stage);
-        match ev.compliance {
-            Compliance::Failed => result.failing += 1,
-            Compliance::Passed => result.passing += 1,
+        let ev = evaluate(stage, &ctx.cfg.exemptions, today);
+        match ev.status() {
+            Status::Failing => result.failing += 1,
+            Status::Passing => result.passing += 1,
+            Status::Exempt => result.exempt += 1,
         }
-        let finding = build_finding(&ev, ctx.now, None);
+        for problem in &ev.problems {
+            warnings.push(ErrorEntry::invalid_exemption(
+                account.as_str(),
+                region,
+                &ev.stage.api_id,
+                &ev.stage.stage_name,
+                problem,
+            ));
+        }
+        evaluations.push(ev);
+    }
+
+    // A dry run reads nothing from Security Hub and sends nothing: it shows
+    // the findings of the stages observed now.
+    let hub = (!ctx.dry_run).then(|| session.securityhub(region));
+    let existing = match &hub {
+        None => Vec::new(),
+        Some(hub) => {
+            match publish::existing_findings(hub, &ctx.getfindings_pacer, account, region).await {
+                Ok(existing) => existing,
+                Err(e) => {
+                    // Without the existing findings, an import would reset
+                    // CreatedAt and could not archive: leave this
+                    // account-region exactly as it is until the next run.
+                    warn!(error = %aws_smithy_types::error::display::DisplayErrorContext(&e), "cannot read existing findings");
+                    errors.push(ErrorEntry::from_publish(account.as_str(), region, &e));
+                    result.not_imported = evaluations.len();
+                    result.errors = errors.len();
+                    return RegionOutput {
+                        result,
+                        errors,
+                        warnings,
+                        findings: Vec::new(),
+                    };
+                }
+            }
+        }
+    };
+    let rec = reconcile(&evaluations, &existing, result.inventory_complete, ctx.now);
+    drop(existing);
+    result.archived = rec.archived;
+    result.archive_withheld = rec.archive_withheld;
+
+    let mut findings = Vec::with_capacity(rec.findings.len());
+    for finding in rec.findings {
         match asff::validate(&finding) {
             Ok(()) => findings.push(finding),
             Err(bad) => {
@@ -288,10 +345,9 @@ async fn scan_region(ctx: &Ctx<'_>, session: &AccountSession, region: &str) -> R
         }
     }
 
-    if !ctx.dry_run && !findings.is_empty() {
-        let hub = session.securityhub(region);
+    if let (Some(hub), false) = (&hub, findings.is_empty()) {
         let out = Box::pin(publish::import_findings(
-            &hub,
+            hub,
             &ctx.securityhub_pacer,
             account,
             region,
@@ -312,6 +368,8 @@ async fn scan_region(ctx: &Ctx<'_>, session: &AccountSession, region: &str) -> R
         stages = result.stages,
         failing = result.failing,
         passing = result.passing,
+        exempt = result.exempt,
+        archived = result.archived,
         imported = result.imported,
         errors = result.errors,
         "account-region scanned"
@@ -319,6 +377,7 @@ async fn scan_region(ctx: &Ctx<'_>, session: &AccountSession, region: &str) -> R
     RegionOutput {
         result,
         errors,
+        warnings,
         findings: if ctx.opts.collect_findings {
             findings
         } else {

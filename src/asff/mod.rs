@@ -191,6 +191,20 @@ pub fn build_finding(
     }
     field("StageName", s.stage_name.clone());
     field("TracingEnabled", s.tracing_enabled.to_string());
+    if let Some(e) = &ev.exemption {
+        field("Exempt", "true".into());
+        field("ExemptionReason", e.reason.clone());
+        field("ExemptionSource", e.source.to_string());
+        if let Some(until) = e.until {
+            field("ExemptUntil", until.to_string());
+        }
+    }
+    if let Some(e) = &ev.lapsed {
+        field(
+            "ExemptionLapsed",
+            e.until.map(|d| d.to_string()).unwrap_or_default(),
+        );
+    }
 
     Finding {
         schema_version: SCHEMA_VERSION.into(),
@@ -243,7 +257,12 @@ pub fn build_finding(
         compliance: ComplianceField {
             status: ev.compliance.as_str().into(),
         },
-        record_state: RecordState::Active,
+        // An exempted stage is an accepted exception, not an active failure.
+        record_state: if ev.exemption.is_some() {
+            RecordState::Archived
+        } else {
+            RecordState::Active
+        },
         finding_provider_fields: FindingProviderFields { severity, types },
     }
 }
@@ -254,19 +273,43 @@ fn describe(ev: &Evaluation) -> String {
         Some(name) => format!("'{}' ({})", truncate(name, 128), s.api_id),
         None => s.api_id.clone(),
     };
+    let exemption = |e: &crate::exempt::Exemption| {
+        let until = e.until.map(|d| format!(" until {d}")).unwrap_or_default();
+        format!(
+            "{}{until} ({}): {}",
+            "exempted",
+            e.source,
+            truncate(&e.reason, 512)
+        )
+    };
     let text = match ev.compliance {
-        Compliance::Failed => format!(
-            "Stage '{}' of REST API {api} in account {} region {} does not have X-Ray active tracing \
-             enabled (tracingEnabled is false or unset). Requests through this stage leave no trace, \
-             so a failure along the request path cannot be followed end to end.",
-            s.stage_name, s.account_id, s.region
-        ),
+        Compliance::Failed => {
+            let mut t = format!(
+                "Stage '{}' of REST API {api} in account {} region {} does not have X-Ray active tracing \
+                 enabled (tracingEnabled is false or unset). Requests through this stage leave no trace, \
+                 so a failure along the request path cannot be followed end to end.",
+                s.stage_name, s.account_id, s.region
+            );
+            if let Some(e) = &ev.exemption {
+                t = format!("{} {t}", capitalise(&exemption(e)));
+            } else if let Some(e) = &ev.lapsed {
+                t = format!("{t} Its exemption lapsed: {}.", exemption(e));
+            }
+            t
+        }
         Compliance::Passed => format!(
             "Stage '{}' of REST API {api} in account {} region {} has X-Ray active tracing enabled.",
             s.stage_name, s.account_id, s.region
         ),
     };
     truncate(&text, 1024)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// The exact command that fixes this stage.

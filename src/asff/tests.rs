@@ -1,14 +1,14 @@
 use chrono::TimeZone;
 
 use super::*;
-use crate::evaluate::{evaluate, tests::stage};
+use crate::evaluate::tests::{eval, stage};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap()
 }
 
 fn failing() -> Finding {
-    build_finding(&evaluate(stage("abc123", "prod", false)), now(), None)
+    build_finding(&eval(stage("abc123", "prod", false)), now(), None)
 }
 
 #[test]
@@ -51,7 +51,7 @@ fn failing_stage_makes_a_low_failed_active_finding() {
 
 #[test]
 fn passing_stage_makes_an_informational_passed_finding_with_the_same_id() {
-    let f = build_finding(&evaluate(stage("abc123", "prod", true)), now(), None);
+    let f = build_finding(&eval(stage("abc123", "prod", true)), now(), None);
     assert_eq!(f.compliance.status, "PASSED");
     assert_eq!(f.severity.label, "INFORMATIONAL");
     assert_eq!(f.id, failing().id);
@@ -85,7 +85,7 @@ fn first_seen_timestamps_are_kept() {
         created_at: "2026-01-01T00:00:00.000Z".into(),
         first_observed_at: "2026-01-02T00:00:00.000Z".into(),
     };
-    let f = build_finding(&evaluate(stage("a", "prod", false)), now(), Some(&seen));
+    let f = build_finding(&eval(stage("a", "prod", false)), now(), Some(&seen));
     assert_eq!(f.created_at, seen.created_at);
     assert_eq!(f.first_observed_at, seen.first_observed_at);
     assert_eq!(f.updated_at, "2026-11-24T02:00:00.000Z");
@@ -98,7 +98,7 @@ fn long_names_are_cut_to_fit_and_odd_names_are_quoted() {
     s.api_name = Some("n".repeat(5000));
     s.description = Some("d".repeat(5000));
     s.tags.insert("team".into(), "t".repeat(400));
-    let f = build_finding(&evaluate(s), now(), None);
+    let f = build_finding(&eval(s), now(), None);
     validate(&f).unwrap();
     assert!(f.description.chars().count() <= 1024);
     assert!(f
@@ -197,4 +197,51 @@ fn validation_names_each_broken_rule() {
         );
         assert!(err.to_string().contains(&f.id[..f.id.len().min(20)]));
     }
+}
+
+#[test]
+fn an_exempt_stage_is_archived_with_its_reason_and_a_lapsed_one_is_active_again() {
+    use crate::exempt::{TAG_EXEMPT, TAG_EXEMPT_UNTIL};
+    let mut s = stage("abc123", "prod", false);
+    s.tags.insert(
+        TAG_EXEMPT.into(),
+        "vendor gateway, tracing unsupported".into(),
+    );
+    s.tags.insert(TAG_EXEMPT_UNTIL.into(), "2027-06-30".into());
+    let f = build_finding(&eval(s.clone()), now(), None);
+    validate(&f).unwrap();
+    assert_eq!(f.record_state, RecordState::Archived);
+    assert_eq!(f.compliance.status, "FAILED");
+    assert_eq!(f.product_fields["apigw-tracing/scanner/Exempt"], "true");
+    assert_eq!(
+        f.product_fields["apigw-tracing/scanner/ExemptionReason"],
+        "vendor gateway, tracing unsupported"
+    );
+    assert_eq!(
+        f.product_fields["apigw-tracing/scanner/ExemptUntil"],
+        "2027-06-30"
+    );
+    assert!(
+        f.description
+            .starts_with("Exempted until 2027-06-30 (tag): vendor gateway"),
+        "{}",
+        f.description
+    );
+
+    s.tags.insert(TAG_EXEMPT_UNTIL.into(), "2026-01-31".into());
+    let f = build_finding(&eval(s), now(), None);
+    assert_eq!(f.record_state, RecordState::Active);
+    assert_eq!(
+        f.product_fields["apigw-tracing/scanner/ExemptionLapsed"],
+        "2026-01-31"
+    );
+    assert!(!f
+        .product_fields
+        .contains_key("apigw-tracing/scanner/Exempt"));
+    assert!(
+        f.description
+            .contains("Its exemption lapsed: exempted until 2026-01-31"),
+        "{}",
+        f.description
+    );
 }

@@ -93,3 +93,117 @@ pub fn to_sdk(f: &Finding) -> sh::AwsSecurityFinding {
         .finding_provider_fields(provider_fields)
         .build()
 }
+
+/// The SDK's finding back to ours (for findings this product wrote). Fields
+/// we never set are dropped; ones we always set default when missing.
+pub fn from_sdk(f: &sh::AwsSecurityFinding) -> Finding {
+    use crate::asff::{
+        ComplianceField, FindingProviderFields, Recommendation, Remediation, Resource,
+        ResourceDetails, StageDetails,
+    };
+    let sev = |label: Option<&sh::SeverityLabel>, original: Option<&str>| Severity {
+        label: label.map(|l| l.as_str().to_owned()).unwrap_or_default(),
+        original: original.unwrap_or_default().to_owned(),
+    };
+    let s = |v: Option<&str>| v.unwrap_or_default().to_owned();
+    let fpf = f.finding_provider_fields();
+    let rec = f.remediation().and_then(|r| r.recommendation());
+    Finding {
+        schema_version: s(f.schema_version()),
+        id: s(f.id()),
+        product_arn: s(f.product_arn()),
+        product_name: s(f.product_name()),
+        company_name: s(f.company_name()),
+        region: s(f.region()),
+        generator_id: s(f.generator_id()),
+        aws_account_id: s(f.aws_account_id()),
+        types: f.types().to_vec(),
+        first_observed_at: s(f.first_observed_at().or(f.created_at())),
+        last_observed_at: s(f.last_observed_at().or(f.updated_at())),
+        created_at: s(f.created_at()),
+        updated_at: s(f.updated_at()),
+        severity: sev(
+            f.severity().and_then(|x| x.label()),
+            f.severity().and_then(|x| x.original()),
+        ),
+        title: s(f.title()),
+        description: s(f.description()),
+        remediation: Remediation {
+            recommendation: Recommendation {
+                text: s(rec.and_then(|r| r.text())),
+                url: s(rec.and_then(|r| r.url())),
+            },
+        },
+        product_fields: f
+            .product_fields()
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| !k.starts_with("aws/"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        resources: f
+            .resources()
+            .iter()
+            .map(|r| {
+                let d = r.details().and_then(|d| d.aws_api_gateway_stage());
+                Resource {
+                    r#type: s(r.r#type()),
+                    id: s(r.id()),
+                    partition: r
+                        .partition()
+                        .map(|p| p.as_str().to_owned())
+                        .unwrap_or_default(),
+                    region: s(r.region()),
+                    tags: r
+                        .tags()
+                        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                        .unwrap_or_default(),
+                    details: ResourceDetails {
+                        aws_api_gateway_stage: StageDetails {
+                            stage_name: s(d.and_then(|d| d.stage_name())),
+                            deployment_id: d.and_then(|d| d.deployment_id()).map(str::to_owned),
+                            description: d.and_then(|d| d.description()).map(str::to_owned),
+                            cache_cluster_enabled: d
+                                .and_then(|d| d.cache_cluster_enabled())
+                                .unwrap_or(false),
+                            tracing_enabled: d.and_then(|d| d.tracing_enabled()).unwrap_or(false),
+                            created_date: d.and_then(|d| d.created_date()).map(str::to_owned),
+                            last_updated_date: d
+                                .and_then(|d| d.last_updated_date())
+                                .map(str::to_owned),
+                            web_acl_arn: d.and_then(|d| d.web_acl_arn()).map(str::to_owned),
+                        },
+                    },
+                }
+            })
+            .collect(),
+        compliance: ComplianceField {
+            status: f
+                .compliance()
+                .and_then(|c| c.status())
+                .map(|c| c.as_str().to_owned())
+                .unwrap_or_default(),
+        },
+        record_state: match f.record_state() {
+            Some(sh::RecordState::Archived) => RecordState::Archived,
+            _ => RecordState::Active,
+        },
+        finding_provider_fields: FindingProviderFields {
+            severity: fpf
+                .and_then(|p| p.severity())
+                .map(|x| sev(x.label(), x.original()))
+                .unwrap_or_else(|| {
+                    sev(
+                        f.severity().and_then(|x| x.label()),
+                        f.severity().and_then(|x| x.original()),
+                    )
+                }),
+            types: fpf
+                .map(|p| p.types().to_vec())
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| f.types().to_vec()),
+        },
+    }
+}

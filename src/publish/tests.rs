@@ -11,13 +11,13 @@ use chrono::Utc;
 
 use super::*;
 use crate::asff::build_finding;
-use crate::evaluate::{evaluate, tests::stage};
+use crate::evaluate::tests::{eval, stage};
 
 fn findings(n: usize) -> Vec<Finding> {
     (0..n)
         .map(|i| {
             build_finding(
-                &evaluate(stage(&format!("api{i:04}"), "prod", i % 2 == 0)),
+                &eval(stage(&format!("api{i:04}"), "prod", i % 2 == 0)),
                 Utc::now(),
                 None,
             )

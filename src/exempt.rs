@@ -1,0 +1,322 @@
+//! Exemptions: a known, accepted exception is not an active failure. Given
+//! as stage tags (by the stage's owners) or in configuration (for teams that
+//! cannot tag). Pure.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use wildmatch::WildMatch;
+
+use crate::model::StageRecord;
+
+/// Tag whose value is the reason (required, non-empty).
+pub const TAG_EXEMPT: &str = "apigw-tracing:exempt";
+/// Optional tag: the exemption lapses after this day (`YYYY-MM-DD`, UTC).
+pub const TAG_EXEMPT_UNTIL: &str = "apigw-tracing:exempt-until";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Tag,
+    Config,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::Tag => "tag",
+            Source::Config => "config",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exemption {
+    pub reason: String,
+    pub until: Option<NaiveDate>,
+    pub source: Source,
+}
+
+/// What the exemption rules say of one stage.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Check {
+    /// In force today.
+    pub active: Option<Exemption>,
+    /// Given, but its date has passed.
+    pub lapsed: Option<Exemption>,
+    /// Malformed exemptions (ignored), for the report.
+    pub problems: Vec<String>,
+}
+
+/// One configured exemption (`APIGW_TRACING_EXEMPTIONS`, a JSON array).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    /// A stage ARN (`arn:aws:apigateway:eu-west-1::/restapis/a1b2c3/stages/prod`)
+    /// or `account/apiId/stage`; `*` matches any run of characters.
+    stage: String,
+    reason: String,
+    #[serde(default)]
+    until: Option<String>,
+}
+
+#[derive(Debug)]
+struct Rule {
+    pattern: WildMatch,
+    is_arn: bool,
+    exemption: Exemption,
+}
+
+/// The configured exemptions, checked and compiled.
+#[derive(Debug, Default)]
+pub struct Rules(Vec<Rule>);
+
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("exemptions must be a JSON array of {{\"stage\": \"<stage ARN or account/apiId/stage>\", \"reason\": \"...\", \"until\": \"YYYY-MM-DD\"}}")]
+    Json(#[source] serde_json::Error),
+    #[error("exemption {index} ({stage:?}): {problem}")]
+    Rule {
+        index: usize,
+        stage: String,
+        problem: String,
+    },
+}
+
+impl Rules {
+    pub fn parse(json: &str) -> Result<Self, RulesError> {
+        if json.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        let specs: Vec<RuleSpec> = serde_json::from_str(json).map_err(RulesError::Json)?;
+        let mut rules = Vec::with_capacity(specs.len());
+        for (index, spec) in specs.into_iter().enumerate() {
+            let fail = |problem: String| RulesError::Rule {
+                index,
+                stage: spec.stage.clone(),
+                problem,
+            };
+            if spec.reason.trim().is_empty() {
+                return Err(fail("a reason is required".into()));
+            }
+            let until = match &spec.until {
+                Some(d) => Some(parse_date(d).map_err(fail)?),
+                None => None,
+            };
+            let is_arn = spec.stage.starts_with("arn:");
+            if !is_arn && spec.stage.split('/').count() != 3 {
+                return Err(fail("expected a stage ARN or account/apiId/stage".into()));
+            }
+            rules.push(Rule {
+                pattern: WildMatch::new(&spec.stage),
+                is_arn,
+                exemption: Exemption {
+                    reason: spec.reason.trim().to_owned(),
+                    until,
+                    source: Source::Config,
+                },
+            });
+        }
+        Ok(Self(rules))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn find(&self, stage: &StageRecord) -> Option<&Exemption> {
+        let arn = stage.arn();
+        let path = format!("{}/{}/{}", stage.account_id, stage.api_id, stage.stage_name);
+        self.0
+            .iter()
+            .find(|r| r.pattern.matches(if r.is_arn { &arn } else { &path }))
+            .map(|r| &r.exemption)
+    }
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|e| format!("{s:?} is not a YYYY-MM-DD date ({e})"))
+}
+
+/// The exemption for `stage` on `today`: its tags first, then configuration.
+pub fn check(stage: &StageRecord, rules: &Rules, today: NaiveDate) -> Check {
+    let mut out = Check::default();
+    let from_tags = from_tags(&stage.tags, &mut out.problems);
+    let Some(exemption) = from_tags.or_else(|| rules.find(stage).cloned()) else {
+        return out;
+    };
+    match exemption.until {
+        // Valid through the whole `until` day.
+        Some(until) if until < today => out.lapsed = Some(exemption),
+        _ => out.active = Some(exemption),
+    }
+    out
+}
+
+fn from_tags(tags: &BTreeMap<String, String>, problems: &mut Vec<String>) -> Option<Exemption> {
+    let reason = tags.get(TAG_EXEMPT)?;
+    if reason.trim().is_empty() {
+        problems.push(format!(
+            "tag {TAG_EXEMPT} has no reason; an exemption needs one (ignored)"
+        ));
+        return None;
+    }
+    let until = match tags.get(TAG_EXEMPT_UNTIL) {
+        None => None,
+        Some(raw) => match parse_date(raw) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                problems.push(format!("tag {TAG_EXEMPT_UNTIL}: {e}; exemption ignored"));
+                return None;
+            }
+        },
+    };
+    Some(Exemption {
+        reason: reason.trim().to_owned(),
+        until,
+        source: Source::Tag,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::tests::stage;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+    }
+
+    fn tagged(tags: &[(&str, &str)]) -> StageRecord {
+        let mut s = stage("abc123", "prod", false);
+        s.tags = tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        s
+    }
+
+    #[test]
+    fn tags_exempt_until_their_date_passes() {
+        let none = Rules::default();
+        // (tags, active, lapsed, problems)
+        type Case<'a> = (&'a [(&'a str, &'a str)], bool, bool, usize);
+        let cases: &[Case] = &[
+            (&[], false, false, 0),
+            (
+                &[(TAG_EXEMPT, "vendor API, no tracing support")],
+                true,
+                false,
+                0,
+            ),
+            (
+                &[(TAG_EXEMPT, "r"), (TAG_EXEMPT_UNTIL, "2026-11-24")],
+                true,
+                false,
+                0,
+            ),
+            (
+                &[(TAG_EXEMPT, "r"), (TAG_EXEMPT_UNTIL, "2026-11-23")],
+                false,
+                true,
+                0,
+            ),
+            (
+                &[(TAG_EXEMPT, "r"), (TAG_EXEMPT_UNTIL, "2026-13-01")],
+                false,
+                false,
+                1,
+            ),
+            (
+                &[(TAG_EXEMPT, "r"), (TAG_EXEMPT_UNTIL, "next week")],
+                false,
+                false,
+                1,
+            ),
+            (&[(TAG_EXEMPT, "  ")], false, false, 1),
+            (&[(TAG_EXEMPT_UNTIL, "2030-01-01")], false, false, 0),
+        ];
+        for (tags, active, lapsed, problems) in cases {
+            let c = check(&tagged(tags), &none, today());
+            assert_eq!(
+                (c.active.is_some(), c.lapsed.is_some(), c.problems.len()),
+                (*active, *lapsed, *problems),
+                "{tags:?}: {c:?}"
+            );
+        }
+        let c = check(&tagged(&[(TAG_EXEMPT, " legacy ")]), &none, today());
+        assert_eq!(c.active.unwrap().reason, "legacy");
+    }
+
+    #[test]
+    fn config_rules_match_arns_and_patterns() {
+        let rules = Rules::parse(
+            r#"[
+              {"stage": "arn:aws:apigateway:eu-west-1::/restapis/abc123/stages/prod", "reason": "by arn"},
+              {"stage": "111111111111/*/sandbox-*", "reason": "sandboxes", "until": "2027-01-01"},
+              {"stage": "222222222222/old/*", "reason": "expired", "until": "2026-01-01"}
+            ]"#,
+        )
+        .unwrap();
+        assert_eq!(rules.len(), 3);
+        let by_arn = check(&stage("abc123", "prod", false), &rules, today());
+        assert_eq!(
+            by_arn.active.as_ref().map(|e| e.reason.as_str()),
+            Some("by arn")
+        );
+        assert_eq!(by_arn.active.unwrap().source, Source::Config);
+        let sandbox = check(&stage("zzz", "sandbox-7", false), &rules, today());
+        assert_eq!(
+            sandbox.active.unwrap().until,
+            NaiveDate::from_ymd_opt(2027, 1, 1)
+        );
+        assert!(check(&stage("zzz", "prod", false), &rules, today())
+            .active
+            .is_none());
+        let mut old = stage("old", "v1", false);
+        old.account_id = crate::model::AccountId::parse("222222222222").unwrap();
+        let lapsed = check(&old, &rules, today());
+        assert!(lapsed.active.is_none() && lapsed.lapsed.is_some());
+        // A tag wins over configuration.
+        let mut both = stage("abc123", "prod", false);
+        both.tags.insert(TAG_EXEMPT.into(), "by tag".into());
+        assert_eq!(
+            check(&both, &rules, today()).active.unwrap().source,
+            Source::Tag
+        );
+    }
+
+    #[test]
+    fn bad_configuration_is_refused_with_the_rule_named() {
+        for (json, want) in [
+            ("{}", "JSON array"),
+            (r#"[{"stage": "a/b/c"}]"#, "JSON array"),
+            (
+                r#"[{"stage": "a/b/c", "reason": " "}]"#,
+                "exemption 0 (\"a/b/c\"): a reason is required",
+            ),
+            (
+                r#"[{"stage": "a/b", "reason": "r"}]"#,
+                "account/apiId/stage",
+            ),
+            (
+                r#"[{"stage": "a/b/c", "reason": "r", "until": "soon"}]"#,
+                "not a YYYY-MM-DD date",
+            ),
+            (
+                r#"[{"stage": "a/b/c", "reason": "r", "typo": 1}]"#,
+                "JSON array",
+            ),
+        ] {
+            let err = Rules::parse(json).unwrap_err().to_string();
+            assert!(err.contains(want), "{json}: {err}");
+        }
+        assert!(Rules::parse("  ").unwrap().is_empty());
+    }
+}
