@@ -74,6 +74,8 @@ fn run_scan(moto: &Moto, bin: &str, rps: &str) -> (Value, f64, i64) {
         cmd.env(k, v);
     }
     let start = Instant::now();
+    // Reaped below by wait4, which also gives its peak RSS.
+    #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().expect("run apigw-tracing");
     let pid = child.id() as libc::pid_t;
     let stdout = child.stdout.expect("stdout");
