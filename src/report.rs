@@ -275,20 +275,29 @@ impl Summary {
             "ERRORS"
         );
         for r in &self.results {
-            let imported = if self.dry_run {
-                r.failing + r.passing
-            } else {
-                r.imported
-            };
+            // A dry run imports nothing; show what it would have sent.
+            let imported = if self.dry_run { r.stages } else { r.imported };
             let flag = if r.inventory_complete {
-                ""
+                String::new()
             } else {
-                "  (inventory incomplete)"
+                format!(
+                    "  (inventory incomplete: nothing archived, {} left as they were)",
+                    r.archive_withheld
+                )
             };
             let _ = writeln!(
                 out,
-                "{:<14} {:<15} {:>6} {:>7} {:>8} {:>8} {:>12} {:>7}{flag}",
-                r.account, r.region, r.apis, r.stages, r.failing, r.passing, imported, r.errors
+                "{:<14} {:<15} {:>6} {:>7} {:>8} {:>8} {:>7} {:>9} {:>12} {:>7}{flag}",
+                r.account,
+                r.region,
+                r.apis,
+                r.stages,
+                r.failing,
+                r.passing,
+                r.exempt,
+                r.archived,
+                imported,
+                r.errors
             );
         }
         let t = &self.totals;

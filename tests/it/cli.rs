@@ -129,3 +129,50 @@ async fn json_asff_and_exit_codes() {
         (Some(true), Some(1))
     );
 }
+
+#[tokio::test]
+async fn an_account_that_cannot_be_assumed_makes_the_run_partial_exit_1() {
+    let moto = Moto::start();
+    let proxy = crate::proxy::FaultProxy::start(&moto.endpoint);
+    let members = create_org(&moto, 2).await;
+    for m in &members {
+        create_api(
+            &moto.account_config(m, "eu-west-1").await,
+            "svc",
+            &[("prod", None)],
+        )
+        .await;
+    }
+    proxy.add(
+        crate::proxy::assume_role_in(&members[0]),
+        crate::proxy::Fault::sts_access_denied(),
+        None,
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigw-tracing"));
+    cmd.args([
+        "scan",
+        "--regions",
+        "eu-west-1",
+        "--format",
+        "json",
+        "--apigw-rps",
+        "50",
+    ])
+    .env_clear()
+    .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in moto.cli_env() {
+        cmd.env(k, v);
+    }
+    cmd.env("AWS_ENDPOINT_URL", &proxy.endpoint);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["status"], "partial");
+    assert_eq!(summary["errors"][0]["kind"], "assume_role");
+    assert_eq!(summary["errors"][0]["account"], members[0].as_str());
+    assert_eq!(summary["errors"][0]["code"], "AccessDenied");
+    // The other member and the management account were scanned all the same.
+    assert_eq!(summary["totals"]["account_regions"], 2);
+    assert_eq!(findings(&moto, &members[1], "eu-west-1").await.len(), 1);
+    assert!(findings(&moto, &members[0], "eu-west-1").await.is_empty());
+}

@@ -2,5 +2,7 @@
 
 mod cli;
 mod lambda;
+mod lifecycle;
+mod proxy;
 mod scan;
 mod support;

@@ -109,6 +109,18 @@ impl Moto {
         AwsEnv::from_sdk_config(self.sdk_config("us-east-1").await, cfg)
     }
 
+    /// The scanner's environment with every request sent to `endpoint` (a
+    /// fault proxy in front of this server).
+    pub async fn env_via(&self, endpoint: &str, cfg: &Config) -> AwsEnv {
+        let sdk = self
+            .sdk_config("us-east-1")
+            .await
+            .into_builder()
+            .endpoint_url(endpoint)
+            .build();
+        AwsEnv::from_sdk_config(sdk, cfg)
+    }
+
     /// Environment variables that point the CLI at this server.
     pub fn cli_env(&self) -> Vec<(&'static str, String)> {
         vec![
@@ -250,6 +262,65 @@ pub async fn set_tracing(cfg: &SdkConfig, api_id: &str, stage: &str, on: bool) {
         .unwrap();
 }
 
+/// (Re-)creates `stage` on `api_id`'s first deployment, with tags (moto
+/// has no TagResource for stages, so tagging means re-creating).
+pub async fn put_stage(
+    cfg: &SdkConfig,
+    api_id: &str,
+    stage: &str,
+    tracing: bool,
+    tags: &[(&str, &str)],
+) {
+    let api = aws_sdk_apigateway::Client::new(cfg);
+    let _ = api
+        .delete_stage()
+        .rest_api_id(api_id)
+        .stage_name(stage)
+        .send()
+        .await;
+    let deployments = api
+        .get_deployments()
+        .rest_api_id(api_id)
+        .send()
+        .await
+        .unwrap();
+    let dep = deployments
+        .items()
+        .first()
+        .and_then(|d| d.id())
+        .unwrap_or("none")
+        .to_owned();
+    let mut req = api
+        .create_stage()
+        .rest_api_id(api_id)
+        .stage_name(stage)
+        .deployment_id(dep)
+        .tracing_enabled(tracing);
+    for (k, v) in tags {
+        req = req.tags(*k, *v);
+    }
+    req.send().await.unwrap();
+}
+
+pub async fn delete_stage(cfg: &SdkConfig, api_id: &str, stage: &str) {
+    aws_sdk_apigateway::Client::new(cfg)
+        .delete_stage()
+        .rest_api_id(api_id)
+        .stage_name(stage)
+        .send()
+        .await
+        .unwrap();
+}
+
+pub async fn delete_api(cfg: &SdkConfig, api_id: &str) {
+    aws_sdk_apigateway::Client::new(cfg)
+        .delete_rest_api()
+        .rest_api_id(api_id)
+        .send()
+        .await
+        .unwrap();
+}
+
 pub async fn enable_security_hub(cfg: &SdkConfig) {
     aws_sdk_securityhub::Client::new(cfg)
         .enable_security_hub()
@@ -272,6 +343,16 @@ pub struct Landed {
     pub created_at: String,
     pub updated_at: String,
     pub generator_id: String,
+    pub description: String,
+    pub product_fields: std::collections::BTreeMap<String, String>,
+}
+
+impl Landed {
+    /// `apiId/stage` of the finding's resource.
+    pub fn stage(&self) -> String {
+        let (_, rest) = self.resource_id.split_once("/restapis/").unwrap();
+        rest.replace("/stages/", "/")
+    }
 }
 
 /// Every finding in `account`'s Security Hub in `region`, all pages.
@@ -309,6 +390,11 @@ pub async fn findings(moto: &Moto, account: &str, region: &str) -> Vec<Landed> {
                 created_at: f.created_at().unwrap_or_default().into(),
                 updated_at: f.updated_at().unwrap_or_default().into(),
                 generator_id: f.generator_id().unwrap_or_default().into(),
+                description: f.description().unwrap_or_default().into(),
+                product_fields: f
+                    .product_fields()
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
             });
         }
     }

@@ -1,0 +1,269 @@
+//! A fault-injecting HTTP proxy on 127.0.0.1 in front of moto: requests
+//! that match a rule get the rule's fault (an AWS error answer, or a
+//! delay), the rest are forwarded. It runs on its own runtime thread, so it
+//! keeps serving while a test blocks on a CLI subprocess.
+#![allow(dead_code)] // a toolbox: not every fault is used by every test
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::HeaderMap;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+/// What a rule sees of a request.
+pub struct Seen<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub headers: &'a HeaderMap,
+    pub body: &'a str,
+}
+
+type Matcher = Box<dyn Fn(&Seen) -> bool + Send + Sync>;
+
+#[derive(Clone)]
+pub enum Fault {
+    /// Answer with this instead of forwarding.
+    Respond {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: String,
+    },
+    /// Wait, then forward (slow answers, client timeouts).
+    Delay(Duration),
+}
+
+impl Fault {
+    /// STS's AccessDenied for AssumeRole (query protocol, XML).
+    pub fn sts_access_denied() -> Self {
+        Fault::Respond {
+            status: 403,
+            headers: vec![("content-type", "text/xml".into())],
+            body: "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>\
+                   <Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole</Message>\
+                   </Error><RequestId>fault-proxy</RequestId></ErrorResponse>"
+                .into(),
+        }
+    }
+
+    /// A REST-JSON service error (API Gateway, Security Hub).
+    pub fn rest_json(status: u16, error_type: &str, message: &str) -> Self {
+        Fault::Respond {
+            status,
+            headers: vec![
+                ("content-type", "application/json".into()),
+                ("x-amzn-errortype", error_type.into()),
+            ],
+            body: format!("{{\"message\": \"{message}\"}}"),
+        }
+    }
+}
+
+struct Rule {
+    matcher: Matcher,
+    fault: Fault,
+    /// How many more requests it applies to (`None`: all).
+    remaining: Option<usize>,
+    hits: usize,
+}
+
+#[derive(Default)]
+struct State {
+    rules: Vec<Rule>,
+    forwarded: usize,
+}
+
+pub struct FaultProxy {
+    pub endpoint: String,
+    state: Arc<Mutex<State>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FaultProxy {
+    pub fn start(upstream: &str) -> Self {
+        let upstream = upstream.to_owned();
+        let state = Arc::new(Mutex::new(State::default()));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let st = state.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                let client: Client<HttpConnector, Full<Bytes>> =
+                    Client::builder(TokioExecutor::new()).build_http();
+                loop {
+                    let (stream, _) = tokio::select! {
+                        r = listener.accept() => r.unwrap(),
+                        _ = &mut stop_rx => return,
+                    };
+                    let (st, client, upstream) = (st.clone(), client.clone(), upstream.clone());
+                    tokio::spawn(async move {
+                        let svc = service_fn(move |req| {
+                            handle(req, st.clone(), client.clone(), upstream.clone())
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), svc)
+                            .await;
+                    });
+                }
+            });
+        });
+        let addr: SocketAddr = addr_rx.recv().unwrap();
+        Self {
+            endpoint: format!("http://{addr}"),
+            state,
+            shutdown: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// Adds a rule for the next `times` matching requests (`None`: all).
+    /// Returns its index, for `hits`.
+    pub fn add(
+        &self,
+        matcher: impl Fn(&Seen) -> bool + Send + Sync + 'static,
+        fault: Fault,
+        times: Option<usize>,
+    ) -> usize {
+        let mut s = self.state.lock().unwrap();
+        s.rules.push(Rule {
+            matcher: Box::new(matcher),
+            fault,
+            remaining: times,
+            hits: 0,
+        });
+        s.rules.len() - 1
+    }
+
+    /// Requests rule `index` has caught.
+    pub fn hits(&self, index: usize) -> usize {
+        self.state.lock().unwrap().rules[index].hits
+    }
+
+    /// Stops injecting faults; every request is forwarded from now on.
+    pub fn clear(&self) {
+        let mut s = self.state.lock().unwrap();
+        for r in &mut s.rules {
+            r.remaining = Some(0);
+        }
+    }
+
+    pub fn forwarded(&self) -> usize {
+        self.state.lock().unwrap().forwarded
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    state: Arc<Mutex<State>>,
+    client: Client<HttpConnector, Full<Bytes>>,
+    upstream: String,
+) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let text = String::from_utf8_lossy(&body);
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .to_owned();
+    let fault = {
+        let seen = Seen {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            headers: &parts.headers,
+            body: &text,
+        };
+        let mut s = state.lock().unwrap();
+        let hit = s
+            .rules
+            .iter_mut()
+            .find(|r| r.remaining != Some(0) && (r.matcher)(&seen))
+            .map(|r| {
+                r.hits += 1;
+                if let Some(n) = r.remaining.as_mut() {
+                    *n -= 1;
+                }
+                r.fault.clone()
+            });
+        if !matches!(hit, Some(Fault::Respond { .. })) {
+            s.forwarded += 1;
+        }
+        hit
+    };
+    match fault {
+        Some(Fault::Respond {
+            status,
+            headers,
+            body,
+        }) => {
+            let mut resp = Response::builder().status(status);
+            for (k, v) in headers {
+                resp = resp.header(k, v);
+            }
+            Ok(resp.body(Full::new(Bytes::from(body))).unwrap())
+        }
+        other => {
+            if let Some(Fault::Delay(d)) = other {
+                tokio::time::sleep(d).await;
+            }
+            let mut fwd = Request::builder()
+                .method(parts.method)
+                .uri(format!("{upstream}{path_and_query}"));
+            for (k, v) in &parts.headers {
+                fwd = fwd.header(k, v);
+            }
+            let resp = match client.request(fwd.body(Full::new(body)).unwrap()).await {
+                Ok(r) => r,
+                Err(e) => {
+                    return Ok(Response::builder()
+                        .status(502)
+                        .body(Full::new(Bytes::from(format!(
+                            "proxy: upstream failed: {e}"
+                        ))))
+                        .unwrap())
+                }
+            };
+            let (parts, body) = resp.into_parts();
+            let body = body.collect().await?.to_bytes();
+            Ok(Response::from_parts(parts, Full::new(body)))
+        }
+    }
+}
+
+/// sts:AssumeRole of the scan role in `account`.
+pub fn assume_role_in(account: &str) -> impl Fn(&Seen) -> bool + Send + Sync + 'static {
+    let needle = format!("iam%3A%3A{account}%3Arole");
+    move |s| s.body.contains("Action=AssumeRole") && s.body.contains(&needle)
+}
+
+/// apigateway:GetStages of one REST API.
+pub fn get_stages_of(api_id: &str) -> impl Fn(&Seen) -> bool + Send + Sync + 'static {
+    let path = format!("/restapis/{api_id}/stages");
+    move |s| s.method == "GET" && s.path == path
+}
