@@ -2,26 +2,72 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+CARGO ?= cargo
+
+# moto (the local AWS stand-in) for tests, demo and bench.
 VENV        := .venv
 MOTO_SERVER := $(VENV)/bin/moto_server
 MOTO_SPEC   := moto[server]>=5.2,<5.3
-CARGO       ?= cargo
+
+# Infrastructure checks and packaging tools, in their own virtualenv
+# (checkov pins an older boto3 than moto wants).
+TOOLS      := .venv-tools
+TOOLS_SPEC := 'cfn-lint>=1.58,<2' 'checkov>=3.3,<4' 'python-hcl2>=8,<9' 'pytest>=9,<10'
+LAMBDA_SPEC := 'cargo-lambda>=1.9,<2'
+
+LAMBDA_ZIP := target/lambda/apigw-tracing-lambda/bootstrap.zip
 
 .PHONY: help
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(MOTO_SERVER):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(MOTO_SPEC)'
 
+$(TOOLS)/bin/checkov:
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check $(TOOLS_SPEC)
+
+$(TOOLS)/bin/cargo-lambda: $(TOOLS)/bin/checkov
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check $(LAMBDA_SPEC)
+
 .PHONY: venv
-venv: $(MOTO_SERVER) ## Install moto (the local AWS stand-in) into ./.venv
+venv: $(MOTO_SERVER) ## Install moto into ./.venv
 
 .PHONY: demo
 demo: venv ## Scan a demo organization on a local moto AWS (no AWS account needed)
 	$(CARGO) build --quiet --bin apigw-tracing --example demo
 	target/debug/examples/demo target/debug/apigw-tracing
+
+.PHONY: build
+build: ## Debug build of the CLI and the Lambda binary
+	$(CARGO) build
+
+.PHONY: lint
+lint: lint-rust lint-infra ## Every static check (make test runs it)
+
+.PHONY: lint-rust
+lint-rust: ## rustfmt and clippy, warnings are errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+.PHONY: lint-infra
+lint-infra: $(TOOLS)/bin/checkov ## cfn-lint, checkov (CloudFormation + Terraform), IAM and consistency tests
+	$(TOOLS)/bin/cfn-lint infra/template.yaml infra/member-role.yaml
+	$(TOOLS)/bin/checkov --quiet --compact --skip-download --framework cloudformation terraform -d infra
+	$(TOOLS)/bin/pytest -q tests/infra
+
+.PHONY: test
+test: venv lint ## Lint, then every test (unit + integration against moto)
+	$(CARGO) test --lib --tests
+
+.PHONY: package
+package: $(TOOLS)/bin/cargo-lambda ## Build the Lambda zip (provided.al2023, arm64) the templates deploy
+	rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(CARGO) lambda build --release --arm64 \
+	  --bin apigw-tracing-lambda --output-format zip
+	@ls -l $(LAMBDA_ZIP) && unzip -l $(LAMBDA_ZIP)
 
 BENCH_APIS   ?= 1000
 BENCH_STAGES ?= 3
@@ -32,20 +78,7 @@ bench: venv ## Benchmark: 1,000 APIs x 3 stages in one account-region on moto (r
 	$(CARGO) build --quiet --release --bin apigw-tracing --example bench
 	target/release/examples/bench target/release/apigw-tracing $(BENCH_APIS) $(BENCH_STAGES) $(BENCH_RPS)
 
-.PHONY: build
-build: ## Debug build of the CLI and the Lambda binary
-	$(CARGO) build
-
-.PHONY: lint
-lint: ## rustfmt and clippy, warnings are errors
-	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
-
-.PHONY: test
-test: venv lint ## Lint, then every test (unit + integration against moto)
-	$(CARGO) test --lib --tests
-
 .PHONY: clean
-clean: ## Remove build output and the virtualenv
+clean: ## Remove build output and the virtualenvs
 	$(CARGO) clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(TOOLS)

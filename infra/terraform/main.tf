@@ -1,0 +1,259 @@
+# apigw-tracing central resources, as infra/template.yaml.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account   = data.aws_caller_identity.current.account_id
+  partition = data.aws_partition.current.partition
+  alarm_actions = var.alarm_topic_arn == "" ? [] : [var.alarm_topic_arn]
+}
+
+# Failed asynchronous invocations land here with the reason, for 14 days.
+resource "aws_sqs_queue" "failures" {
+  name                      = "${var.name}-failures"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+}
+
+resource "aws_cloudwatch_log_group" "scanner" {
+  #checkov:skip=CKV_AWS_158:Logs hold account ids, API ids and stage names, no secrets; CloudWatch Logs' service-managed encryption applies.
+  name              = "/aws/lambda/${var.name}-scanner"
+  retention_in_days = var.log_retention_days
+}
+
+data "aws_iam_policy_document" "lambda_trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "scan" {
+  statement {
+    sid       = "AssumeMemberScanRole"
+    actions   = ["sts:AssumeRole"]
+    resources = ["arn:${local.partition}:iam::*:role/${var.member_role_name}"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceOrgID"
+      values   = [var.organization_id]
+    }
+  }
+  statement {
+    sid       = "ListOrganizationAccounts"
+    actions   = ["organizations:ListAccounts"]
+    resources = ["*"] # ListAccounts supports no resource-level permissions.
+  }
+  statement {
+    sid     = "ReadOwnRestApiStages"
+    actions = ["apigateway:GET"]
+    resources = [
+      "arn:${local.partition}:apigateway:*::/restapis",
+      "arn:${local.partition}:apigateway:*::/restapis/*/stages",
+    ]
+  }
+  statement {
+    sid       = "OwnAccountFindings"
+    actions   = ["securityhub:BatchImportFindings"]
+    resources = ["arn:${local.partition}:securityhub:*:${local.account}:product/${local.account}/default"]
+  }
+  statement {
+    sid       = "ReadOwnAccountFindings"
+    actions   = ["securityhub:GetFindings"]
+    resources = ["arn:${local.partition}:securityhub:*:${local.account}:hub/default"]
+  }
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.scanner.arn}:*"]
+  }
+  statement {
+    sid       = "XRay"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"] # X-Ray's write actions support no resource-level permissions.
+  }
+  statement {
+    sid       = "FailureDestination"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.failures.arn]
+  }
+}
+
+resource "aws_iam_role" "scanner" {
+  name               = "${var.name}-scanner"
+  assume_role_policy = data.aws_iam_policy_document.lambda_trust.json
+}
+
+resource "aws_iam_role_policy" "scan" {
+  name   = "scan"
+  role   = aws_iam_role.scanner.id
+  policy = data.aws_iam_policy_document.scan.json
+}
+
+resource "aws_lambda_function" "scanner" {
+  #checkov:skip=CKV_AWS_117:Reaches only public AWS APIs; a VPC adds NAT cost and nothing to isolate.
+  #checkov:skip=CKV_AWS_173:The environment holds settings only; the external id is not a secret.
+  #checkov:skip=CKV_AWS_272:Built from this repository by `make package`; code signing is the deployer's choice.
+  function_name = "${var.name}-scanner"
+  description   = "Finds API Gateway REST API stages without X-Ray active tracing; reports them to Security Hub."
+  filename      = var.package_path
+  source_code_hash = filebase64sha256(var.package_path)
+  handler       = "bootstrap"
+  runtime       = "provided.al2023"
+  architectures = ["arm64"]
+  # 15 minutes (Lambda's maximum): a paced organization-wide scan needs time, not memory.
+  timeout     = 900
+  memory_size = 256
+  # One scan at a time: per-account API Gateway pacing holds within one process.
+  reserved_concurrent_executions = 1
+  role                           = aws_iam_role.scanner.arn
+
+  tracing_config {
+    mode = "Active"
+  }
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.scanner.name
+    application_log_level = "INFO"
+    system_log_level      = "WARN"
+  }
+  dead_letter_config {
+    target_arn = aws_sqs_queue.failures.arn
+  }
+  environment {
+    variables = {
+      APIGW_TRACING_REGIONS          = join(",", var.regions)
+      APIGW_TRACING_ACCOUNTS         = join(",", var.accounts)
+      APIGW_TRACING_EXCLUDE_ACCOUNTS = join(",", var.exclude_accounts)
+      APIGW_TRACING_EXEMPTIONS       = var.exemptions
+      APIGW_TRACING_ROLE_NAME        = var.member_role_name
+      APIGW_TRACING_EXTERNAL_ID      = var.external_id
+      APIGW_TRACING_APIGW_RPS        = tostring(var.apigw_rps)
+      APIGW_TRACING_SECURITYHUB_RPS  = tostring(var.securityhub_rps)
+      APIGW_TRACING_CONCURRENCY      = tostring(var.concurrency)
+      RUST_LOG                       = "info"
+    }
+  }
+}
+
+resource "aws_lambda_function_event_invoke_config" "scanner" {
+  function_name = aws_lambda_function.scanner.function_name
+  # A failed run is not retried: the next schedule or a manual rescan covers it.
+  maximum_retry_attempts = 0
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.failures.arn
+    }
+  }
+}
+
+data "aws_iam_policy_document" "scheduler_trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "scheduler" {
+  statement {
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.scanner.arn]
+  }
+  statement {
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.failures.arn]
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  name               = "${var.name}-scheduler"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_trust.json
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  name   = "invoke-scanner"
+  role   = aws_iam_role.scheduler.id
+  policy = data.aws_iam_policy_document.scheduler.json
+}
+
+resource "aws_scheduler_schedule" "scan" {
+  #checkov:skip=CKV_AWS_297:The schedule carries no input data; EventBridge Scheduler encrypts it with an AWS-owned key.
+  name                = "${var.name}-scan"
+  description         = "Full apigw-tracing scan of the organization."
+  schedule_expression = var.schedule_expression
+  flexible_time_window {
+    mode = "OFF"
+  }
+  target {
+    arn      = aws_lambda_function.scanner.arn
+    role_arn = aws_iam_role.scheduler.arn
+    retry_policy {
+      maximum_retry_attempts       = 2
+      maximum_event_age_in_seconds = 3600
+    }
+    dead_letter_config {
+      arn = aws_sqs_queue.failures.arn
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "errors" {
+  alarm_name          = "${var.name}-errors"
+  alarm_description   = "apigw-tracing did not run (invalid event, no account list, crash). See the logs and the failure queue."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.scanner.function_name }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "partial_runs" {
+  alarm_name          = "${var.name}-partial-runs"
+  alarm_description   = "An apigw-tracing run was partial. The run summary in the logs names each failure."
+  namespace           = "apigw-tracing"
+  metric_name         = "PartialRuns"
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "failure_queue" {
+  alarm_name          = "${var.name}-failure-queue"
+  alarm_description   = "A failed apigw-tracing invocation is waiting in the failure queue."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.failures.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+}

@@ -1,0 +1,104 @@
+# apigw-tracing member role, as infra/member-role.yaml. Apply in each member
+# account (e.g. with a provider per account, or via your account vending).
+
+terraform {
+  required_version = ">= 1.5"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.40"
+    }
+  }
+}
+
+variable "scanner_role_arn" {
+  description = "The scanner function's role (central module output scanner_role_arn)."
+  type        = string
+}
+
+variable "organization_id" {
+  description = "The organization id (o-...)."
+  type        = string
+}
+
+variable "role_name" {
+  type    = string
+  default = "apigw-tracing-scan"
+}
+
+variable "external_id" {
+  description = "Optional; when set, AssumeRole must pass this sts:ExternalId."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account   = data.aws_caller_identity.current.account_id
+  partition = data.aws_partition.current.partition
+}
+
+data "aws_iam_policy_document" "trust" {
+  statement {
+    sid     = "ScannerOnly"
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "AWS"
+      identifiers = [var.scanner_role_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:PrincipalOrgID"
+      values   = [var.organization_id]
+    }
+    dynamic "condition" {
+      for_each = var.external_id == "" ? [] : [var.external_id]
+      content {
+        test     = "StringEquals"
+        variable = "sts:ExternalId"
+        values   = [condition.value]
+      }
+    }
+  }
+}
+
+data "aws_iam_policy_document" "scan" {
+  statement {
+    sid     = "ReadRestApiStages"
+    actions = ["apigateway:GET"]
+    resources = [
+      "arn:${local.partition}:apigateway:*::/restapis",
+      "arn:${local.partition}:apigateway:*::/restapis/*/stages",
+    ]
+  }
+  statement {
+    sid       = "ImportOwnFindings"
+    actions   = ["securityhub:BatchImportFindings"]
+    resources = ["arn:${local.partition}:securityhub:*:${local.account}:product/${local.account}/default"]
+  }
+  statement {
+    sid       = "ReadFindingsToReconcile"
+    actions   = ["securityhub:GetFindings"]
+    resources = ["arn:${local.partition}:securityhub:*:${local.account}:hub/default"]
+  }
+}
+
+resource "aws_iam_role" "scan" {
+  name                 = var.role_name
+  description          = "Lets apigw-tracing read REST API stages and write its own Security Hub findings here."
+  max_session_duration = 3600
+  assume_role_policy   = data.aws_iam_policy_document.trust.json
+}
+
+resource "aws_iam_role_policy" "scan" {
+  name   = "apigw-tracing-scan"
+  role   = aws_iam_role.scan.id
+  policy = data.aws_iam_policy_document.scan.json
+}
+
+output "role_arn" {
+  value = aws_iam_role.scan.arn
+}

@@ -1,0 +1,22 @@
+output "function_name" {
+  description = "The scanner function."
+  value       = aws_lambda_function.scanner.function_name
+}
+
+output "function_arn" {
+  value = aws_lambda_function.scanner.arn
+}
+
+output "scanner_role_arn" {
+  description = "Give this to the member role (scanner_role_arn)."
+  value       = aws_iam_role.scanner.arn
+}
+
+output "failure_queue_url" {
+  value = aws_sqs_queue.failures.url
+}
+
+output "rescan_command" {
+  description = "On-demand rescan of one account and region."
+  value       = "aws lambda invoke --function-name ${aws_lambda_function.scanner.function_name} --cli-binary-format raw-in-base64-out --payload '{\"accounts\":[\"111111111111\"],\"regions\":[\"${var.regions[0]}\"]}' out.json && cat out.json"
+}

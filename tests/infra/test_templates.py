@@ -1,0 +1,194 @@
+"""Checks of the infrastructure code: least privilege (no wildcard action,
+member role limited to what the scanner calls), and the Terraform module held
+consistent with the SAM template. Run by `make lint` (pytest)."""
+
+import pathlib
+import re
+
+import hcl2
+import pytest
+from cfnlint.decode import cfn_yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+INFRA = ROOT / "infra"
+TF = INFRA / "terraform"
+
+# What the scanner calls in a member account, and nothing more.
+MEMBER_ACTIONS = {"apigateway:GET", "securityhub:BatchImportFindings", "securityhub:GetFindings"}
+
+
+def one(v):
+    """python-hcl2 wraps every attribute value in a one-element list."""
+    return v[0] if isinstance(v, list) and len(v) == 1 else v
+
+
+def as_list(v):
+    return v if isinstance(v, list) else [v]
+
+
+def cfn(name):
+    return cfn_yaml.load(str(INFRA / name))
+
+
+def hcl(path):
+    with open(path) as f:
+        return hcl2.load(f)
+
+
+def blocks(doc, kind, type_):
+    """{name: body} of every `kind "type_" "name"` block."""
+    out = {}
+    for entry in doc.get(kind, []):
+        for t, named in entry.items():
+            if t == type_:
+                out.update({n: b for n, b in named.items()})
+    return out
+
+
+def cfn_statements(template):
+    """Every IAM statement in a template: (resource, statement)."""
+    for name, res in template["Resources"].items():
+        props = res.get("Properties", {})
+        docs = [props.get("AssumeRolePolicyDocument"), props.get("PolicyDocument")]
+        docs += [p.get("PolicyDocument") for p in props.get("Policies", [])]
+        for doc in filter(None, docs):
+            for st in as_list(doc["Statement"]):
+                yield name, st
+
+
+def tf_statements(doc):
+    for name, body in blocks(doc, "data", "aws_iam_policy_document").items():
+        for st in body.get("statement", []):
+            yield name, st
+
+
+def cfn_actions(st):
+    return set(as_list(st.get("Action", [])))
+
+
+def tf_actions(st):
+    return set(as_list(one(st.get("actions", [[]]))))
+
+
+ALL_CFN = ["template.yaml", "member-role.yaml"]
+ALL_TF = [TF / "main.tf", TF / "member-role" / "main.tf"]
+
+
+@pytest.mark.parametrize("name", ALL_CFN)
+def test_cloudformation_has_no_wildcard_action(name):
+    seen = 0
+    for res, st in cfn_statements(cfn(name)):
+        assert "NotAction" not in st, f"{name} {res}: NotAction grants everything else"
+        for action in cfn_actions(st):
+            seen += 1
+            assert "*" not in action, f"{name} {res}: wildcard action {action!r}"
+    assert seen > 0, f"no IAM statement found in {name}: the test would prove nothing"
+
+
+@pytest.mark.parametrize("path", ALL_TF, ids=lambda p: str(p.relative_to(TF)))
+def test_terraform_has_no_wildcard_action(path):
+    seen = 0
+    for doc, st in tf_statements(hcl(path)):
+        assert "not_actions" not in st, f"{path.name} {doc}: not_actions grants everything else"
+        for action in tf_actions(st):
+            seen += 1
+            assert "*" not in action, f"{path.name} {doc}: wildcard action {action!r}"
+    assert seen > 0
+
+
+def test_member_role_allows_only_what_the_scanner_calls():
+    role = cfn("member-role.yaml")["Resources"]["ScanRole"]["Properties"]
+    allowed = set()
+    for policy in role["Policies"]:
+        for st in as_list(policy["PolicyDocument"]["Statement"]):
+            assert st["Effect"] == "Allow"
+            allowed |= cfn_actions(st)
+            for r in as_list(st["Resource"]):
+                assert r != "*", f"member role: resource '*' for {st['Sid']}"
+    assert allowed == MEMBER_ACTIONS
+    trust = as_list(role["AssumeRolePolicyDocument"]["Statement"])
+    assert len(trust) == 1 and cfn_actions(trust[0]) == {"sts:AssumeRole"}
+    assert "aws:PrincipalOrgID" in str(trust[0]["Condition"]), "trust must be limited to the organization"
+    assert "sts:ExternalId" in str(trust[0]["Condition"]), "the ExternalId condition must be there when set"
+
+    tf = hcl(TF / "member-role" / "main.tf")
+    docs = blocks(tf, "data", "aws_iam_policy_document")
+    tf_allowed = set().union(*(tf_actions(st) for st in docs["scan"]["statement"]))
+    assert tf_allowed == MEMBER_ACTIONS
+    for st in docs["scan"]["statement"]:
+        assert "*" not in as_list(one(st["resources"]))
+
+
+def test_terraform_matches_the_sam_template():
+    sam = cfn("template.yaml")
+    fn = sam["Resources"]["ScannerFunction"]["Properties"]
+    tf = hcl(TF / "main.tf")
+    lam = blocks(tf, "resource", "aws_lambda_function")["scanner"]
+
+    assert one(lam["runtime"]) == fn["Runtime"] == "provided.al2023"
+    assert one(lam["architectures"]) == fn["Architectures"] == ["arm64"]
+    assert one(lam["handler"]) == fn["Handler"] == "bootstrap"
+    assert one(lam["timeout"]) == fn["Timeout"]
+    assert one(lam["memory_size"]) == fn["MemorySize"]
+    assert one(lam["reserved_concurrent_executions"]) == fn["ReservedConcurrentExecutions"]
+    assert one(one(lam["tracing_config"])["mode"]) == fn["Tracing"] == "Active"
+    assert one(one(lam["logging_config"])["log_format"]) == fn["LoggingConfig"]["LogFormat"] == "JSON"
+    tf_env = one(one(lam["environment"])["variables"])
+    assert set(tf_env) == set(fn["Environment"]["Variables"])
+
+    # Parameter defaults = variable defaults.
+    params = sam["Parameters"]
+    variables = {}
+    for v in hcl(TF / "variables.tf")["variable"]:
+        variables.update(v)
+    pairs = {
+        "ScheduleExpression": "schedule_expression",
+        "ApigwRps": "apigw_rps",
+        "SecurityHubRps": "securityhub_rps",
+        "Concurrency": "concurrency",
+        "LogRetentionDays": "log_retention_days",
+        "MemberRoleName": "member_role_name",
+        "Exemptions": "exemptions",
+        "ExternalId": "external_id",
+    }
+    for p, v in pairs.items():
+        assert str(params[p]["Default"]) == str(one(variables[v]["default"])), f"{p} != {v}"
+    for required in ["Regions", "OrganizationId"]:
+        assert "Default" not in params[required]
+    assert "default" not in variables["regions"] and "default" not in variables["organization_id"]
+
+    # Same permissions for the scanner.
+    sam_actions = set()
+    for policy in sam["Resources"]["ScannerRole"]["Properties"]["Policies"]:
+        for st in as_list(policy["PolicyDocument"]["Statement"]):
+            sam_actions |= cfn_actions(st)
+    docs = blocks(tf, "data", "aws_iam_policy_document")
+    tf_scan = set().union(*(tf_actions(st) for st in docs["scan"]["statement"]))
+    assert tf_scan == sam_actions
+
+    # Same schedule retry policy and failure handling.
+    sched = sam["Resources"]["ScanSchedule"]["Properties"]["Target"]["RetryPolicy"]
+    tf_sched = one(one(blocks(tf, "resource", "aws_scheduler_schedule")["scan"]["target"])["retry_policy"])
+    assert one(tf_sched["maximum_retry_attempts"]) == sched["MaximumRetryAttempts"]
+    assert one(tf_sched["maximum_event_age_in_seconds"]) == sched["MaximumEventAgeInSeconds"]
+    invoke = blocks(tf, "resource", "aws_lambda_function_event_invoke_config")["scanner"]
+    assert one(invoke["maximum_retry_attempts"]) == fn["EventInvokeConfig"]["MaximumRetryAttempts"]
+    alarms = set(blocks(tf, "resource", "aws_cloudwatch_metric_alarm"))
+    sam_alarms = [n for n, r in sam["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert len(alarms) == len(sam_alarms) == 3
+
+
+def test_every_configured_variable_is_one_the_binary_reads():
+    source = (ROOT / "src" / "config.rs").read_text() + (ROOT / "src" / "cli.rs").read_text()
+    known = set(re.findall(r'env = "(APIGW_TRACING_[A-Z_]+)"', source))
+    assert len(known) >= 10, known
+    fn = cfn("template.yaml")["Resources"]["ScannerFunction"]["Properties"]
+    for key in fn["Environment"]["Variables"]:
+        assert key in known or key == "RUST_LOG", f"{key} is set in the template but the binary does not read it"
+
+
+def test_the_code_uri_is_what_make_package_builds():
+    fn = cfn("template.yaml")["Resources"]["ScannerFunction"]["Properties"]
+    assert fn["CodeUri"] == "../target/lambda/apigw-tracing-lambda/bootstrap.zip"
+    makefile = (ROOT / "Makefile").read_text()
+    assert "target/lambda/apigw-tracing-lambda/bootstrap.zip" in makefile
