@@ -9,6 +9,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
 };
@@ -20,6 +21,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::model::AccountId;
+use crate::pacing::{PacedHttpClient, Pacer};
 
 /// Calls (operations) and attempts (HTTP requests, retries included) per
 /// `Service.Operation`.
@@ -125,10 +127,15 @@ impl AwsEnv {
             .connect_timeout(Duration::from_secs(5))
             .operation_attempt_timeout(cfg.attempt_timeout)
             .build();
+        // One HTTP client (one connection pool) for every SDK client of the
+        // run; the SDK would otherwise build one per client. It is also what
+        // the per account-region pacing wraps.
+        let http = base.http_client().unwrap_or_else(default_http_client);
         let base = base
             .into_builder()
             .retry_config(retry)
             .timeout_config(timeouts)
+            .http_client(http)
             .build();
         Self {
             base,
@@ -172,6 +179,24 @@ impl AwsEnv {
     }
 }
 
+/// The SDK's default HTTPS client (hyper 1, rustls with aws-lc, proxy
+/// settings from the environment), built once.
+fn default_http_client() -> SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut conn =
+            ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::AwsLc));
+        conn.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            conn.set_sleep_impl(components.sleep_impl());
+        }
+        conn.set_proxy_config(Some(ProxyConfig::from_env()));
+        conn.build()
+    })
+}
+
 /// Credentials for one account (its own, or an assumed role's), from which
 /// per-region clients are made.
 #[derive(Debug, Clone)]
@@ -182,17 +207,34 @@ pub struct AccountSession {
 }
 
 impl AccountSession {
-    pub fn apigateway(&self, region: &str) -> aws_sdk_apigateway::Client {
-        let conf = aws_sdk_apigateway::config::Builder::from(&self.sdk)
+    /// This account's configuration in `region`, every request paced by
+    /// `pacer` for this account-region.
+    fn paced(&self, region: &str, pacer: &Pacer) -> SdkConfig {
+        let http = self
+            .sdk
+            .http_client()
+            .expect("AwsEnv always sets the HTTP client");
+        self.sdk
+            .to_builder()
             .region(Region::new(region.to_owned()))
+            .http_client(PacedHttpClient::new(
+                http,
+                pacer.clone(),
+                self.account.clone(),
+                region,
+            ))
+            .build()
+    }
+
+    pub fn apigateway(&self, region: &str, pacer: &Pacer) -> aws_sdk_apigateway::Client {
+        let conf = aws_sdk_apigateway::config::Builder::from(&self.paced(region, pacer))
             .interceptor(CountRequests(self.stats.clone()))
             .build();
         aws_sdk_apigateway::Client::from_conf(conf)
     }
 
-    pub fn securityhub(&self, region: &str) -> aws_sdk_securityhub::Client {
-        let conf = aws_sdk_securityhub::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_owned()))
+    pub fn securityhub(&self, region: &str, pacer: &Pacer) -> aws_sdk_securityhub::Client {
+        let conf = aws_sdk_securityhub::config::Builder::from(&self.paced(region, pacer))
             .interceptor(CountRequests(self.stats.clone()))
             .build();
         aws_sdk_securityhub::Client::from_conf(conf)

@@ -10,12 +10,11 @@ use futures::{stream, FutureExt, StreamExt};
 use tracing::{debug, instrument, warn};
 
 use crate::model::{AccountId, StageRecord};
-use crate::pacing::Pacer;
 
 /// GetRestApis returns at most 500 items per page.
 const PAGE_LIMIT: i32 = 500;
-/// GetStages calls in flight per account-region. The pacer sets the rate;
-/// this only hides request latency so the rate is actually reached.
+/// GetStages calls in flight per account-region. The client's pacer sets
+/// the rate; this only hides request latency so the rate is reached.
 const STAGE_CALLS_IN_FLIGHT: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +78,6 @@ struct ApiRef {
 #[instrument(skip_all, fields(account = %account, region = %region))]
 pub async fn list_stages(
     client: &aws_sdk_apigateway::Client,
-    pacer: &Pacer,
     account: &AccountId,
     region: &str,
 ) -> Inventory {
@@ -91,7 +89,6 @@ pub async fn list_stages(
         .into_paginator()
         .send();
     loop {
-        pacer.ready(account, region).await;
         match pages.next().await {
             None => break,
             Some(Ok(page)) => apis.extend(page.items().iter().filter_map(|api| {
@@ -118,7 +115,6 @@ pub async fn list_stages(
     let mut results = stream::iter(apis)
         .map(|api| -> BoxFuture<'_, _> {
             async move {
-                pacer.ready(account, region).await;
                 let out = client.get_stages().rest_api_id(&api.id).send().await;
                 (api, out)
             }

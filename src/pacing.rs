@@ -1,10 +1,23 @@
 //! Client-side pacing, per service, account and region (GCRA via
 //! `governor`). One `Pacer` per service is shared by every task of a run,
-//! so the rate towards one account-region holds whatever the concurrency.
+//! and it sits in the HTTP client of every SDK client it governs, so the
+//! rate towards one account-region holds whatever the concurrency, retries
+//! included.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::config_bag::ConfigBag;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::model::AccountId;
@@ -32,6 +45,78 @@ impl Pacer {
         self.limiter
             .until_key_ready(&(account.clone(), region.to_owned()))
             .await;
+    }
+}
+
+/// An HTTP client that waits for `pacer` before every request it sends:
+/// every attempt, SDK retries of throttled calls included, counts against
+/// the rate of its account-region.
+#[derive(Debug, Clone)]
+pub struct PacedHttpClient {
+    inner: SharedHttpClient,
+    pacer: Pacer,
+    key: Key,
+}
+
+impl PacedHttpClient {
+    pub fn new(inner: SharedHttpClient, pacer: Pacer, account: AccountId, region: &str) -> Self {
+        Self {
+            inner,
+            pacer,
+            key: (account, region.to_owned()),
+        }
+    }
+}
+
+impl HttpClient for PacedHttpClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(PacedConnector {
+            inner: self.inner.http_connector(settings, components),
+            pacer: self.pacer.clone(),
+            key: self.key.clone(),
+        })
+    }
+
+    fn validate_base_client_config(
+        &self,
+        runtime_components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner
+            .validate_base_client_config(runtime_components, cfg)
+    }
+
+    fn validate_final_config(
+        &self,
+        runtime_components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner.validate_final_config(runtime_components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
+}
+
+#[derive(Debug)]
+struct PacedConnector {
+    inner: SharedHttpConnector,
+    pacer: Pacer,
+    key: Key,
+}
+
+impl HttpConnector for PacedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let (inner, pacer, key) = (self.inner.clone(), self.pacer.clone(), self.key.clone());
+        HttpConnectorFuture::new(async move {
+            pacer.limiter.until_key_ready(&key).await;
+            inner.call(request).await
+        })
     }
 }
 

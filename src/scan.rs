@@ -264,8 +264,8 @@ async fn scan_account(
 #[instrument(skip_all, fields(account = %session.account, region = %region))]
 async fn scan_region(ctx: &Ctx<'_>, session: &AccountSession, region: &str) -> RegionOutput {
     let account = &session.account;
-    let apigw = session.apigateway(region);
-    let inv = inventory::list_stages(&apigw, &ctx.apigw_pacer, account, region).await;
+    let apigw = session.apigateway(region, &ctx.apigw_pacer);
+    let inv = inventory::list_stages(&apigw, account, region).await;
     let mut warnings = Vec::new();
     let mut errors: Vec<ErrorEntry> = inv
         .errors
@@ -304,11 +304,17 @@ async fn scan_region(ctx: &Ctx<'_>, session: &AccountSession, region: &str) -> R
 
     // A dry run reads nothing from Security Hub and sends nothing: it shows
     // the findings of the stages observed now.
-    let hub = (!ctx.dry_run).then(|| session.securityhub(region));
-    let existing = match &hub {
+    // Two clients: GetFindings and BatchImportFindings have their own quotas.
+    let hubs = (!ctx.dry_run).then(|| {
+        (
+            session.securityhub(region, &ctx.getfindings_pacer),
+            session.securityhub(region, &ctx.securityhub_pacer),
+        )
+    });
+    let existing = match &hubs {
         None => Vec::new(),
-        Some(hub) => {
-            match publish::existing_findings(hub, &ctx.getfindings_pacer, account, region).await {
+        Some((reader, _)) => {
+            match publish::existing_findings(reader, account, region).await {
                 Ok(existing) => existing,
                 Err(e) => {
                     // Without the existing findings, an import would reset
@@ -345,15 +351,8 @@ async fn scan_region(ctx: &Ctx<'_>, session: &AccountSession, region: &str) -> R
         }
     }
 
-    if let (Some(hub), false) = (&hub, findings.is_empty()) {
-        let out = Box::pin(publish::import_findings(
-            hub,
-            &ctx.securityhub_pacer,
-            account,
-            region,
-            &findings,
-        ))
-        .await;
+    if let (Some((_, writer)), false) = (&hubs, findings.is_empty()) {
+        let out = Box::pin(publish::import_findings(writer, account, region, &findings)).await;
         result.imported = out.imported;
         result.not_imported += out.not_imported;
         errors.extend(

@@ -11,7 +11,6 @@ use tracing::{debug, instrument, warn};
 
 use crate::asff::Finding;
 use crate::model::AccountId;
-use crate::pacing::Pacer;
 
 mod convert;
 pub use convert::{from_sdk, to_sdk};
@@ -117,11 +116,10 @@ fn is_not_enabled(e: &aws_sdk_securityhub::Error) -> bool {
 /// This product's findings in `account`'s Security Hub in `region`, every
 /// record state, all pages. Filtered by the service and again here (moto,
 /// and any future filter quirk, must not let another product's finding be
-/// archived). GetFindings allows 3 requests/s: `pacer` holds that.
+/// archived). GetFindings allows 3 requests/s: `client`'s pacer holds that.
 #[instrument(skip_all, fields(account = %account, region = %region))]
 pub async fn existing_findings(
     client: &aws_sdk_securityhub::Client,
-    pacer: &Pacer,
     account: &AccountId,
     region: &str,
 ) -> Result<Vec<Finding>, PublishError> {
@@ -150,7 +148,6 @@ pub async fn existing_findings(
         .send();
     let mut out = Vec::new();
     loop {
-        pacer.ready(account, region).await;
         let Some(page) = pages.next().await else {
             break;
         };
@@ -209,7 +206,6 @@ pub fn plan_batches(sizes: &[usize]) -> Vec<Range<usize>> {
 #[instrument(skip_all, fields(account = %account, region = %region, findings = findings.len()))]
 pub async fn import_findings(
     client: &aws_sdk_securityhub::Client,
-    pacer: &Pacer,
     account: &AccountId,
     region: &str,
     findings: &[Finding],
@@ -220,7 +216,7 @@ pub async fn import_findings(
         .map(|f| serde_json::to_vec(f).map(|v| v.len()).unwrap_or(0))
         .collect();
     for range in plan_batches(&sizes) {
-        let batch = import_batch(client, pacer, account, region, &findings[range.clone()]).await;
+        let batch = import_batch(client, account, region, &findings[range.clone()]).await;
         outcome.imported += batch.imported;
         outcome.not_imported += range.len() - batch.imported;
         outcome.errors.extend(batch.errors);
@@ -244,7 +240,6 @@ struct BatchResult {
 /// retryable code (bounded); the SDK already retries throttled calls.
 async fn import_batch(
     client: &aws_sdk_securityhub::Client,
-    pacer: &Pacer,
     account: &AccountId,
     region: &str,
     batch: &[Finding],
@@ -263,7 +258,6 @@ async fn import_batch(
             );
             tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
         }
-        pacer.ready(account, region).await;
         let sent = client
             .batch_import_findings()
             .set_findings(Some(pending.iter().map(|f| to_sdk(f)).collect()))

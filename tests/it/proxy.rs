@@ -73,10 +73,37 @@ struct Rule {
     hits: usize,
 }
 
+/// One request as the proxy saw it.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub at: std::time::Instant,
+    pub method: String,
+    pub path: String,
+    /// Region and service from the SigV4 credential scope.
+    pub region: String,
+    pub service: String,
+    /// Answered by a fault rule (not forwarded).
+    pub faulted: bool,
+}
+
 #[derive(Default)]
 struct State {
     rules: Vec<Rule>,
     forwarded: usize,
+    log: Vec<Logged>,
+}
+
+/// (region, service) from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request`.
+pub fn scope(headers: &HeaderMap) -> (String, String) {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let cred = auth.split("Credential=").nth(1).unwrap_or("");
+    let mut parts = cred.split('/').skip(2);
+    let region = parts.next().unwrap_or("").to_owned();
+    let service = parts.next().unwrap_or("").to_owned();
+    (region, service)
 }
 
 pub struct FaultProxy {
@@ -164,6 +191,11 @@ impl FaultProxy {
     pub fn forwarded(&self) -> usize {
         self.state.lock().unwrap().forwarded
     }
+
+    /// Every request seen so far.
+    pub fn log(&self) -> Vec<Logged> {
+        self.state.lock().unwrap().log.clone()
+    }
 }
 
 impl Drop for FaultProxy {
@@ -211,9 +243,19 @@ async fn handle(
                 }
                 r.fault.clone()
             });
-        if !matches!(hit, Some(Fault::Respond { .. })) {
+        let faulted = matches!(hit, Some(Fault::Respond { .. }));
+        if !faulted {
             s.forwarded += 1;
         }
+        let (region, service) = scope(&parts.headers);
+        s.log.push(Logged {
+            at: std::time::Instant::now(),
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_owned(),
+            region,
+            service,
+            faulted,
+        });
         hit
     };
     match fault {
@@ -266,4 +308,32 @@ pub fn assume_role_in(account: &str) -> impl Fn(&Seen) -> bool + Send + Sync + '
 pub fn get_stages_of(api_id: &str) -> impl Fn(&Seen) -> bool + Send + Sync + 'static {
     let path = format!("/restapis/{api_id}/stages");
     move |s| s.method == "GET" && s.path == path
+}
+
+/// apigateway:GetStages of any API.
+pub fn any_get_stages(s: &Seen) -> bool {
+    s.method == "GET" && s.path.starts_with("/restapis/") && s.path.ends_with("/stages")
+}
+
+/// securityhub:BatchImportFindings, in `region` (None: any).
+pub fn batch_import(region: Option<&str>) -> impl Fn(&Seen) -> bool + Send + Sync + 'static {
+    let region = region.map(str::to_owned);
+    move |s| {
+        s.path == "/findings/import" && region.as_ref().is_none_or(|r| scope(s.headers).0 == *r)
+    }
+}
+
+/// securityhub:GetFindings, in `region`.
+pub fn get_findings(region: &str) -> impl Fn(&Seen) -> bool + Send + Sync + 'static {
+    let region = region.to_owned();
+    move |s| s.path == "/findings" && scope(s.headers).0 == region
+}
+
+/// Every `nth` request that `inner` matches.
+pub fn every_nth(
+    nth: usize,
+    inner: impl Fn(&Seen) -> bool + Send + Sync + 'static,
+) -> impl Fn(&Seen) -> bool + Send + Sync + 'static {
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    move |s| inner(s) && count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) % nth == nth - 1
 }
