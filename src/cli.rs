@@ -90,6 +90,7 @@ pub async fn run(cli: Cli) -> u8 {
     };
     let opts = ScanOptions {
         collect_findings: cmd.format == Format::Asff,
+        ..ScanOptions::default()
     };
     match scan::run(&env, &cfg, &req, opts).await {
         Ok(out) => {

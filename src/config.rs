@@ -75,6 +75,11 @@ pub struct ScanArgs {
     #[arg(long, env = "APIGW_TRACING_EXEMPTIONS", default_value = "")]
     pub exemptions: String,
 
+    /// Lambda: stop starting account-regions this many seconds before the
+    /// invocation's deadline (what is left is reported as not scanned).
+    #[arg(long, env = "APIGW_TRACING_DEADLINE_MARGIN_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub deadline_margin_secs: u64,
+
     /// Timeout of one attempt of one AWS request, in seconds.
     #[arg(long, env = "APIGW_TRACING_ATTEMPT_TIMEOUT_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub attempt_timeout_secs: u64,
@@ -105,6 +110,7 @@ pub struct Config {
     pub concurrency: usize,
     pub max_attempts: u32,
     pub attempt_timeout: Duration,
+    pub deadline_margin: Duration,
     pub exemptions: Arc<Rules>,
 }
 
@@ -182,6 +188,7 @@ impl ScanArgs {
             concurrency: usize::from(self.concurrency),
             max_attempts: self.max_attempts,
             attempt_timeout: Duration::from_secs(self.attempt_timeout_secs),
+            deadline_margin: Duration::from_secs(self.deadline_margin_secs),
             exemptions,
         })
     }

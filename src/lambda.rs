@@ -50,24 +50,47 @@ impl Handler {
     /// Handles one event. A partial run still returns its summary (status
     /// `partial`): a retry by Lambda would not fix it, and the alarm on the
     /// PartialRuns metric tells the operator.
+    ///
+    /// `deadline_ms` is the invocation's deadline (milliseconds since the
+    /// epoch, from the Lambda context; 0: none).
     pub fn handle(
         &self,
         event: Value,
+        deadline_ms: u64,
     ) -> futures::future::BoxFuture<'_, Result<Value, HandlerError>> {
         use futures::FutureExt;
-        self.handle_inner(event).boxed()
+        self.handle_inner(event, deadline_ms).boxed()
     }
 
-    async fn handle_inner(&self, event: Value) -> Result<Value, HandlerError> {
+    async fn handle_inner(&self, event: Value, deadline_ms: u64) -> Result<Value, HandlerError> {
         let req = parse_event(&event).inspect_err(|e| error!(error = %e, "event refused"))?;
         info!(trigger = ?req.trigger, "invocation");
-        let out = scan::run(&self.env, &self.cfg, &req, ScanOptions::default()).await?;
+        let opts = ScanOptions {
+            deadline: run_deadline(deadline_ms, chrono::Utc::now().timestamp_millis()),
+            start_margin: self.cfg.deadline_margin,
+            ..ScanOptions::default()
+        };
+        let out = scan::run(&self.env, &self.cfg, &req, opts).await?;
         println!(
             "{}",
             metrics_line(&out.summary, chrono::Utc::now().timestamp_millis())
         );
         Ok(serde_json::to_value(&out.summary).expect("summary serialises"))
     }
+}
+
+/// Time kept after the run to log and return the summary.
+const RETURN_RESERVE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The instant the scan must be over: the invocation's deadline less the
+/// time needed to return. `None` without a deadline (0, or a test context).
+pub fn run_deadline(deadline_ms: u64, now_ms: i64) -> Option<tokio::time::Instant> {
+    let remaining_ms = i64::try_from(deadline_ms).ok()?.checked_sub(now_ms)?;
+    if deadline_ms == 0 {
+        return None;
+    }
+    let remaining = std::time::Duration::from_millis(remaining_ms.max(0) as u64);
+    Some(tokio::time::Instant::now() + remaining.saturating_sub(RETURN_RESERVE))
 }
 
 /// CloudWatch embedded metric format: one log line, metrics extracted by
@@ -99,4 +122,27 @@ pub fn metrics_line(s: &Summary, timestamp_ms: i64) -> Value {
         "AccountsFailed": t.accounts_failed,
         "PartialRuns": u8::from(s.status == RunStatus::Partial),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_run_ends_before_the_invocation_does() {
+        let now_ms = 1_800_000_000_000;
+        assert!(
+            run_deadline(0, now_ms).is_none(),
+            "no deadline in the context"
+        );
+        let d = run_deadline((now_ms + 60_000) as u64, now_ms).unwrap();
+        let left = d - tokio::time::Instant::now();
+        assert!(
+            left <= Duration::from_secs(55) && left > Duration::from_secs(54),
+            "{left:?}"
+        );
+        let past = run_deadline((now_ms - 1_000) as u64, now_ms).unwrap();
+        assert!(past <= tokio::time::Instant::now());
+    }
 }

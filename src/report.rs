@@ -97,6 +97,8 @@ pub struct Skipped {
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     AssumeRole,
+    /// Not scanned (or interrupted) because the run's deadline came.
+    NotScanned,
     GetRestApis,
     GetStages,
     GetFindings,
@@ -165,6 +167,18 @@ impl ErrorEntry {
             finding_id: Some(e.id.clone()),
             code: None,
             message: chain(e),
+        }
+    }
+
+    pub fn not_scanned(account: &str, region: &str, why: &str) -> Self {
+        Self {
+            kind: ErrorKind::NotScanned,
+            account: account.to_owned(),
+            region: Some(region.to_owned()),
+            api_id: None,
+            finding_id: None,
+            code: None,
+            message: format!("account {account} region {region}: {why}"),
         }
     }
 

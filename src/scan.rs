@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -42,6 +44,20 @@ pub struct ScanOptions {
     /// Keep every finding built (for `--format asff`). Off by default so a
     /// large organization's findings are not all held in memory.
     pub collect_findings: bool,
+    /// When the run must be over (Lambda: the invocation's deadline less a
+    /// few seconds to return the summary). Account-regions still running
+    /// then are interrupted; none are started after `deadline - start_margin`.
+    pub deadline: Option<Instant>,
+    /// How long before `deadline` to stop starting account-regions.
+    pub start_margin: Duration,
+}
+
+impl ScanOptions {
+    /// True once no new account-region may start.
+    fn too_late_to_start(&self) -> bool {
+        self.deadline
+            .is_some_and(|d| Instant::now() + self.start_margin >= d)
+    }
 }
 
 #[derive(Debug)]
@@ -61,6 +77,13 @@ struct Ctx<'a> {
     /// GetFindings allows 3 requests/s per account and region.
     getfindings_pacer: Pacer,
     slots: Semaphore,
+}
+
+/// What became of one account-region.
+enum Outcome {
+    Scanned(Box<RegionOutput>),
+    /// Not scanned: the role could not be assumed, or the deadline came.
+    Skipped(ErrorEntry),
 }
 
 struct RegionOutput {
@@ -133,22 +156,20 @@ async fn run_inner(
 
     let mut accounts = stream::iter(targets)
         // Boxed as `BoxFuture` so Send is proven here (rust-lang/rust#102211).
-        .map(
-            |account| -> BoxFuture<'_, Vec<Result<RegionOutput, ErrorEntry>>> {
-                scan_account(env, &ctx, &me, account, &regions).boxed()
-            },
-        )
+        .map(|account| -> BoxFuture<'_, Vec<Outcome>> {
+            scan_account(env, &ctx, &me, account, &regions).boxed()
+        })
         .buffer_unordered(cfg.concurrency);
     while let Some(outputs) = accounts.next().await {
         for out in outputs {
             match out {
-                Ok(region) => {
+                Outcome::Scanned(region) => {
                     summary.results.push(region.result);
                     summary.errors.extend(region.errors);
                     summary.warnings.extend(region.warnings);
                     findings.extend(region.findings);
                 }
-                Err(entry) => summary.errors.push(entry),
+                Outcome::Skipped(entry) => summary.errors.push(entry),
             }
         }
     }
@@ -233,17 +254,32 @@ async fn scan_account(
     me: &Identity,
     account: AccountId,
     regions: &[String],
-) -> Vec<Result<RegionOutput, ErrorEntry>> {
+) -> Vec<Outcome> {
+    if ctx.opts.too_late_to_start() {
+        return regions
+            .iter()
+            .map(|r| {
+                Outcome::Skipped(ErrorEntry::not_scanned(
+                    account.as_str(),
+                    r,
+                    "the run's deadline was near; not started",
+                ))
+            })
+            .collect();
+    }
     let session = match accounts::open_session(env, ctx.cfg, me, &account).await {
         Ok(s) => Arc::new(s),
         Err(e) => {
             error!(error = %aws_smithy_types::error::display::DisplayErrorContext(&e), "account skipped");
-            return vec![Err(ErrorEntry::from_accounts(account.as_str(), &e))];
+            return vec![Outcome::Skipped(ErrorEntry::from_accounts(
+                account.as_str(),
+                &e,
+            ))];
         }
     };
     // Each region task owns what it needs; the run-wide semaphore bounds
     // how many account-regions are in flight.
-    let tasks: Vec<BoxFuture<'_, Result<RegionOutput, ErrorEntry>>> = regions
+    let tasks: Vec<BoxFuture<'_, Outcome>> = regions
         .iter()
         .map(|region| {
             let (session, region) = (session.clone(), region.clone());
@@ -253,7 +289,32 @@ async fn scan_account(
                     .acquire()
                     .await
                     .expect("semaphore is never closed");
-                Ok(scan_region(ctx, &session, &region).await)
+                if ctx.opts.too_late_to_start() {
+                    return Outcome::Skipped(ErrorEntry::not_scanned(
+                        session.account.as_str(),
+                        &region,
+                        "the run's deadline was near; not started",
+                    ));
+                }
+                let work = scan_region(ctx, &session, &region);
+                match ctx.opts.deadline {
+                    None => Outcome::Scanned(Box::new(work.await)),
+                    // Dropping the work at the deadline stops it between two
+                    // requests: archivals are only ever sent after a complete
+                    // inventory, so an interruption archives nothing wrongly;
+                    // the next run finishes the job.
+                    Some(deadline) => match tokio::time::timeout_at(deadline, work).await {
+                        Ok(out) => Outcome::Scanned(Box::new(out)),
+                        Err(_) => {
+                            warn!(account = %session.account, region = %region, "interrupted at the deadline");
+                            Outcome::Skipped(ErrorEntry::not_scanned(
+                                session.account.as_str(),
+                                &region,
+                                "interrupted at the run's deadline; findings here may be partly refreshed, none wrongly archived",
+                            ))
+                        }
+                    },
+                }
             }
             .boxed()
         })

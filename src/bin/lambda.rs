@@ -19,7 +19,7 @@ async fn serve() -> Result<(), Error> {
     let handler = Handler::new(env, cfg);
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        handler.handle(event.payload)
+        handler.handle(event.payload, event.context.deadline)
     }))
     .await
 }

@@ -339,3 +339,99 @@ async fn the_rate_per_account_region_holds_whatever_the_concurrency_retries_incl
         "regions ran one after the other: {eu:?} {us:?}"
     );
 }
+
+#[tokio::test]
+async fn at_the_deadline_nothing_new_starts_running_work_stops_and_both_are_reported() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint);
+    let members = create_org(&moto, 3).await;
+    for m in &members {
+        create_api(
+            &moto.account_config(m, "eu-west-1").await,
+            "svc",
+            &[("prod", None)],
+        )
+        .await;
+    }
+    // Every GetRestApis answers after 2 s; one account-region at a time.
+    proxy.add(
+        |s: &Seen| s.path == "/restapis",
+        Fault::Delay(Duration::from_secs(2)),
+        None,
+    );
+    let cfg = config(&[
+        "--regions",
+        "eu-west-1",
+        "--accounts",
+        &members.join(","),
+        "--concurrency",
+        "1",
+        "--apigw-rps",
+        "50",
+    ]);
+    let env = moto.env_via(&proxy.endpoint, &cfg).await;
+    let run = |deadline: tokio::time::Instant| {
+        let opts = ScanOptions {
+            deadline: Some(deadline),
+            start_margin: Duration::from_millis(300),
+            ..ScanOptions::default()
+        };
+        let (env, cfg) = (env.clone(), cfg.clone());
+        async move {
+            scan::run(&env, &cfg, &ScanRequest::default(), opts)
+                .await
+                .unwrap()
+                .summary
+        }
+    };
+
+    // The deadline has passed: nothing starts, everything is reported.
+    let s = run(tokio::time::Instant::now()).await;
+    assert_eq!(s.status, RunStatus::Partial);
+    assert_eq!(s.results.len(), 0);
+    assert_eq!(
+        s.errors
+            .iter()
+            .filter(|e| e.kind == ErrorKind::NotScanned)
+            .count(),
+        3
+    );
+
+    // The first account-region completes (~2.2 s), the second starts and is
+    // interrupted at 3.6 s, the third is not started.
+    let started = tokio::time::Instant::now();
+    let s = run(started + Duration::from_millis(3600)).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(4500),
+        "the run overran its deadline: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(s.status, RunStatus::Partial);
+    assert_eq!(s.results.len(), 1, "{}", s.render_table());
+    assert_eq!(s.results[0].account, members[0]);
+    let mut not_scanned: Vec<(&str, &str)> = s
+        .errors
+        .iter()
+        .map(|e| {
+            (
+                e.account.as_str(),
+                if e.message.contains("interrupted") {
+                    "interrupted"
+                } else {
+                    "not started"
+                },
+            )
+        })
+        .collect();
+    not_scanned.sort();
+    let mut want = [
+        (members[1].as_str(), "interrupted"),
+        (members[2].as_str(), "not started"),
+    ];
+    want.sort();
+    assert_eq!(not_scanned, want);
+    assert!(s.errors.iter().all(|e| e.kind == ErrorKind::NotScanned));
+    assert_eq!(findings(&moto, &members[0], "eu-west-1").await.len(), 1);
+    assert!(findings(&moto, &members[1], "eu-west-1").await.is_empty());
+    assert!(findings(&moto, &members[2], "eu-west-1").await.is_empty());
+}

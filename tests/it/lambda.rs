@@ -30,7 +30,7 @@ async fn scheduled_events_scan_everything_configured() {
         "eventbridge-rule-scheduled.json",
         "scheduler-scheduled.json",
     ] {
-        let out = handler.handle(fixture(file)).await.unwrap();
+        let out = handler.handle(fixture(file), 0).await.unwrap();
         assert_eq!(out["status"], "complete", "{file}: {out:#}");
         assert_eq!(out["totals"]["accounts"], 3);
         assert_eq!(out["totals"]["account_regions"], 6);
@@ -52,7 +52,10 @@ async fn a_scoped_manual_invoke_touches_only_what_it_names() {
     let cfg = config(&["--regions", "eu-west-1,us-east-1", "--apigw-rps", "50"]);
     let handler = Handler::new(moto.env(&cfg).await, cfg);
     let out = handler
-        .handle(json!({"accounts": [members[0]], "regions": ["us-east-1"]}))
+        .handle(
+            json!({"accounts": [members[0]], "regions": ["us-east-1"]}),
+            0,
+        )
         .await
         .unwrap();
     assert_eq!(out["trigger"], "manual");
@@ -72,7 +75,10 @@ async fn a_scoped_manual_invoke_touches_only_what_it_names() {
     }
     // The manual dry run sends nothing at all.
     let out = handler
-        .handle(json!({"accounts": [members[1]], "regions": ["eu-west-1"], "dryRun": true}))
+        .handle(
+            json!({"accounts": [members[1]], "regions": ["eu-west-1"], "dryRun": true}),
+            0,
+        )
         .await
         .unwrap();
     assert_eq!(out["dry_run"], true);
@@ -102,7 +108,7 @@ async fn malformed_events_are_refused_before_any_aws_call() {
         json!("scan please"),
         json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.apigateway", "detail": {}}),
     ] {
-        match handler.handle(event.clone()).await {
+        match handler.handle(event.clone(), 0).await {
             Err(e @ HandlerError::Event(_)) => {
                 let d: lambda_runtime::Diagnostic = e.into();
                 assert_eq!(d.error_type, "InvalidEvent");
@@ -113,7 +119,7 @@ async fn malformed_events_are_refused_before_any_aws_call() {
     }
     // And a valid event does reach AWS (and fails there), so the above is meaningful.
     assert!(matches!(
-        handler.handle(json!({})).await,
+        handler.handle(json!({}), 0).await,
         Err(HandlerError::Scan(_))
     ));
 }

@@ -156,6 +156,7 @@ async fn dry_run_builds_findings_but_sends_none() {
     let env = moto.env(&cfg).await;
     let opts = ScanOptions {
         collect_findings: true,
+        ..ScanOptions::default()
     };
     let out = scan::run(&env, &cfg, &ScanRequest::default(), opts)
         .await
