@@ -171,6 +171,13 @@ impl AwsEnv {
         aws_sdk_sts::Client::from_conf(conf)
     }
 
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        let conf = aws_sdk_sqs::config::Builder::from(&self.base)
+            .interceptor(CountRequests(self.stats.clone()))
+            .build();
+        aws_sdk_sqs::Client::from_conf(conf)
+    }
+
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         let conf = aws_sdk_organizations::config::Builder::from(&self.base)
             .interceptor(CountRequests(self.stats.clone()))

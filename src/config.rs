@@ -75,6 +75,16 @@ pub struct ScanArgs {
     #[arg(long, env = "APIGW_TRACING_EXEMPTIONS", default_value = "")]
     pub exemptions: String,
 
+    /// Fan-out queue (SQS URL). When set, a scheduled or manual Lambda run
+    /// that covers more than --fan-out-above accounts only plans: one message
+    /// per account; the function scans them as it consumes the queue.
+    #[arg(long, env = "APIGW_TRACING_QUEUE_URL")]
+    pub queue_url: Option<String>,
+
+    /// Fan out (with a queue) only above this many accounts.
+    #[arg(long, env = "APIGW_TRACING_FAN_OUT_ABOVE", default_value_t = 0)]
+    pub fan_out_above: usize,
+
     /// Lambda: stop starting account-regions this many seconds before the
     /// invocation's deadline (what is left is reported as not scanned).
     #[arg(long, env = "APIGW_TRACING_DEADLINE_MARGIN_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=600))]
@@ -112,6 +122,8 @@ pub struct Config {
     pub attempt_timeout: Duration,
     pub deadline_margin: Duration,
     pub exemptions: Arc<Rules>,
+    pub queue_url: Option<String>,
+    pub fan_out_above: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +148,8 @@ pub enum ConfigError {
     SessionName(String),
     #[error("exemptions (APIGW_TRACING_EXEMPTIONS): {0}")]
     Exemptions(#[from] RulesError),
+    #[error("queue URL {0:?} is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)")]
+    QueueUrl(String),
     #[error("no region to scan: set APIGW_TRACING_REGIONS (or --regions), or AWS_REGION")]
     NoRegion,
 }
@@ -171,6 +185,12 @@ impl ScanArgs {
             return Err(ConfigError::SessionName(self.session_name.clone()));
         }
         let exemptions = Arc::new(Rules::parse(&self.exemptions)?);
+        let queue_url = self.queue_url.clone().filter(|q| !q.trim().is_empty());
+        if let Some(q) = &queue_url {
+            if !(q.starts_with("https://") || q.starts_with("http://")) {
+                return Err(ConfigError::QueueUrl(q.clone()));
+            }
+        }
         Ok(Config {
             accounts: if accounts.is_empty() {
                 AccountSource::Organization
@@ -190,6 +210,8 @@ impl ScanArgs {
             attempt_timeout: Duration::from_secs(self.attempt_timeout_secs),
             deadline_margin: Duration::from_secs(self.deadline_margin_secs),
             exemptions,
+            queue_url,
+            fan_out_above: self.fan_out_above,
         })
     }
 }

@@ -2,13 +2,16 @@
 
 use lambda_runtime::Diagnostic;
 use serde_json::{json, Value};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::aws::AwsEnv;
 use crate::config::Config;
 use crate::report::{RunStatus, Summary};
 use crate::scan::{self, ScanError, ScanOptions};
-use crate::trigger::{parse_event, TriggerError};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::AccountId;
+use crate::trigger::{parse_invocation, Invocation, QueueItem, ScanRequest, Trigger, TriggerError};
 
 /// Metric namespace of the embedded-metric-format log line.
 pub const METRIC_NAMESPACE: &str = "apigw-tracing";
@@ -63,21 +66,93 @@ impl Handler {
     }
 
     async fn handle_inner(&self, event: Value, deadline_ms: u64) -> Result<Value, HandlerError> {
-        let req = parse_event(&event).inspect_err(|e| error!(error = %e, "event refused"))?;
-        info!(trigger = ?req.trigger, "invocation");
+        let invocation =
+            parse_invocation(&event).inspect_err(|e| error!(error = %e, "event refused"))?;
         let opts = ScanOptions {
             deadline: run_deadline(deadline_ms, chrono::Utc::now().timestamp_millis()),
             start_margin: self.cfg.deadline_margin,
             ..ScanOptions::default()
         };
-        let out = scan::run(&self.env, &self.cfg, &req, opts).await?;
+        match invocation {
+            Invocation::Scan(req) => {
+                info!(trigger = ?req.trigger, "invocation");
+                let summary = self.scan(&req, opts).await?;
+                Ok(serde_json::to_value(&summary).expect("summary serialises"))
+            }
+            Invocation::Queue(items) => Ok(self.consume(items, opts).await),
+        }
+    }
+
+    async fn scan(&self, req: &ScanRequest, opts: ScanOptions) -> Result<Summary, ScanError> {
+        let out = scan::run(&self.env, &self.cfg, req, opts).await?;
+        info!(summary = %serde_json::to_string(&out.summary).unwrap_or_default(), "run summary");
         println!(
             "{}",
             metrics_line(&out.summary, chrono::Utc::now().timestamp_millis())
         );
-        Ok(serde_json::to_value(&out.summary).expect("summary serialises"))
+        Ok(out.summary)
+    }
+
+    /// One batch of the fan-out queue. Messages with the same scope are
+    /// scanned together; a message is reported failed (so SQS delivers it
+    /// again, and after the queue's maxReceiveCount moves it to the
+    /// dead-letter queue) when it is malformed or its account had any error.
+    async fn consume(&self, items: Vec<QueueItem>, opts: ScanOptions) -> Value {
+        info!(messages = items.len(), "queue batch");
+        let mut failed: Vec<String> = Vec::new();
+        let mut groups: BTreeMap<Scope, Vec<(String, AccountId)>> = BTreeMap::new();
+        for item in items {
+            match item.request {
+                Err(e) => {
+                    error!(message_id = %item.message_id, error = %e, "poison message");
+                    failed.push(item.message_id);
+                }
+                Ok(req) => {
+                    let key = (req.regions.clone().unwrap_or_default(), req.dry_run);
+                    for account in req.accounts.into_iter().flatten() {
+                        groups
+                            .entry(key.clone())
+                            .or_default()
+                            .push((item.message_id.clone(), account));
+                    }
+                }
+            }
+        }
+        for ((regions, dry_run), members) in groups {
+            let mut accounts: Vec<AccountId> = members.iter().map(|(_, a)| a.clone()).collect();
+            accounts.sort();
+            accounts.dedup();
+            let req = ScanRequest {
+                accounts: Some(accounts),
+                regions: (!regions.is_empty()).then_some(regions),
+                dry_run,
+                trigger: Trigger::Queue,
+            };
+            let bad: BTreeSet<String> = match self.scan(&req, opts).await {
+                Ok(summary) => summary.errors.iter().map(|e| e.account.clone()).collect(),
+                Err(e) => {
+                    error!(error = %aws_smithy_types::error::display::DisplayErrorContext(&e), "queue batch not scanned");
+                    members.iter().map(|(_, a)| a.to_string()).collect()
+                }
+            };
+            failed.extend(
+                members
+                    .into_iter()
+                    .filter(|(_, a)| bad.contains(a.as_str()))
+                    .map(|(id, _)| id),
+            );
+        }
+        failed.sort();
+        failed.dedup();
+        if !failed.is_empty() {
+            warn!(failed = failed.len(), "messages returned to the queue");
+        }
+        json!({"batchItemFailures": failed.iter().map(|id| json!({"itemIdentifier": id})).collect::<Vec<_>>()})
     }
 }
+
+/// Messages asking for the same regions and dry-run mode are scanned together.
+type Scope = (Vec<String>, bool);
 
 /// Time kept after the run to log and return the summary.
 const RETURN_RESERVE: std::time::Duration = std::time::Duration::from_secs(5);

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod evaluate;
 pub mod exempt;
+pub mod fanout;
 pub mod inventory;
 pub mod lambda;
 pub mod logging;

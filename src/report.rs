@@ -40,6 +40,9 @@ pub struct Summary {
     pub errors: Vec<ErrorEntry>,
     /// Problems that do not make the run partial (malformed exemption tags).
     pub warnings: Vec<ErrorEntry>,
+    /// A planning run (fan-out): what it queued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fan_out: Option<crate::fanout::FanOutReport>,
     /// AWS requests by `Service.Operation`: calls, and attempts (retries included).
     pub requests: BTreeMap<String, OpCount>,
 }
@@ -97,6 +100,8 @@ pub struct Skipped {
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     AssumeRole,
+    /// A fan-out message could not be queued.
+    Enqueue,
     /// Not scanned (or interrupted) because the run's deadline came.
     NotScanned,
     GetRestApis,
@@ -166,6 +171,21 @@ impl ErrorEntry {
             api_id: None,
             finding_id: Some(e.id.clone()),
             code: None,
+            message: chain(e),
+        }
+    }
+
+    pub fn from_fan_out(e: &crate::fanout::FanOutError) -> Self {
+        Self {
+            kind: ErrorKind::Enqueue,
+            account: match e {
+                crate::fanout::FanOutError::Refused { account, .. } => account.clone(),
+                crate::fanout::FanOutError::Send { .. } => String::new(),
+            },
+            region: None,
+            api_id: None,
+            finding_id: None,
+            code: e.code(),
             message: chain(e),
         }
     }
@@ -407,6 +427,7 @@ mod tests {
             skipped: vec![],
             errors,
             warnings: vec![],
+            fan_out: None,
             requests: BTreeMap::new(),
         };
         s.finish();

@@ -19,13 +19,14 @@ use crate::asff::{self, Finding};
 use crate::aws::{AccountSession, AwsEnv};
 use crate::config::{AccountSource, Config, ConfigError};
 use crate::evaluate::{evaluate, Status};
+use crate::fanout;
 use crate::inventory;
 use crate::model::AccountId;
 use crate::pacing::Pacer;
 use crate::publish;
 use crate::reconcile::reconcile;
 use crate::report::{ErrorEntry, RegionResult, RunStatus, Skipped, Summary, Totals};
-use crate::trigger::ScanRequest;
+use crate::trigger::{ScanRequest, Trigger};
 
 /// Security Hub's GetFindings quota: 3 requests/s (burst 6) per account-region.
 const GET_FINDINGS_RPS: std::num::NonZeroU32 = std::num::NonZeroU32::new(3).unwrap();
@@ -119,6 +120,12 @@ async fn run_inner(
         .map_err(ScanError::Plan)?;
     let (targets, skipped) = plan_accounts(env, cfg, req).await?;
     let dry_run = cfg.dry_run || req.dry_run;
+    if let Some(queue_url) = fan_out_queue(cfg, req, targets.len()) {
+        return Ok(plan_only(
+            env, queue_url, &me, &targets, skipped, &regions, dry_run, req, now, started,
+        )
+        .await);
+    }
     info!(
         scanner_account = %me.account,
         accounts = targets.len(),
@@ -150,6 +157,7 @@ async fn run_inner(
         skipped,
         errors: Vec::new(),
         warnings: Vec::new(),
+        fan_out: None,
         requests: Default::default(),
     };
     let mut findings = Vec::new();
@@ -196,6 +204,54 @@ async fn run_inner(
         "scan finished"
     );
     Ok(ScanOutput { summary, findings })
+}
+
+/// The queue to fan out to, when this run should only plan: a Lambda run
+/// (schedule or manual, never a queue batch or the CLI) with a queue
+/// configured and more than `fan_out_above` accounts.
+fn fan_out_queue<'a>(cfg: &'a Config, req: &ScanRequest, accounts: usize) -> Option<&'a str> {
+    let lambda_run = matches!(req.trigger, Trigger::Schedule { .. } | Trigger::Manual);
+    cfg.queue_url
+        .as_deref()
+        .filter(|_| lambda_run && accounts > cfg.fan_out_above)
+}
+
+/// Sends one message per account and reports that; scans nothing.
+#[allow(clippy::too_many_arguments)]
+async fn plan_only(
+    env: &AwsEnv,
+    queue_url: &str,
+    me: &Identity,
+    targets: &[AccountId],
+    skipped: Vec<Skipped>,
+    regions: &[String],
+    dry_run: bool,
+    req: &ScanRequest,
+    now: DateTime<Utc>,
+    started: Instant,
+) -> ScanOutput {
+    let (report, errors) = fanout::enqueue(&env.sqs(), queue_url, targets, regions, dry_run).await;
+    let mut summary = Summary {
+        status: RunStatus::Complete,
+        dry_run,
+        trigger: req.trigger.clone(),
+        started_at: asff::timestamp(now),
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        scanner_account: me.account.to_string(),
+        regions: regions.to_vec(),
+        totals: Totals::default(),
+        results: Vec::new(),
+        skipped,
+        errors: errors.iter().map(ErrorEntry::from_fan_out).collect(),
+        warnings: Vec::new(),
+        fan_out: Some(report),
+        requests: env.stats.snapshot(),
+    };
+    summary.finish();
+    ScanOutput {
+        summary,
+        findings: Vec::new(),
+    }
 }
 
 fn plan_regions(env: &AwsEnv, cfg: &Config, req: &ScanRequest) -> Result<Vec<String>, ConfigError> {

@@ -3,6 +3,7 @@
 //! validated here, before any AWS call, so a bad payload publishes nothing.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::sqs::SqsEvent;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -26,6 +27,8 @@ pub enum Trigger {
         source: String,
     },
     Manual,
+    /// One batch of the fan-out queue (one account per message).
+    Queue,
     #[default]
     Cli,
 }
@@ -57,6 +60,81 @@ pub enum TriggerError {
     EmptyList(&'static str),
     #[error("invalid manual payload: {0}")]
     Invalid(#[source] ConfigError),
+    #[error("malformed SQS event: {0}")]
+    MalformedSqs(#[source] serde_json::Error),
+    #[error("SQS record {index} comes from {source_name:?}, not aws:sqs")]
+    NotSqs { index: usize, source_name: String },
+    #[error("SQS record {0} has no messageId")]
+    NoMessageId(usize),
+    #[error("queue message {message_id}: {problem}")]
+    BadMessage { message_id: String, problem: String },
+}
+
+/// What an invocation asks for.
+#[derive(Debug)]
+pub enum Invocation {
+    /// Scan (or, for a large organization with a queue, plan) now.
+    Scan(ScanRequest),
+    /// A batch from the fan-out queue: one item per message.
+    Queue(Vec<QueueItem>),
+}
+
+/// One fan-out message: its id (for `batchItemFailures`) and what it asks.
+#[derive(Debug)]
+pub struct QueueItem {
+    pub message_id: String,
+    /// A malformed message is a poison message: reported as failed, so SQS
+    /// retries it and finally moves it to the dead-letter queue.
+    pub request: Result<ScanRequest, TriggerError>,
+}
+
+/// Turns a Lambda event into what the invocation must do.
+pub fn parse_invocation(event: &Value) -> Result<Invocation, TriggerError> {
+    if let Value::Object(obj) = event {
+        if obj.contains_key("Records") {
+            return parse_sqs(event).map(Invocation::Queue);
+        }
+    }
+    parse_event(event).map(Invocation::Scan)
+}
+
+fn parse_sqs(event: &Value) -> Result<Vec<QueueItem>, TriggerError> {
+    let ev: SqsEvent = serde_json::from_value(event.clone()).map_err(TriggerError::MalformedSqs)?;
+    let mut items = Vec::with_capacity(ev.records.len());
+    for (index, rec) in ev.records.iter().enumerate() {
+        let source = rec.event_source.clone().unwrap_or_default();
+        if source != "aws:sqs" {
+            return Err(TriggerError::NotSqs {
+                index,
+                source_name: source,
+            });
+        }
+        let message_id = rec
+            .message_id
+            .clone()
+            .ok_or(TriggerError::NoMessageId(index))?;
+        let bad = |problem: String| TriggerError::BadMessage {
+            message_id: message_id.clone(),
+            problem,
+        };
+        let request = serde_json::from_str::<Value>(rec.body.as_deref().unwrap_or(""))
+            .map_err(|e| bad(format!("body is not JSON ({e})")))
+            .and_then(|body| parse_manual(&body).map_err(|e| bad(e.to_string())))
+            .and_then(|req| match &req.accounts {
+                Some(a) if !a.is_empty() => Ok(ScanRequest {
+                    trigger: Trigger::Queue,
+                    ..req
+                }),
+                _ => Err(bad(
+                    "names no account; fan-out messages name the accounts to scan".into(),
+                )),
+            });
+        items.push(QueueItem {
+            message_id,
+            request,
+        });
+    }
+    Ok(items)
 }
 
 /// Turns a Lambda event into a scan request.
@@ -87,6 +165,11 @@ pub fn parse_event(event: &Value) -> Result<ScanRequest, TriggerError> {
             ..ScanRequest::default()
         });
     }
+    parse_manual(event)
+}
+
+/// The manual payload (also the body of a fan-out message).
+pub fn parse_manual(event: &Value) -> Result<ScanRequest, TriggerError> {
     let payload: ManualPayload =
         serde_json::from_value(event.clone()).map_err(TriggerError::MalformedManual)?;
     let accounts = match payload.accounts {
@@ -189,5 +272,64 @@ mod tests {
             let err = parse_event(&event).unwrap_err().to_string();
             assert!(err.contains(want), "{event}: {err}");
         }
+    }
+}
+
+#[cfg(test)]
+mod sqs_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(id: &str, body: &str) -> Value {
+        json!({"messageId": id, "receiptHandle": "rh", "body": body, "attributes": {}, "messageAttributes": {},
+               "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:q", "awsRegion": "eu-west-1"})
+    }
+
+    #[test]
+    fn queue_batches_keep_each_message_apart() {
+        let event = json!({"Records": [
+            record("m1", r#"{"accounts": ["111111111111"], "regions": ["eu-west-1"]}"#),
+            record("m2", "not json"),
+            record("m3", r#"{"regions": ["eu-west-1"]}"#),
+            record("m4", r#"{"accounts": ["222222222222"], "dryRun": true, "extra": 1}"#),
+        ]});
+        let Invocation::Queue(items) = parse_invocation(&event).unwrap() else {
+            panic!("not a queue batch")
+        };
+        let ids: Vec<_> = items.iter().map(|i| i.message_id.as_str()).collect();
+        assert_eq!(ids, ["m1", "m2", "m3", "m4"]);
+        let ok = items[0].request.as_ref().unwrap();
+        assert_eq!(
+            (
+                ok.trigger.clone(),
+                ok.accounts.as_ref().unwrap()[0].as_str()
+            ),
+            (Trigger::Queue, "111111111111")
+        );
+        for (i, want) in [
+            (1, "body is not JSON"),
+            (2, "names no account"),
+            (3, "unknown field `extra`"),
+        ] {
+            let err = items[i].request.as_ref().unwrap_err().to_string();
+            assert!(
+                err.contains(want) && err.contains(&format!("m{}", i + 1)),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_record_from_elsewhere_is_refused() {
+        let mut r = record("m1", "{}");
+        r["eventSource"] = json!("aws:sns");
+        let err = parse_invocation(&json!({"Records": [r]}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not aws:sqs"), "{err}");
+        assert!(parse_invocation(&json!({"Records": "x"}))
+            .unwrap_err()
+            .to_string()
+            .contains("malformed SQS event"));
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests against a real moto_server, through the real SDK.
 
 mod cli;
+mod fanout;
 mod faults;
 mod lambda;
 mod lifecycle;
