@@ -16,6 +16,26 @@ resource "aws_sqs_queue" "failures" {
   sqs_managed_sse_enabled   = true
 }
 
+# Fan-out: one message per account. Visibility timeout 6 x the function
+# timeout, as Lambda's SQS poller needs; a message failing 3 times goes to
+# the dead-letter queue.
+resource "aws_sqs_queue" "scan" {
+  name                       = "${var.name}-scan"
+  visibility_timeout_seconds = 5400
+  message_retention_seconds  = 345600
+  sqs_managed_sse_enabled    = true
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.scan_dlq.arn
+    maxReceiveCount     = 3
+  })
+}
+
+resource "aws_sqs_queue" "scan_dlq" {
+  name                      = "${var.name}-scan-dlq"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+}
+
 resource "aws_cloudwatch_log_group" "scanner" {
   #checkov:skip=CKV_AWS_158:Logs hold account ids, API ids and stage names, no secrets; CloudWatch Logs' service-managed encryption applies.
   name              = "/aws/lambda/${var.name}-scanner"
@@ -86,6 +106,16 @@ data "aws_iam_policy_document" "scan" {
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.failures.arn]
   }
+  statement {
+    sid       = "FanOutPlan"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.scan.arn]
+  }
+  statement {
+    sid       = "FanOutConsume"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+    resources = [aws_sqs_queue.scan.arn]
+  }
 }
 
 resource "aws_iam_role" "scanner" {
@@ -113,8 +143,9 @@ resource "aws_lambda_function" "scanner" {
   # 15 minutes (Lambda's maximum): a paced organization-wide scan needs time, not memory.
   timeout     = 900
   memory_size = 256
-  # One scan at a time: per-account API Gateway pacing holds within one process.
-  reserved_concurrent_executions = 1
+  # Caps the scanner's share of the account's concurrency. Pacing is per
+  # process: each fan-out message names one account.
+  reserved_concurrent_executions = var.reserved_concurrency
   role                           = aws_iam_role.scanner.arn
 
   tracing_config {
@@ -131,17 +162,32 @@ resource "aws_lambda_function" "scanner" {
   }
   environment {
     variables = {
-      APIGW_TRACING_REGIONS          = join(",", var.regions)
-      APIGW_TRACING_ACCOUNTS         = join(",", var.accounts)
-      APIGW_TRACING_EXCLUDE_ACCOUNTS = join(",", var.exclude_accounts)
-      APIGW_TRACING_EXEMPTIONS       = var.exemptions
-      APIGW_TRACING_ROLE_NAME        = var.member_role_name
-      APIGW_TRACING_EXTERNAL_ID      = var.external_id
-      APIGW_TRACING_APIGW_RPS        = tostring(var.apigw_rps)
-      APIGW_TRACING_SECURITYHUB_RPS  = tostring(var.securityhub_rps)
-      APIGW_TRACING_CONCURRENCY      = tostring(var.concurrency)
-      RUST_LOG                       = "info"
+      APIGW_TRACING_REGIONS              = join(",", var.regions)
+      APIGW_TRACING_ACCOUNTS             = join(",", var.accounts)
+      APIGW_TRACING_EXCLUDE_ACCOUNTS     = join(",", var.exclude_accounts)
+      APIGW_TRACING_EXEMPTIONS           = var.exemptions
+      APIGW_TRACING_ROLE_NAME            = var.member_role_name
+      APIGW_TRACING_EXTERNAL_ID          = var.external_id
+      APIGW_TRACING_APIGW_RPS            = tostring(var.apigw_rps)
+      APIGW_TRACING_SECURITYHUB_RPS      = tostring(var.securityhub_rps)
+      APIGW_TRACING_CONCURRENCY          = tostring(var.concurrency)
+      APIGW_TRACING_MAX_ATTEMPTS         = tostring(var.max_attempts)
+      APIGW_TRACING_DEADLINE_MARGIN_SECS = tostring(var.deadline_margin_secs)
+      APIGW_TRACING_DRY_RUN              = tostring(var.dry_run)
+      APIGW_TRACING_QUEUE_URL            = aws_sqs_queue.scan.url
+      APIGW_TRACING_FAN_OUT_ABOVE        = tostring(var.fan_out_above)
+      RUST_LOG                           = "info"
     }
+  }
+}
+
+resource "aws_lambda_event_source_mapping" "scan_queue" {
+  event_source_arn        = aws_sqs_queue.scan.arn
+  function_name           = aws_lambda_function.scanner.arn
+  batch_size              = var.queue_batch_size
+  function_response_types = ["ReportBatchItemFailures"]
+  scaling_config {
+    maximum_concurrency = var.queue_max_concurrency
   }
 }
 
@@ -249,6 +295,21 @@ resource "aws_cloudwatch_metric_alarm" "failure_queue" {
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = aws_sqs_queue.failures.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "dead_letters" {
+  alarm_name          = "${var.name}-dead-letters"
+  alarm_description   = "A fan-out message failed 3 times (an account that keeps failing, or a malformed message) and is in the dead-letter queue."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.scan_dlq.name }
   statistic           = "Maximum"
   period              = 300
   evaluation_periods  = 1

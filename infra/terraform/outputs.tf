@@ -20,3 +20,12 @@ output "rescan_command" {
   description = "On-demand rescan of one account and region."
   value       = "aws lambda invoke --function-name ${aws_lambda_function.scanner.function_name} --cli-binary-format raw-in-base64-out --payload '{\"accounts\":[\"111111111111\"],\"regions\":[\"${var.regions[0]}\"]}' out.json && cat out.json"
 }
+
+output "scan_queue_url" {
+  description = "The fan-out queue."
+  value       = aws_sqs_queue.scan.url
+}
+
+output "scan_dead_letter_queue_url" {
+  value = aws_sqs_queue.scan_dlq.url
+}

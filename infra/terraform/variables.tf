@@ -78,6 +78,48 @@ variable "concurrency" {
   default     = 8
 }
 
+variable "max_attempts" {
+  description = "Attempts per AWS request; throttling, 5xx and timeouts are retried with backoff."
+  type        = number
+  default     = 5
+}
+
+variable "deadline_margin_secs" {
+  description = "Stop starting account-regions this long before the invocation's deadline."
+  type        = number
+  default     = 60
+}
+
+variable "dry_run" {
+  description = "Scan and build findings but send nothing to Security Hub."
+  type        = bool
+  default     = false
+}
+
+variable "fan_out_above" {
+  description = "A scheduled (or unscoped manual) run covering more accounts than this only plans: one queue message per account."
+  type        = number
+  default     = 50
+}
+
+variable "queue_batch_size" {
+  description = "Accounts one queue-triggered invocation scans."
+  type        = number
+  default     = 5
+}
+
+variable "queue_max_concurrency" {
+  description = "Queue-triggered invocations at the same time (event source mapping maximum concurrency)."
+  type        = number
+  default     = 5
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrency of the function; queue_max_concurrency + 1 leaves room for the planner."
+  type        = number
+  default     = 6
+}
+
 variable "log_retention_days" {
   description = "Days the function's logs are kept."
   type        = number

@@ -130,7 +130,8 @@ def test_terraform_matches_the_sam_template():
     assert one(lam["handler"]) == fn["Handler"] == "bootstrap"
     assert one(lam["timeout"]) == fn["Timeout"]
     assert one(lam["memory_size"]) == fn["MemorySize"]
-    assert one(lam["reserved_concurrent_executions"]) == fn["ReservedConcurrentExecutions"]
+    assert fn["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
+    assert one(lam["reserved_concurrent_executions"]) == "${var.reserved_concurrency}"
     assert one(one(lam["tracing_config"])["mode"]) == fn["Tracing"] == "Active"
     assert one(one(lam["logging_config"])["log_format"]) == fn["LoggingConfig"]["LogFormat"] == "JSON"
     tf_env = one(one(lam["environment"])["variables"])
@@ -150,9 +151,16 @@ def test_terraform_matches_the_sam_template():
         "MemberRoleName": "member_role_name",
         "Exemptions": "exemptions",
         "ExternalId": "external_id",
+        "MaxAttempts": "max_attempts",
+        "DeadlineMarginSecs": "deadline_margin_secs",
+        "DryRun": "dry_run",
+        "FanOutAbove": "fan_out_above",
+        "QueueBatchSize": "queue_batch_size",
+        "QueueMaxConcurrency": "queue_max_concurrency",
+        "ReservedConcurrency": "reserved_concurrency",
     }
     for p, v in pairs.items():
-        assert str(params[p]["Default"]) == str(one(variables[v]["default"])), f"{p} != {v}"
+        assert str(params[p]["Default"]).lower() == str(one(variables[v]["default"])).lower(), f"{p} != {v}"
     for required in ["Regions", "OrganizationId"]:
         assert "Default" not in params[required]
     assert "default" not in variables["regions"] and "default" not in variables["organization_id"]
@@ -175,7 +183,16 @@ def test_terraform_matches_the_sam_template():
     assert one(invoke["maximum_retry_attempts"]) == fn["EventInvokeConfig"]["MaximumRetryAttempts"]
     alarms = set(blocks(tf, "resource", "aws_cloudwatch_metric_alarm"))
     sam_alarms = [n for n, r in sam["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"]
-    assert len(alarms) == len(sam_alarms) == 3
+    assert len(alarms) == len(sam_alarms) == 4
+
+    # The fan-out queue: same redrive, visibility and batch behaviour.
+    sam_q = sam["Resources"]["ScanQueue"]["Properties"]
+    tf_q = blocks(tf, "resource", "aws_sqs_queue")["scan"]
+    assert one(tf_q["visibility_timeout_seconds"]) == sam_q["VisibilityTimeout"] >= 6 * fn["Timeout"]
+    assert sam_q["RedrivePolicy"]["maxReceiveCount"] == 3 and "maxReceiveCount     = 3" in (TF / "main.tf").read_text()
+    esm = blocks(tf, "resource", "aws_lambda_event_source_mapping")["scan_queue"]
+    sam_esm = fn["Events"]["ScanQueueBatches"]["Properties"]
+    assert one(esm["function_response_types"]) == sam_esm["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
 def test_every_configured_variable_is_one_the_binary_reads():
