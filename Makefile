@@ -73,10 +73,27 @@ BENCH_APIS   ?= 1000
 BENCH_STAGES ?= 3
 BENCH_RPS    ?= 5
 
+# Organization scale, against a simulated AWS endpoint on 127.0.0.1.
+ORG_ACCOUNTS    ?= 1000
+ORG_REGIONS     ?= 16
+ORG_APIS        ?= 5
+ORG_STAGES      ?= 3
+ORG_LATENCY_MS  ?= 40
+ORG_CONCURRENCY ?= 256
+
 .PHONY: bench
-bench: venv ## Benchmark: 1,000 APIs x 3 stages in one account-region on moto (release build)
+bench: bench-moto bench-org ## Both benchmarks (release build); prints their figures
+
+.PHONY: bench-moto
+bench-moto: venv ## 1,000 APIs x 3 stages in one account-region on moto: time, requests vs minimum, peak RSS
 	$(CARGO) build --quiet --release --bin apigw-tracing --example bench
 	target/release/examples/bench target/release/apigw-tracing $(BENCH_APIS) $(BENCH_STAGES) $(BENCH_RPS)
+
+.PHONY: bench-org
+bench-org: ## 1,000 accounts x 16 regions on a simulated endpoint: time vs floor, quota violations, RSS, start-up
+	$(CARGO) build --quiet --release --bins --example bench_org
+	target/release/examples/bench_org target/release/apigw-tracing target/release/apigw-tracing-lambda \
+	  $(ORG_ACCOUNTS) $(ORG_REGIONS) $(ORG_APIS) $(ORG_STAGES) $(ORG_LATENCY_MS) $(ORG_CONCURRENCY)
 
 .PHONY: clean
 clean: ## Remove build output and the virtualenvs

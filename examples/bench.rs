@@ -4,11 +4,12 @@
 //!
 //! Usage: bench <apigw-tracing binary> [APIS] [STAGES] [APIGW_RPS]
 
+#[path = "common/measured.rs"]
+mod measured;
 #[path = "../tests/it/support.rs"]
 mod support;
 
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 use serde_json::Value;
@@ -67,29 +68,13 @@ fn run_scan(moto: &Moto, bin: &str, rps: &str) -> (Value, f64, i64) {
         "--format",
         "json",
     ])
-    .args(["--apigw-rps", rps, "--securityhub-rps", "10"])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::inherit());
+    .args(["--apigw-rps", rps, "--securityhub-rps", "10"]);
     for (k, v) in moto.cli_env() {
         cmd.env(k, v);
     }
-    let start = Instant::now();
-    // Reaped below by wait4, which also gives its peak RSS.
-    #[allow(clippy::zombie_processes)]
-    let child = cmd.spawn().expect("run apigw-tracing");
-    let pid = child.id() as libc::pid_t;
-    let stdout = child.stdout.expect("stdout");
-    let reader = std::thread::spawn(move || serde_json::from_reader::<_, Value>(stdout));
-    // wait4 gives the child's own peak RSS (ru_maxrss, KiB on Linux).
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(rc, pid, "wait4");
-    let wall = start.elapsed().as_secs_f64();
-    let code = std::process::ExitStatus::from_raw(status);
-    assert!(code.success(), "apigw-tracing exited {code}");
-    let summary = reader.join().unwrap().expect("summary JSON");
-    (summary, wall, usage.ru_maxrss)
+    let m = measured::run(cmd);
+    assert!(m.status.success(), "apigw-tracing exited {}", m.status);
+    (m.json, m.wall.as_secs_f64(), m.peak_rss_kib)
 }
 
 /// `existing`: findings already in Security Hub before this scan.

@@ -2,8 +2,6 @@
 //! each one: the scanner's own credentials for its own account, an assumed
 //! role everywhere else.
 
-use std::sync::Mutex;
-
 use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
@@ -159,8 +157,8 @@ pub async fn open_session(
                 role_arn: role_arn.clone(),
                 source,
             })?;
-    let creds = FirstThenRefresh {
-        first: Mutex::new(Some(first)),
+    let creds = SharedAssumedRole {
+        current: tokio::sync::Mutex::new(first),
         refresh: provider,
         stats: env.stats.clone(),
     };
@@ -172,28 +170,40 @@ pub async fn open_session(
     Ok(env.session(account.clone(), sdk))
 }
 
-/// Hands out the credentials obtained while opening the session, then
-/// refreshes through the SDK's AssumeRoleProvider when the client's identity
-/// cache finds them expiring (assumed-role sessions last an hour).
+/// Assumed-role credentials shared by every client of one account: handed
+/// out while valid, refreshed through the SDK's AssumeRoleProvider (one call
+/// at a time) when fewer than `REFRESH_BEFORE` remain. The SDK's identity
+/// cache is not shared by every client an account builds, so without this
+/// each region's clients would assume the role again.
 #[derive(Debug)]
-struct FirstThenRefresh {
-    first: Mutex<Option<Credentials>>,
+struct SharedAssumedRole {
+    current: tokio::sync::Mutex<Credentials>,
     refresh: AssumeRoleProvider,
     stats: RequestStats,
 }
 
-impl ProvideCredentials for FirstThenRefresh {
+/// Assumed-role sessions last an hour; renew well before the end.
+const REFRESH_BEFORE: std::time::Duration = std::time::Duration::from_secs(300);
+
+impl SharedAssumedRole {
+    async fn get(&self) -> Result<Credentials, CredentialsError> {
+        let mut current = self.current.lock().await;
+        let fresh = current
+            .expiry()
+            .is_none_or(|t| t > std::time::SystemTime::now() + REFRESH_BEFORE);
+        if !fresh {
+            self.stats.record_call(ASSUME_ROLE);
+            *current = self.refresh.provide_credentials().await?;
+        }
+        Ok(current.clone())
+    }
+}
+
+impl ProvideCredentials for SharedAssumedRole {
     fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
     where
         Self: 'a,
     {
-        let taken = self.first.lock().unwrap_or_else(|p| p.into_inner()).take();
-        match taken {
-            Some(creds) => future::ProvideCredentials::ready(Ok(creds)),
-            None => {
-                self.stats.record_call(ASSUME_ROLE);
-                self.refresh.provide_credentials()
-            }
-        }
+        future::ProvideCredentials::new(self.get())
     }
 }

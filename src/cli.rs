@@ -96,9 +96,9 @@ pub async fn run(cli: Cli) -> u8 {
         Ok(out) => {
             match cmd.format {
                 Format::Table => print!("{}", out.summary.render_table()),
-                Format::Json => println!("{}", to_json(&out.summary)),
+                Format::Json => print_json(&out.summary),
                 Format::Asff => {
-                    println!("{}", to_json(&out.findings));
+                    print_json(&out.findings);
                     eprint!("{}", out.summary.render_table());
                 }
             }
@@ -117,6 +117,13 @@ pub async fn run(cli: Cli) -> u8 {
     }
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string_pretty(v).expect("summary and findings always serialise")
+/// Streams `v` to stdout (an organization's summary is several MB: no
+/// intermediate string). A closed pipe is not an error worth a panic.
+fn print_json<T: serde::Serialize>(v: &T) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if serde_json::to_writer_pretty(&mut out, v).is_ok() {
+        let _ = writeln!(out);
+    }
+    let _ = out.flush();
 }

@@ -47,11 +47,11 @@ async fn seed(
 async fn every_stage_gets_one_finding_in_its_own_accounts_security_hub() {
     let moto = Moto::start();
     let (accounts, expected) = seed(&moto).await;
-    let cfg = config(&["--regions", "eu-west-1,us-east-1", "--apigw-rps", "50"]);
-    let env = moto.env(&cfg).await;
-    let out = scan::run(&env, &cfg, &ScanRequest::default(), ScanOptions::default())
-        .await
-        .unwrap();
+    let out = scan_with(
+        &moto,
+        &["--regions", "eu-west-1,us-east-1", "--apigw-rps", "50"],
+    )
+    .await;
     let s = &out.summary;
     assert_eq!(s.status, RunStatus::Complete, "{}", s.render_table());
     assert_eq!(s.totals.accounts, 3);
@@ -116,18 +116,18 @@ async fn more_than_100_stages_in_one_account_region_are_sent_in_batches() {
         )
         .await;
     }
-    let cfg = config(&[
-        "--accounts",
-        MANAGEMENT,
-        "--regions",
-        "eu-west-1",
-        "--apigw-rps",
-        "200",
-    ]);
-    let env = moto.env(&cfg).await;
-    let out = scan::run(&env, &cfg, &ScanRequest::default(), ScanOptions::default())
-        .await
-        .unwrap();
+    let out = scan_with(
+        &moto,
+        &[
+            "--accounts",
+            MANAGEMENT,
+            "--regions",
+            "eu-west-1",
+            "--apigw-rps",
+            "200",
+        ],
+    )
+    .await;
     let s = &out.summary;
     assert_eq!(s.status, RunStatus::Complete, "{}", s.render_table());
     assert_eq!((s.totals.stages, s.totals.findings_imported), (122, 122));
@@ -139,6 +139,31 @@ async fn more_than_100_stages_in_one_account_region_are_sent_in_batches() {
     assert_eq!(
         landed.iter().filter(|f| f.compliance == "FAILED").count(),
         61
+    );
+}
+
+#[tokio::test]
+async fn each_member_role_is_assumed_once_whatever_the_number_of_regions() {
+    let moto = Moto::start();
+    let members = create_org(&moto, 2).await;
+    let regions = "eu-west-1,us-east-1,us-west-2,ap-south-1,eu-central-1,sa-east-1";
+    let out = scan_with(
+        &moto,
+        &[
+            "--regions",
+            regions,
+            "--accounts",
+            &members.join(","),
+            "--apigw-rps",
+            "50",
+        ],
+    )
+    .await;
+    assert_eq!(out.summary.totals.account_regions, 12);
+    assert_eq!(
+        out.summary.requests["STS.AssumeRole"].calls, 2,
+        "{:?}",
+        out.summary.requests
     );
 }
 
@@ -185,18 +210,18 @@ async fn excluded_accounts_are_skipped_and_reported() {
     let moto = Moto::start();
     let (accounts, _) = seed(&moto).await;
     let excluded = accounts[1].clone();
-    let cfg = config(&[
-        "--regions",
-        "eu-west-1",
-        "--exclude-accounts",
-        &excluded,
-        "--apigw-rps",
-        "50",
-    ]);
-    let env = moto.env(&cfg).await;
-    let out = scan::run(&env, &cfg, &ScanRequest::default(), ScanOptions::default())
-        .await
-        .unwrap();
+    let out = scan_with(
+        &moto,
+        &[
+            "--regions",
+            "eu-west-1",
+            "--exclude-accounts",
+            &excluded,
+            "--apigw-rps",
+            "50",
+        ],
+    )
+    .await;
     assert_eq!(out.summary.totals.accounts, 2);
     assert_eq!(out.summary.skipped.len(), 1);
     assert_eq!(out.summary.skipped[0].account, excluded);

@@ -152,6 +152,21 @@ pub fn config(args: &[&str]) -> Config {
     P::try_parse_from(argv).unwrap().args.validate().unwrap()
 }
 
+/// One scan of this server as the management account, CLI-style arguments.
+pub async fn scan_with(moto: &Moto, args: &[&str]) -> apigw_tracing::scan::ScanOutput {
+    let cfg = config(args);
+    let env = moto.env(&cfg).await;
+    let req = apigw_tracing::trigger::ScanRequest::default();
+    apigw_tracing::scan::run(
+        &env,
+        &cfg,
+        &req,
+        apigw_tracing::scan::ScanOptions::default(),
+    )
+    .await
+    .unwrap()
+}
+
 /// Creates the organization (management = moto's default account) and
 /// `members` member accounts; returns the member ids.
 pub async fn create_org(moto: &Moto, members: usize) -> Vec<String> {
