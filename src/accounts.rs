@@ -162,10 +162,14 @@ pub async fn open_session(
         refresh: provider,
         stats: env.stats.clone(),
     };
+    // An identity cache of the account's own: it goes away with the
+    // session, so cached credentials do not pile up over thousands of
+    // accounts in the process-wide cache.
     let sdk = env
         .base
         .to_builder()
         .credentials_provider(SharedCredentialsProvider::new(creds))
+        .identity_cache(aws_config::identity::IdentityCache::lazy().build())
         .build();
     Ok(env.session(account.clone(), sdk))
 }

@@ -40,6 +40,19 @@ impl Pacer {
         }
     }
 
+    /// Drops the state of every account-region whose rate budget is back to
+    /// full: they are indistinguishable from never seen. Keeps the limiter
+    /// from growing with the number of accounts in a long run.
+    pub fn forget_idle(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+
+    /// Number of account-regions the limiter holds state for.
+    pub fn tracked(&self) -> usize {
+        self.limiter.len()
+    }
+
     /// Waits until one more request to `account` in `region` fits the rate.
     pub async fn ready(&self, account: &AccountId, region: &str) {
         self.limiter
@@ -147,5 +160,10 @@ mod tests {
         pacer.ready(&b, "eu-west-1").await;
         pacer.ready(&a, "us-east-1").await;
         assert!(other.elapsed() < Duration::from_millis(40));
+        assert_eq!(pacer.tracked(), 3);
+        // Once idle for longer than one interval, the state is forgotten.
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        pacer.forget_idle();
+        assert_eq!(pacer.tracked(), 0);
     }
 }

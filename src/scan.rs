@@ -375,7 +375,17 @@ async fn scan_account(
             .boxed()
         })
         .collect();
-    futures::future::join_all(tasks).await
+    let outcomes = futures::future::join_all(tasks).await;
+    // This account's regions are done: their pacing state can go, so memory
+    // does not grow with the number of accounts.
+    for pacer in [
+        &ctx.apigw_pacer,
+        &ctx.securityhub_pacer,
+        &ctx.getfindings_pacer,
+    ] {
+        pacer.forget_idle();
+    }
+    outcomes
 }
 
 #[instrument(skip_all, fields(account = %session.account, region = %region))]
