@@ -7,7 +7,6 @@
 #[path = "../tests/it/support.rs"]
 mod support;
 
-use std::collections::BTreeMap;
 use std::process::Command;
 
 use support::*;
@@ -33,7 +32,6 @@ async fn demo(bin: String) -> std::process::ExitCode {
     let members = create_org(&moto, 3).await;
     let mut accounts = vec![MANAGEMENT.to_owned()];
     accounts.extend(members);
-    let mut names = BTreeMap::new();
     for (i, account) in accounts.iter().enumerate() {
         for (r, region) in REGIONS.iter().enumerate() {
             let cfg = moto.account_config(account, region).await;
@@ -43,15 +41,29 @@ async fn demo(bin: String) -> std::process::ExitCode {
                 1 => vec![("prod", Some(false)), ("dev", None)],
                 _ => vec![("prod", Some(true))],
             };
-            let api = create_api(&cfg, &format!("orders-{i}"), &stages).await;
-            names.insert(api, format!("orders-{i}"));
+            create_api(&cfg, &format!("orders-{i}"), &stages).await;
             create_api(&cfg, "internal-no-stages", &[]).await;
+            // One accepted exception: a vendor gateway, tagged by its owners.
+            let legacy = if i == 1 && r == 0 {
+                let api = create_api(&cfg, "vendor-gateway", &[]).await;
+                put_stage(
+                    &cfg,
+                    &api,
+                    "live",
+                    false,
+                    &[("apigw-tracing:exempt", "vendor gateway, no X-Ray support")],
+                )
+                .await;
+                ", vendor-gateway [live=false, tag apigw-tracing:exempt]"
+            } else {
+                ""
+            };
             let s: Vec<String> = stages
                 .iter()
                 .map(|(n, t)| format!("{n}={}", t.map_or("unset".into(), |b| b.to_string())))
                 .collect();
             println!(
-                "   {account} {region}: orders-{i} [{}], internal-no-stages []",
+                "   {account} {region}: orders-{i} [{}], internal-no-stages []{legacy}",
                 s.join(", ")
             );
         }

@@ -31,6 +31,35 @@ use crate::trigger::{ScanRequest, Trigger};
 /// Security Hub's GetFindings quota: 3 requests/s (burst 6) per account-region.
 const GET_FINDINGS_RPS: std::num::NonZeroU32 = std::num::NonZeroU32::new(3).unwrap();
 
+impl Summary {
+    /// An empty summary of a run about to start.
+    fn new(
+        req: &ScanRequest,
+        dry_run: bool,
+        now: DateTime<Utc>,
+        me: &Identity,
+        regions: &[String],
+        skipped: Vec<Skipped>,
+    ) -> Self {
+        Summary {
+            status: RunStatus::Complete,
+            dry_run,
+            trigger: req.trigger.clone(),
+            started_at: asff::timestamp(now),
+            duration_ms: 0,
+            scanner_account: me.account.to_string(),
+            regions: regions.to_vec(),
+            totals: Totals::default(),
+            results: Vec::new(),
+            skipped,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            fan_out: None,
+            requests: Default::default(),
+        }
+    }
+}
+
 /// A run that could not start: nothing was scanned and nothing published.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
@@ -144,22 +173,7 @@ async fn run_inner(
         getfindings_pacer: Pacer::per_second(cfg.securityhub_rps.min(GET_FINDINGS_RPS)),
         slots: Semaphore::new(cfg.concurrency),
     };
-    let mut summary = Summary {
-        status: RunStatus::Complete,
-        dry_run,
-        trigger: req.trigger.clone(),
-        started_at: asff::timestamp(now),
-        duration_ms: 0,
-        scanner_account: me.account.to_string(),
-        regions: regions.clone(),
-        totals: Totals::default(),
-        results: Vec::new(),
-        skipped,
-        errors: Vec::new(),
-        warnings: Vec::new(),
-        fan_out: None,
-        requests: Default::default(),
-    };
+    let mut summary = Summary::new(req, dry_run, now, &me, &regions, skipped);
     let mut findings = Vec::new();
 
     let mut accounts = stream::iter(targets)
@@ -231,22 +245,11 @@ async fn plan_only(
     started: Instant,
 ) -> ScanOutput {
     let (report, errors) = fanout::enqueue(&env.sqs(), queue_url, targets, regions, dry_run).await;
-    let mut summary = Summary {
-        status: RunStatus::Complete,
-        dry_run,
-        trigger: req.trigger.clone(),
-        started_at: asff::timestamp(now),
-        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        scanner_account: me.account.to_string(),
-        regions: regions.to_vec(),
-        totals: Totals::default(),
-        results: Vec::new(),
-        skipped,
-        errors: errors.iter().map(ErrorEntry::from_fan_out).collect(),
-        warnings: Vec::new(),
-        fan_out: Some(report),
-        requests: env.stats.snapshot(),
-    };
+    let mut summary = Summary::new(req, dry_run, now, me, regions, skipped);
+    summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    summary.errors = errors.iter().map(ErrorEntry::from_fan_out).collect();
+    summary.fan_out = Some(report);
+    summary.requests = env.stats.snapshot();
     summary.finish();
     ScanOutput {
         summary,

@@ -1,20 +1,13 @@
-use std::process::{Command, Output};
+use std::process::Output;
 
 use apigw_tracing::asff::Finding;
 use serde_json::Value;
 
+use crate::harness::*;
 use crate::support::*;
 
 fn cli(moto: &Moto, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigw-tracing"));
-    cmd.arg("scan")
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    for (k, v) in moto.cli_env() {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
+    cli_command(moto, &moto.endpoint, args).output().unwrap()
 }
 
 fn stderr(o: &Output) -> String {
@@ -107,13 +100,7 @@ async fn json_asff_and_exit_codes() {
     );
 
     // The same through environment variables only (how the Lambda is configured).
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigw-tracing"));
-    cmd.arg("scan")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    for (k, v) in moto.cli_env() {
-        cmd.env(k, v);
-    }
+    let mut cmd = cli_command(&moto, &moto.endpoint, &[]);
     cmd.env("APIGW_TRACING_REGIONS", "eu-west-1")
         .env("APIGW_TRACING_ACCOUNTS", &members[0])
         .env("APIGW_TRACING_FORMAT", "json")
@@ -148,23 +135,15 @@ async fn an_account_that_cannot_be_assumed_makes_the_run_partial_exit_1() {
         crate::proxy::Fault::sts_access_denied(),
         None,
     );
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigw-tracing"));
-    cmd.args([
-        "scan",
+    let args = [
         "--regions",
         "eu-west-1",
         "--format",
         "json",
         "--apigw-rps",
         "50",
-    ])
-    .env_clear()
-    .env("PATH", std::env::var("PATH").unwrap_or_default());
-    for (k, v) in moto.cli_env() {
-        cmd.env(k, v);
-    }
-    cmd.env("AWS_ENDPOINT_URL", &proxy.endpoint);
-    let out = cmd.output().unwrap();
+    ];
+    let out = cli_command(&moto, &proxy.endpoint, &args).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["status"], "partial");

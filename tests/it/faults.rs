@@ -4,21 +4,13 @@
 
 use std::time::Duration;
 
-use apigw_tracing::report::{ErrorKind, RunStatus, Summary};
+use apigw_tracing::report::{ErrorKind, RunStatus};
 use apigw_tracing::scan::{self, ScanOptions};
 use apigw_tracing::trigger::ScanRequest;
 
+use crate::harness::*;
 use crate::proxy::*;
 use crate::support::*;
-
-async fn scan_via(moto: &Moto, proxy: &FaultProxy, args: &[&str]) -> Summary {
-    let cfg = config(args);
-    let env = moto.env_via(&proxy.endpoint, &cfg).await;
-    scan::run(&env, &cfg, &ScanRequest::default(), ScanOptions::default())
-        .await
-        .unwrap()
-        .summary
-}
 
 fn throttled(error_type: &str) -> Fault {
     Fault::rest_json(429, error_type, "Rate exceeded")

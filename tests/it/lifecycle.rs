@@ -4,22 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use apigw_tracing::report::{ErrorKind, RunStatus, Summary};
-use apigw_tracing::scan::{self, ScanOptions};
-use apigw_tracing::trigger::ScanRequest;
 
+use crate::harness::*;
 use crate::proxy::{assume_role_in, get_stages_of, Fault, FaultProxy};
 use crate::support::*;
 
 const R: &str = "eu-west-1";
-
-async fn scan_via(moto: &Moto, proxy: &FaultProxy, args: &[&str]) -> Summary {
-    let cfg = config(args);
-    let env = moto.env_via(&proxy.endpoint, &cfg).await;
-    scan::run(&env, &cfg, &ScanRequest::default(), ScanOptions::default())
-        .await
-        .unwrap()
-        .summary
-}
 
 fn by_stage(landed: &[Landed]) -> BTreeMap<String, Landed> {
     let map: BTreeMap<String, Landed> = landed.iter().map(|f| (f.stage(), f.clone())).collect();

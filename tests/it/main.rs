@@ -3,6 +3,7 @@
 mod cli;
 mod fanout;
 mod faults;
+mod harness;
 mod lambda;
 mod lifecycle;
 mod proxy;

@@ -154,8 +154,18 @@ pub fn config(args: &[&str]) -> Config {
 
 /// One scan of this server as the management account, CLI-style arguments.
 pub async fn scan_with(moto: &Moto, args: &[&str]) -> apigw_tracing::scan::ScanOutput {
+    scan_at(moto, &moto.endpoint, args).await
+}
+
+/// The same, every request sent to `endpoint` (this server, or a proxy in
+/// front of it).
+pub async fn scan_at(
+    moto: &Moto,
+    endpoint: &str,
+    args: &[&str],
+) -> apigw_tracing::scan::ScanOutput {
     let cfg = config(args);
-    let env = moto.env(&cfg).await;
+    let env = moto.env_via(endpoint, &cfg).await;
     let req = apigw_tracing::trigger::ScanRequest::default();
     apigw_tracing::scan::run(
         &env,
