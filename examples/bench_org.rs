@@ -40,6 +40,7 @@ struct Shape {
 #[derive(Default)]
 struct Stats {
     requests: AtomicU64,
+    connections: AtomicU64,
     throttled: AtomicU64,
     first_request: Mutex<Option<Instant>>,
     runtime_api_first: Mutex<Option<Instant>>,
@@ -148,6 +149,10 @@ fn main() {
         stats.requests.load(Ordering::SeqCst) - before,
         stats.throttled.load(Ordering::SeqCst)
     );
+    println!(
+        "connections        {} opened by the scanner",
+        stats.connections.load(Ordering::SeqCst)
+    );
     let mut retries = 0;
     for (op, v) in summary["requests"].as_object().into_iter().flatten() {
         let (c, at) = (
@@ -205,6 +210,7 @@ fn serve(shape: Shape, stats: Arc<Stats>) -> SocketAddr {
             tx.send(listener.local_addr().unwrap()).unwrap();
             loop {
                 let (stream, _) = listener.accept().await.unwrap();
+                stats.connections.fetch_add(1, Ordering::SeqCst);
                 let stats = stats.clone();
                 tokio::spawn(async move {
                     let svc =
