@@ -14,7 +14,7 @@ use crate::aws::{AccountSession, AwsEnv, RequestStats};
 
 const ASSUME_ROLE: &str = "STS.AssumeRole";
 use crate::config::Config;
-use crate::model::{AccountId, AccountTarget};
+use crate::model::AccountId;
 
 /// Who the scanner runs as.
 #[derive(Debug, Clone)]
@@ -93,7 +93,7 @@ pub async fn caller_identity(env: &AwsEnv) -> Result<Identity, AccountsError> {
 
 /// Every ACTIVE account of the organization, all pages.
 #[instrument(skip_all)]
-pub async fn organization_accounts(env: &AwsEnv) -> Result<Vec<AccountTarget>, AccountsError> {
+pub async fn organization_accounts(env: &AwsEnv) -> Result<Vec<AccountId>, AccountsError> {
     let mut pages = env.organizations().list_accounts().into_paginator().send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
@@ -109,16 +109,13 @@ pub async fn organization_accounts(env: &AwsEnv) -> Result<Vec<AccountTarget>, A
                 continue;
             };
             if active {
-                out.push(AccountTarget {
-                    id,
-                    name: acct.name().map(str::to_owned),
-                });
+                out.push(id);
             } else {
                 debug!(account = %id, "skipping account that is not ACTIVE");
             }
         }
     }
-    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out.sort();
     Ok(out)
 }
 

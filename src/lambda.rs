@@ -160,11 +160,14 @@ const RETURN_RESERVE: std::time::Duration = std::time::Duration::from_secs(5);
 /// The instant the scan must be over: the invocation's deadline less the
 /// time needed to return. `None` without a deadline (0, or a test context).
 pub fn run_deadline(deadline_ms: u64, now_ms: i64) -> Option<tokio::time::Instant> {
-    let remaining_ms = i64::try_from(deadline_ms).ok()?.checked_sub(now_ms)?;
     if deadline_ms == 0 {
         return None;
     }
-    let remaining = std::time::Duration::from_millis(remaining_ms.max(0) as u64);
+    let remaining_ms = i64::try_from(deadline_ms)
+        .ok()?
+        .saturating_sub(now_ms)
+        .max(0);
+    let remaining = std::time::Duration::from_millis(remaining_ms as u64);
     Some(tokio::time::Instant::now() + remaining.saturating_sub(RETURN_RESERVE))
 }
 

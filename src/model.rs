@@ -99,11 +99,3 @@ impl StageRecord {
         )
     }
 }
-
-/// An account to scan and how to reach it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AccountTarget {
-    pub id: AccountId,
-    /// Name from Organizations, when the list came from there.
-    pub name: Option<String>,
-}

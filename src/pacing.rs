@@ -49,12 +49,15 @@ impl Pacer {
     }
 
     /// Number of account-regions the limiter holds state for.
-    pub fn tracked(&self) -> usize {
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
         self.limiter.len()
     }
 
-    /// Waits until one more request to `account` in `region` fits the rate.
-    pub async fn ready(&self, account: &AccountId, region: &str) {
+    /// Waits until one more request to `account` in `region` fits the rate
+    /// (what `PacedConnector` does for every request; tests call it directly).
+    #[cfg(test)]
+    async fn ready(&self, account: &AccountId, region: &str) {
         self.limiter
             .until_key_ready(&(account.clone(), region.to_owned()))
             .await;

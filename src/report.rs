@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use aws_smithy_types::error::display::DisplayErrorContext;
 use serde::Serialize;
 
 use crate::accounts::AccountsError;
@@ -131,75 +130,78 @@ pub struct ErrorEntry {
     pub message: String,
 }
 
+/// The error and each of its causes, `: `-separated. (The SDK's
+/// DisplayErrorContext also appends a Debug dump of the whole chain: too
+/// much for a report an operator reads.)
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    DisplayErrorContext(e).to_string()
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        // Some errors repeat their cause in their own message.
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
 }
 
 impl ErrorEntry {
-    pub fn from_accounts(account: &str, e: &AccountsError) -> Self {
+    /// An entry with no API, finding or code (set them with `..`).
+    fn new(kind: ErrorKind, account: &str, region: Option<&str>, message: String) -> Self {
         Self {
-            kind: ErrorKind::AssumeRole,
+            kind,
             account: account.to_owned(),
-            region: None,
+            region: region.map(str::to_owned),
             api_id: None,
             finding_id: None,
+            code: None,
+            message,
+        }
+    }
+
+    pub fn from_accounts(account: &str, e: &AccountsError) -> Self {
+        Self {
             code: e.code(),
-            message: chain(e),
+            ..Self::new(ErrorKind::AssumeRole, account, None, chain(e))
         }
     }
 
     pub fn from_inventory(account: &str, region: &str, e: &InventoryError) -> Self {
+        let kind = match e {
+            InventoryError::GetRestApis { .. } => ErrorKind::GetRestApis,
+            InventoryError::GetStages { .. } => ErrorKind::GetStages,
+        };
         Self {
-            kind: match e {
-                InventoryError::GetRestApis { .. } => ErrorKind::GetRestApis,
-                InventoryError::GetStages { .. } => ErrorKind::GetStages,
-            },
-            account: account.to_owned(),
-            region: Some(region.to_owned()),
             api_id: e.api_id().map(str::to_owned),
-            finding_id: None,
             code: e.code(),
-            message: chain(e),
+            ..Self::new(kind, account, Some(region), chain(e))
         }
     }
 
     pub fn from_invalid(account: &str, region: &str, e: &InvalidFinding) -> Self {
         Self {
-            kind: ErrorKind::InvalidFinding,
-            account: account.to_owned(),
-            region: Some(region.to_owned()),
-            api_id: None,
             finding_id: Some(e.id.clone()),
-            code: None,
-            message: chain(e),
+            ..Self::new(ErrorKind::InvalidFinding, account, Some(region), chain(e))
         }
     }
 
     pub fn from_fan_out(e: &crate::fanout::FanOutError) -> Self {
+        let account = match e {
+            crate::fanout::FanOutError::Refused { account, .. } => account.as_str(),
+            crate::fanout::FanOutError::Send { .. } => "",
+        };
         Self {
-            kind: ErrorKind::Enqueue,
-            account: match e {
-                crate::fanout::FanOutError::Refused { account, .. } => account.clone(),
-                crate::fanout::FanOutError::Send { .. } => String::new(),
-            },
-            region: None,
-            api_id: None,
-            finding_id: None,
             code: e.code(),
-            message: chain(e),
+            ..Self::new(ErrorKind::Enqueue, account, None, chain(e))
         }
     }
 
     pub fn not_scanned(account: &str, region: &str, why: &str) -> Self {
-        Self {
-            kind: ErrorKind::NotScanned,
-            account: account.to_owned(),
-            region: Some(region.to_owned()),
-            api_id: None,
-            finding_id: None,
-            code: None,
-            message: format!("account {account} region {region}: {why}"),
-        }
+        let message = format!("account {account} region {region}: {why}");
+        Self::new(ErrorKind::NotScanned, account, Some(region), message)
     }
 
     pub fn invalid_exemption(
@@ -209,31 +211,24 @@ impl ErrorEntry {
         stage: &str,
         problem: &str,
     ) -> Self {
+        let message = format!("stage {stage} of API {api_id}: {problem}");
         Self {
-            kind: ErrorKind::InvalidExemption,
-            account: account.to_owned(),
-            region: Some(region.to_owned()),
             api_id: Some(api_id.to_owned()),
-            finding_id: None,
-            code: None,
-            message: format!("stage {stage} of API {api_id}: {problem}"),
+            ..Self::new(ErrorKind::InvalidExemption, account, Some(region), message)
         }
     }
 
     pub fn from_publish(account: &str, region: &str, e: &PublishError) -> Self {
+        let kind = match e {
+            PublishError::NotEnabled { .. } => ErrorKind::SecurityHubNotEnabled,
+            PublishError::Import { .. } => ErrorKind::BatchImportFindings,
+            PublishError::GetFindings { .. } => ErrorKind::GetFindings,
+            PublishError::Rejected { .. } => ErrorKind::FindingRejected,
+        };
         Self {
-            kind: match e {
-                PublishError::NotEnabled { .. } => ErrorKind::SecurityHubNotEnabled,
-                PublishError::Import { .. } => ErrorKind::BatchImportFindings,
-                PublishError::GetFindings { .. } => ErrorKind::GetFindings,
-                PublishError::Rejected { .. } => ErrorKind::FindingRejected,
-            },
-            account: account.to_owned(),
-            region: Some(region.to_owned()),
-            api_id: None,
             finding_id: e.finding_id().map(str::to_owned),
             code: e.code(),
-            message: chain(e),
+            ..Self::new(kind, account, Some(region), chain(e))
         }
     }
 }

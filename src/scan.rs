@@ -280,10 +280,7 @@ async fn plan_accounts(
         (None, AccountSource::Fixed(list)) => list.clone(),
         (None, AccountSource::Organization) => accounts::organization_accounts(env)
             .await
-            .map_err(ScanError::Plan)?
-            .into_iter()
-            .map(|a| a.id)
-            .collect(),
+            .map_err(ScanError::Plan)?,
     };
     let mut seen = BTreeSet::new();
     let mut skipped = Vec::new();
@@ -304,8 +301,12 @@ async fn plan_accounts(
     Ok((targets, skipped))
 }
 
-/// All regions of one account. `Err` is the account-level failure (the
-/// role could not be assumed): nothing of that account is touched.
+const NOT_STARTED: &str = "the run's deadline was near; not started";
+const INTERRUPTED: &str =
+    "interrupted at the run's deadline; findings here may be partly refreshed, none wrongly archived";
+
+/// All regions of one account. If the role cannot be assumed, the result is
+/// that one account-level failure: nothing of that account is touched.
 #[instrument(skip_all, fields(account = %account))]
 async fn scan_account(
     env: &AwsEnv,
@@ -317,13 +318,7 @@ async fn scan_account(
     if ctx.opts.too_late_to_start() {
         return regions
             .iter()
-            .map(|r| {
-                Outcome::Skipped(ErrorEntry::not_scanned(
-                    account.as_str(),
-                    r,
-                    "the run's deadline was near; not started",
-                ))
-            })
+            .map(|r| Outcome::Skipped(ErrorEntry::not_scanned(account.as_str(), r, NOT_STARTED)))
             .collect();
     }
     let session = match accounts::open_session(env, ctx.cfg, me, &account).await {
@@ -342,40 +337,7 @@ async fn scan_account(
         .iter()
         .map(|region| {
             let (session, region) = (session.clone(), region.clone());
-            async move {
-                let _slot = ctx
-                    .slots
-                    .acquire()
-                    .await
-                    .expect("semaphore is never closed");
-                if ctx.opts.too_late_to_start() {
-                    return Outcome::Skipped(ErrorEntry::not_scanned(
-                        session.account.as_str(),
-                        &region,
-                        "the run's deadline was near; not started",
-                    ));
-                }
-                let work = scan_region(ctx, &session, &region);
-                match ctx.opts.deadline {
-                    None => Outcome::Scanned(Box::new(work.await)),
-                    // Dropping the work at the deadline stops it between two
-                    // requests: archivals are only ever sent after a complete
-                    // inventory, so an interruption archives nothing wrongly;
-                    // the next run finishes the job.
-                    Some(deadline) => match tokio::time::timeout_at(deadline, work).await {
-                        Ok(out) => Outcome::Scanned(Box::new(out)),
-                        Err(_) => {
-                            warn!(account = %session.account, region = %region, "interrupted at the deadline");
-                            Outcome::Skipped(ErrorEntry::not_scanned(
-                                session.account.as_str(),
-                                &region,
-                                "interrupted at the run's deadline; findings here may be partly refreshed, none wrongly archived",
-                            ))
-                        }
-                    },
-                }
-            }
-            .boxed()
+            async move { scan_region_in_time(ctx, &session, &region).await }.boxed()
         })
         .collect();
     let outcomes = futures::future::join_all(tasks).await;
@@ -389,6 +351,41 @@ async fn scan_account(
         pacer.forget_idle();
     }
     outcomes
+}
+
+/// One account-region once a slot is free, unless the deadline is near;
+/// interrupted if the deadline comes while it runs.
+async fn scan_region_in_time(ctx: &Ctx<'_>, session: &AccountSession, region: &str) -> Outcome {
+    let _slot = ctx
+        .slots
+        .acquire()
+        .await
+        .expect("semaphore is never closed");
+    if ctx.opts.too_late_to_start() {
+        return Outcome::Skipped(ErrorEntry::not_scanned(
+            session.account.as_str(),
+            region,
+            NOT_STARTED,
+        ));
+    }
+    let work = scan_region(ctx, session, region);
+    let Some(deadline) = ctx.opts.deadline else {
+        return Outcome::Scanned(Box::new(work.await));
+    };
+    // Dropping the work at the deadline stops it between two requests:
+    // archivals are only ever sent after a complete inventory, so an
+    // interruption archives nothing wrongly; the next run finishes the job.
+    match tokio::time::timeout_at(deadline, work).await {
+        Ok(out) => Outcome::Scanned(Box::new(out)),
+        Err(_) => {
+            warn!(account = %session.account, region = %region, "interrupted at the deadline");
+            Outcome::Skipped(ErrorEntry::not_scanned(
+                session.account.as_str(),
+                region,
+                INTERRUPTED,
+            ))
+        }
+    }
 }
 
 #[instrument(skip_all, fields(account = %session.account, region = %region))]
@@ -470,9 +467,13 @@ async fn scan_region(ctx: &Ctx<'_>, session: &AccountSession, region: &str) -> R
     result.archive_withheld = rec.archive_withheld;
 
     let mut findings = Vec::with_capacity(rec.findings.len());
+    let mut sizes = Vec::with_capacity(rec.findings.len());
     for finding in rec.findings {
         match asff::validate(&finding) {
-            Ok(()) => findings.push(finding),
+            Ok(bytes) => {
+                findings.push(finding);
+                sizes.push(bytes);
+            }
             Err(bad) => {
                 warn!(finding_id = %bad.id, error = %bad, "finding not sent: breaks ASFF rules");
                 result.not_imported += 1;
@@ -482,7 +483,10 @@ async fn scan_region(ctx: &Ctx<'_>, session: &AccountSession, region: &str) -> R
     }
 
     if let (Some((_, writer)), false) = (&hubs, findings.is_empty()) {
-        let out = Box::pin(publish::import_findings(writer, account, region, &findings)).await;
+        let out = Box::pin(publish::import_findings(
+            writer, account, region, &findings, &sizes,
+        ))
+        .await;
         result.imported = out.imported;
         result.not_imported += out.not_imported;
         errors.extend(

@@ -71,8 +71,9 @@ impl Checker {
     }
 }
 
-/// Checks one finding against the ASFF rules.
-pub fn validate(f: &Finding) -> Result<(), InvalidFinding> {
+/// Checks one finding against the ASFF rules; returns its serialised size
+/// in bytes, which batching needs too (so the finding is serialised once).
+pub fn validate(f: &Finding) -> Result<usize, InvalidFinding> {
     let mut c = Checker(Vec::new());
     if f.schema_version != SCHEMA_VERSION {
         c.fail("SchemaVersion", format!("must be {SCHEMA_VERSION}"));
@@ -241,7 +242,7 @@ pub fn validate(f: &Finding) -> Result<(), InvalidFinding> {
     }
 
     if c.0.is_empty() {
-        Ok(())
+        Ok(size)
     } else {
         Err(InvalidFinding {
             id: f.id.clone(),

@@ -108,9 +108,27 @@ pub struct PublishOutcome {
     pub errors: Vec<PublishError>,
 }
 
-fn is_not_enabled(e: &aws_sdk_securityhub::Error) -> bool {
-    matches!(e, aws_sdk_securityhub::Error::InvalidAccessException(_))
-        || e.code().is_some_and(not_enabled)
+/// A failed Security Hub call: `NotEnabled` when the account-region cannot
+/// take findings at all, otherwise what `other` makes of the error.
+fn call_failed(
+    source: aws_sdk_securityhub::Error,
+    account: &AccountId,
+    region: &str,
+    other: impl FnOnce(aws_sdk_securityhub::Error) -> PublishError,
+) -> PublishError {
+    let off = matches!(
+        source,
+        aws_sdk_securityhub::Error::InvalidAccessException(_)
+    ) || source.code().is_some_and(not_enabled);
+    if !off {
+        return other(source);
+    }
+    PublishError::NotEnabled {
+        account: account.clone(),
+        region: region.to_owned(),
+        code: source.code().unwrap_or("InvalidAccessException").to_owned(),
+        source: Some(source),
+    }
 }
 
 /// This product's findings in `account`'s Security Hub in `region`, every
@@ -152,21 +170,13 @@ pub async fn existing_findings(
             break;
         };
         let page = page.map_err(|e| {
-            let source: aws_sdk_securityhub::Error = e.into();
-            if is_not_enabled(&source) {
-                PublishError::NotEnabled {
-                    account: account.clone(),
-                    region: region.to_owned(),
-                    code: source.code().unwrap_or("InvalidAccessException").to_owned(),
-                    source: Some(source),
-                }
-            } else {
+            call_failed(e.into(), account, region, |source| {
                 PublishError::GetFindings {
                     account: account.clone(),
                     region: region.to_owned(),
                     source,
                 }
-            }
+            })
         })?;
         out.extend(
             page.findings()
@@ -209,13 +219,11 @@ pub async fn import_findings(
     account: &AccountId,
     region: &str,
     findings: &[Finding],
+    sizes: &[usize],
 ) -> PublishOutcome {
+    debug_assert_eq!(findings.len(), sizes.len(), "one size per finding");
     let mut outcome = PublishOutcome::default();
-    let sizes: Vec<usize> = findings
-        .iter()
-        .map(|f| serde_json::to_vec(f).map(|v| v.len()).unwrap_or(0))
-        .collect();
-    for range in plan_batches(&sizes) {
+    for range in plan_batches(sizes) {
         let batch = import_batch(client, account, region, &findings[range.clone()]).await;
         outcome.imported += batch.imported;
         outcome.not_imported += range.len() - batch.imported;
@@ -266,25 +274,12 @@ async fn import_batch(
         let out = match sent {
             Ok(out) => out,
             Err(e) => {
-                let source: aws_sdk_securityhub::Error = e.into();
-                let off = matches!(
+                let err = call_failed(e.into(), account, region, |source| PublishError::Import {
+                    account: account.clone(),
+                    region: region.to_owned(),
+                    findings: pending.len(),
                     source,
-                    aws_sdk_securityhub::Error::InvalidAccessException(_)
-                ) || source.code().is_some_and(not_enabled);
-                let err = match off {
-                    true => PublishError::NotEnabled {
-                        account: account.clone(),
-                        region: region.to_owned(),
-                        code: source.code().unwrap_or("InvalidAccessException").to_owned(),
-                        source: Some(source),
-                    },
-                    false => PublishError::Import {
-                        account: account.clone(),
-                        region: region.to_owned(),
-                        findings: pending.len(),
-                        source,
-                    },
-                };
+                });
                 warn!(error = %DisplayErrorContext(&err), "BatchImportFindings failed");
                 result.stop = matches!(err, PublishError::NotEnabled { .. });
                 result.errors.push(err);

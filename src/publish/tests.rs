@@ -23,6 +23,14 @@ fn findings(n: usize) -> Vec<Finding> {
         .collect()
 }
 
+/// Serialised sizes, as validation reports them.
+fn sizes(findings: &[Finding]) -> Vec<usize> {
+    findings
+        .iter()
+        .map(|f| crate::asff::validate(f).unwrap())
+        .collect()
+}
+
 fn account() -> AccountId {
     AccountId::parse("111111111111").unwrap()
 }
@@ -68,7 +76,8 @@ async fn sends_every_finding_in_batches_of_100() {
         .match_requests(|r| r.findings().len() <= MAX_BATCH_FINDINGS)
         .then_compute_output(|r| ok_output(vec![], r.findings().len() as i32));
     let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&rule]);
-    let out = import_findings(&client, &account(), "eu-west-1", &findings(250)).await;
+    let all = findings(250);
+    let out = import_findings(&client, &account(), "eu-west-1", &all, &sizes(&all)).await;
     assert_eq!(
         (out.imported, out.not_imported, out.errors.len()),
         (250, 0, 0)
@@ -90,7 +99,7 @@ async fn retryable_rejections_are_sent_again_and_land() {
         })
         .then_output(|| ok_output(vec![], 1));
     let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, [&first, &second]);
-    let out = import_findings(&client, &account(), "eu-west-1", &all).await;
+    let out = import_findings(&client, &account(), "eu-west-1", &all, &sizes(&all)).await;
     assert_eq!((out.imported, out.not_imported), (3, 0));
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
@@ -103,7 +112,7 @@ async fn final_rejections_are_reported_with_id_and_code() {
     let rule = mock!(Client::batch_import_findings)
         .then_output(move || ok_output(vec![failed(&id, "InvalidInput")], 1));
     let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&rule]);
-    let out = import_findings(&client, &account(), "eu-west-1", &all).await;
+    let out = import_findings(&client, &account(), "eu-west-1", &all, &sizes(&all)).await;
     assert_eq!((out.imported, out.not_imported), (1, 1));
     assert_eq!(rule.num_calls(), 1, "InvalidInput is not retried");
     match &out.errors[..] {
@@ -127,7 +136,8 @@ async fn a_region_without_security_hub_is_one_clear_error_and_stops_sending() {
         )
     });
     let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&rule]);
-    let out = import_findings(&client, &account(), "eu-west-1", &findings(250)).await;
+    let all = findings(250);
+    let out = import_findings(&client, &account(), "eu-west-1", &all, &sizes(&all)).await;
     assert_eq!((out.imported, out.not_imported), (0, 250));
     assert_eq!(rule.num_calls(), 1, "later batches are not sent");
     assert!(
@@ -145,7 +155,7 @@ async fn invalid_access_in_failed_findings_also_means_not_enabled() {
         ok_output(ids.iter().map(|i| failed(i, "InvalidAccess")).collect(), 0)
     });
     let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&rule]);
-    let out = import_findings(&client, &account(), "eu-west-1", &all).await;
+    let out = import_findings(&client, &account(), "eu-west-1", &all, &sizes(&all)).await;
     assert_eq!((out.imported, out.not_imported), (0, 2));
     assert!(
         matches!(&out.errors[..], [PublishError::NotEnabled { code, .. }] if code == "InvalidAccess")

@@ -122,14 +122,7 @@ async fn an_account_that_cannot_be_assumed_makes_the_run_partial_exit_1() {
     let moto = Moto::start();
     let proxy = crate::proxy::FaultProxy::start(&moto.endpoint);
     let members = create_org(&moto, 2).await;
-    for m in &members {
-        create_api(
-            &moto.account_config(m, "eu-west-1").await,
-            "svc",
-            &[("prod", None)],
-        )
-        .await;
-    }
+    one_failing_stage_each(&moto, &members, "eu-west-1").await;
     proxy.add(
         crate::proxy::assume_role_in(&members[0]),
         crate::proxy::Fault::sts_access_denied(),

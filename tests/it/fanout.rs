@@ -54,14 +54,7 @@ async fn a_scheduled_run_plans_and_queue_batches_scan_reporting_only_what_failed
     let members = create_org(&moto, 12).await;
     let mut accounts = vec![MANAGEMENT.to_owned()];
     accounts.extend(members.iter().cloned());
-    for a in &accounts {
-        create_api(
-            &moto.account_config(a, "eu-west-1").await,
-            "svc",
-            &[("prod", None)],
-        )
-        .await;
-    }
+    one_failing_stage_each(&moto, &accounts, "eu-west-1").await;
     let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config("us-east-1").await);
     let queue_url = sqs
         .create_queue()

@@ -339,14 +339,7 @@ async fn at_the_deadline_nothing_new_starts_running_work_stops_and_both_are_repo
     let moto = Moto::start();
     let proxy = FaultProxy::start(&moto.endpoint);
     let members = create_org(&moto, 3).await;
-    for m in &members {
-        create_api(
-            &moto.account_config(m, "eu-west-1").await,
-            "svc",
-            &[("prod", None)],
-        )
-        .await;
-    }
+    one_failing_stage_each(&moto, &members, "eu-west-1").await;
     // Every GetRestApis answers after 2 s; one account-region at a time.
     proxy.add(
         |s: &Seen| s.path == "/restapis",

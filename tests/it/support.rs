@@ -270,6 +270,19 @@ pub async fn create_api(cfg: &SdkConfig, name: &str, stages: &[(&str, Tracing)])
     id
 }
 
+/// Gives each account one REST API `svc` with a `prod` stage whose
+/// tracing is unset (one FAILED finding each) in `region`.
+pub async fn one_failing_stage_each(moto: &Moto, accounts: &[String], region: &str) {
+    for account in accounts {
+        create_api(
+            &moto.account_config(account, region).await,
+            "svc",
+            &[("prod", None)],
+        )
+        .await;
+    }
+}
+
 pub async fn set_tracing(cfg: &SdkConfig, api_id: &str, stage: &str, on: bool) {
     aws_sdk_apigateway::Client::new(cfg)
         .update_stage()
