@@ -84,8 +84,11 @@ impl Handler {
     }
 
     async fn scan(&self, req: &ScanRequest, opts: ScanOptions) -> Result<Summary, ScanError> {
+        // scan::run has logged the totals ("scan finished") and every
+        // account-region and error on its own line; the full summary is the
+        // result (a log event holds at most 256 KB, an organization's
+        // summary several MB).
         let out = scan::run(&self.env, &self.cfg, req, opts).await?;
-        info!(summary = %serde_json::to_string(&out.summary).unwrap_or_default(), "run summary");
         println!(
             "{}",
             metrics_line(&out.summary, chrono::Utc::now().timestamp_millis())

@@ -209,10 +209,16 @@ async fn run_inner(
     info!(
         status = ?summary.status,
         accounts = t.accounts,
+        accounts_failed = t.accounts_failed,
+        account_regions = t.account_regions,
+        apis = t.apis,
         stages = t.stages,
         failing = t.failing,
         passing = t.passing,
+        exempt = t.exempt,
+        archived = t.archived,
         imported = t.findings_imported,
+        not_imported = t.findings_not_imported,
         errors = t.errors,
         duration_ms = summary.duration_ms,
         "scan finished"
