@@ -37,8 +37,8 @@ venv: $(MOTO_SERVER) ## Install moto into ./.venv
 
 .PHONY: demo
 demo: venv ## Scan a demo organization on a local moto AWS (no AWS account needed)
-	$(CARGO) build --quiet --bin apigw-tracing --example demo
-	target/debug/examples/demo target/debug/apigw-tracing
+	$(CARGO) build --quiet -p apigw-tracing --bin apigw-tracing -p apigw-tracing-tools --bin demo
+	target/debug/demo target/debug/apigw-tracing
 
 .PHONY: build
 build: ## Debug build of the CLI and the Lambda binary
@@ -50,7 +50,7 @@ lint: lint-rust lint-infra ## Every static check (make test runs it)
 .PHONY: lint-rust
 lint-rust: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 .PHONY: lint-infra
 lint-infra: $(TOOLS)/bin/checkov ## cfn-lint, checkov (CloudFormation + Terraform), IAM and consistency tests
@@ -86,13 +86,13 @@ bench: bench-moto bench-org ## Both benchmarks (release build); prints their fig
 
 .PHONY: bench-moto
 bench-moto: venv ## 1,000 APIs x 3 stages in one account-region on moto: time, requests vs minimum, peak RSS
-	$(CARGO) build --quiet --release --bin apigw-tracing --example bench
-	target/release/examples/bench target/release/apigw-tracing $(BENCH_APIS) $(BENCH_STAGES) $(BENCH_RPS)
+	$(CARGO) build --quiet --release -p apigw-tracing --bin apigw-tracing -p apigw-tracing-tools --bin bench
+	target/release/bench target/release/apigw-tracing $(BENCH_APIS) $(BENCH_STAGES) $(BENCH_RPS)
 
 .PHONY: bench-org
 bench-org: ## 1,000 accounts x 16 regions on a simulated endpoint: time vs floor, quota violations, RSS, start-up
-	$(CARGO) build --quiet --release --bins --example bench_org
-	target/release/examples/bench_org target/release/apigw-tracing target/release/apigw-tracing-lambda \
+	$(CARGO) build --quiet --release -p apigw-tracing --bins -p apigw-tracing-tools --bin bench_org
+	target/release/bench_org target/release/apigw-tracing target/release/apigw-tracing-lambda \
 	  $(ORG_ACCOUNTS) $(ORG_REGIONS) $(ORG_APIS) $(ORG_STAGES) $(ORG_LATENCY_MS) $(ORG_CONCURRENCY)
 
 .PHONY: clean

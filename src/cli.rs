@@ -4,7 +4,7 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::aws::AwsEnv;
 use crate::config::ScanArgs;
-use crate::report::{RunStatus, Summary};
+use crate::report::{chain, RunStatus, Summary};
 use crate::scan::{self, ScanError, ScanOptions};
 use crate::trigger::{ScanRequest, Trigger};
 
@@ -79,7 +79,7 @@ pub async fn run(cli: Cli) -> u8 {
     let cfg = match cmd.args.validate() {
         Ok(cfg) => cfg,
         Err(e) => {
-            eprintln!("apigw-tracing: configuration error: {e}");
+            eprintln!("apigw-tracing: configuration error: {}", chain(&e));
             return EXIT_USAGE;
         }
     };
@@ -95,7 +95,7 @@ pub async fn run(cli: Cli) -> u8 {
     match scan::run(&env, &cfg, &req, opts).await {
         Ok(out) => {
             match cmd.format {
-                Format::Table => print!("{}", out.summary.render_table()),
+                Format::Table => emit(out.summary.render_table().as_bytes()),
                 Format::Json => print_json(&out.summary),
                 Format::Asff => {
                     print_json(&out.findings);
@@ -105,25 +105,40 @@ pub async fn run(cli: Cli) -> u8 {
             exit_code(&out.summary, cmd.fail_on_findings)
         }
         Err(e) => {
-            eprintln!(
-                "apigw-tracing: {}",
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
-            );
+            eprintln!("apigw-tracing: {}", chain(&e));
             match e {
-                ScanError::Config(_) => EXIT_USAGE,
-                ScanError::Plan(_) => EXIT_PARTIAL,
+                ScanError::Scope(_) => EXIT_USAGE,
+                ScanError::Accounts(_) => EXIT_PARTIAL,
             }
         }
     }
 }
 
 /// Streams `v` to stdout (an organization's summary is several MB: no
-/// intermediate string). A closed pipe is not an error worth a panic.
+/// intermediate string).
 fn print_json<T: serde::Serialize>(v: &T) {
     use std::io::Write;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    if serde_json::to_writer_pretty(&mut out, v).is_ok() {
-        let _ = writeln!(out);
+    let written = serde_json::to_writer_pretty(&mut out, v)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    quiet_on_closed_pipe(written);
+}
+
+/// Writes `bytes` to stdout.
+pub fn emit(bytes: &[u8]) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    quiet_on_closed_pipe(out.write_all(bytes).and_then(|()| out.flush()));
+}
+
+/// A reader that stopped reading (`| head -1`) is not a failure: like
+/// ripgrep, stop writing quietly. Any other write error is reported once.
+fn quiet_on_closed_pipe(written: std::io::Result<()>) {
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => eprintln!("apigw-tracing: cannot write the output: {e}"),
     }
-    let _ = out.flush();
 }

@@ -10,7 +10,9 @@ use clap::{ArgAction, Args};
 use std::sync::Arc;
 
 use crate::exempt::{Rules, RulesError};
-use crate::model::{AccountId, InvalidAccountId};
+use crate::model::{
+    parse_accounts, parse_regions, quote, AccountId, InvalidAccountId, InvalidRegion,
+};
 
 pub const DEFAULT_ROLE_NAME: &str = "apigw-tracing-scan";
 pub const DEFAULT_SESSION_NAME: &str = "apigw-tracing";
@@ -126,32 +128,85 @@ pub struct Config {
     pub fan_out_above: usize,
 }
 
+/// A setting by both its names: `--role-name (APIGW_TRACING_ROLE_NAME)`.
+/// Every variable is the flag's name, upper-cased, after `APIGW_TRACING_`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting(pub &'static str);
+
+impl std::fmt::Display for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "--{} (APIGW_TRACING_{})",
+            self.0,
+            self.0.to_ascii_uppercase().replace('-', "_")
+        )
+    }
+}
+
+/// A setting refused. Each message names the setting (flag and
+/// environment variable) and the rule it breaks.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{setting}: {source}")]
+    #[error("{setting}")]
     Account {
-        setting: &'static str,
+        setting: Setting,
         #[source]
         source: InvalidAccountId,
     },
-    #[error("{setting}: {source}")]
+    #[error("{setting}")]
     Region {
-        setting: &'static str,
+        setting: Setting,
         #[source]
         source: InvalidRegion,
     },
-    #[error("role name {0:?} is not a valid IAM role name (1-64 of letters, digits and +=,.@_-)")]
+    #[error("{}: {} is not a valid IAM role name (1-64 of letters, digits and +=,.@_-)", Setting("role-name"), quote(.0))]
     RoleName(String),
-    #[error("external id must be 2-1224 of letters, digits and +=,.@:/_- (got {0} characters)")]
+    #[error("{}: must be 2-1224 of letters, digits and +=,.@:/_- (got {len} characters); leave it empty or unset for none", Setting("external-id"), len = .0)]
     ExternalId(usize),
-    #[error("session name {0:?} is not valid (2-64 of letters, digits and +=,.@_-)")]
+    #[error("{}: {} is not valid (2-64 of letters, digits and +=,.@_-)", Setting("session-name"), quote(.0))]
     SessionName(String),
-    #[error("exemptions (APIGW_TRACING_EXEMPTIONS): {0}")]
-    Exemptions(#[from] RulesError),
-    #[error("queue URL {0:?} is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)")]
+    #[error("{}", Setting("exemptions"))]
+    Exemptions(#[source] RulesError),
+    #[error("{}: {} is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)", Setting("queue-url"), quote(.0))]
     QueueUrl(String),
-    #[error("no region to scan: set APIGW_TRACING_REGIONS (or --regions), or AWS_REGION")]
-    NoRegion,
+    /// A value clap could not read (a number that is not one, out of range).
+    #[error("{setting}: {reason}")]
+    Value { setting: String, reason: String },
+}
+
+impl ConfigError {
+    /// A clap error, as one line naming the setting.
+    pub fn from_clap(e: &clap::Error) -> Self {
+        use clap::error::{ContextKind, ContextValue};
+        let arg = match e.get(ContextKind::InvalidArg) {
+            Some(ContextValue::String(s)) => s.clone(),
+            _ => String::new(),
+        };
+        // "--apigw-rps <APIGW_RPS>" -> "apigw-rps"
+        let long = arg
+            .trim_start_matches('-')
+            .split([' ', '='])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let setting = if long.is_empty() {
+            "setting".to_owned()
+        } else {
+            format!(
+                "--{long} (APIGW_TRACING_{})",
+                long.to_ascii_uppercase().replace('-', "_")
+            )
+        };
+        let reason = e
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_owned();
+        ConfigError::Value { setting, reason }
+    }
 }
 
 /// Settings from the environment alone (the Lambda function's way).
@@ -169,14 +224,39 @@ impl ScanArgs {
         FromEnv::try_parse_from(std::iter::empty::<String>()).map(|f| f.args)
     }
 
+    /// Reads settings from flag-style arguments (no program name), the
+    /// environment filling what they do not set.
+    pub fn from_args<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Self, clap::Error> {
+        use clap::Parser;
+        FromEnv::try_parse_from(args).map(|f| f.args)
+    }
+
+    /// Reads and validates every setting from the environment.
+    pub fn from_env_checked() -> Result<Config, ConfigError> {
+        Self::from_env()
+            .map_err(|e| ConfigError::from_clap(&e))?
+            .validate()
+    }
+
     pub fn validate(&self) -> Result<Config, ConfigError> {
-        let accounts = parse_accounts(&self.accounts, "accounts")?;
-        let exclude = parse_accounts(&self.exclude_accounts, "exclude-accounts")?;
-        let regions = parse_regions(&self.regions, "regions")?;
+        let account_list = |raw: &[String], name| {
+            parse_accounts(raw).map_err(|source| ConfigError::Account {
+                setting: Setting(name),
+                source,
+            })
+        };
+        let accounts = account_list(&self.accounts, "accounts")?;
+        let exclude = account_list(&self.exclude_accounts, "exclude-accounts")?;
+        let regions = parse_regions(&self.regions).map_err(|source| ConfigError::Region {
+            setting: Setting("regions"),
+            source,
+        })?;
+        // Empty means unset (a template passes "" for "no external id").
+        let external_id = self.external_id.clone().filter(|s| !s.is_empty());
         if !is_iam_name(&self.role_name, 1, 64, "") {
             return Err(ConfigError::RoleName(self.role_name.clone()));
         }
-        if let Some(ext) = &self.external_id {
+        if let Some(ext) = &external_id {
             if !is_iam_name(ext, 2, 1224, ":/") {
                 return Err(ConfigError::ExternalId(ext.len()));
             }
@@ -184,7 +264,7 @@ impl ScanArgs {
         if !is_iam_name(&self.session_name, 2, 64, "") {
             return Err(ConfigError::SessionName(self.session_name.clone()));
         }
-        let exemptions = Arc::new(Rules::parse(&self.exemptions)?);
+        let exemptions = Arc::new(Rules::parse(&self.exemptions).map_err(ConfigError::Exemptions)?);
         let queue_url = self.queue_url.clone().filter(|q| !q.trim().is_empty());
         if let Some(q) = &queue_url {
             if !(q.starts_with("https://") || q.starts_with("http://")) {
@@ -200,7 +280,7 @@ impl ScanArgs {
             exclude: exclude.into_iter().collect(),
             regions,
             role_name: self.role_name.clone(),
-            external_id: self.external_id.clone().filter(|s| !s.is_empty()),
+            external_id,
             session_name: self.session_name.clone(),
             dry_run: self.dry_run,
             apigw_rps: self.apigw_rps,
@@ -216,106 +296,6 @@ impl ScanArgs {
     }
 }
 
-/// Parses a list of account ids, dropping blanks and duplicates (keeps order).
-pub fn parse_accounts(
-    raw: &[String],
-    setting: &'static str,
-) -> Result<Vec<AccountId>, ConfigError> {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for item in raw.iter().filter(|s| !s.trim().is_empty()) {
-        let id =
-            AccountId::parse(item).map_err(|source| ConfigError::Account { setting, source })?;
-        if seen.insert(id.clone()) {
-            out.push(id);
-        }
-    }
-    Ok(out)
-}
-
-/// Parses a list of region names, dropping blanks and duplicates (keeps order).
-pub fn parse_regions(raw: &[String], setting: &'static str) -> Result<Vec<String>, ConfigError> {
-    let mut out: Vec<String> = Vec::new();
-    for item in raw.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        validate_region(item).map_err(|source| ConfigError::Region { setting, source })?;
-        if !out.iter().any(|r| r == item) {
-            out.push(item.to_owned());
-        }
-    }
-    Ok(out)
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum InvalidRegion {
-    #[error("{0:?} is not a region name (expected something like eu-west-1)")]
-    Malformed(String),
-    #[error("{0:?} is not a known AWS region where API Gateway and Security Hub run")]
-    Unknown(String),
-}
-
-/// Regions API Gateway and Security Hub both serve. A name outside this list
-/// is refused before any AWS call, so a typo never turns into a silent
-/// "0 stages" result or a DNS error per account.
-pub const KNOWN_REGIONS: &[&str] = &[
-    "af-south-1",
-    "ap-east-1",
-    "ap-east-2",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-south-1",
-    "ap-south-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-6",
-    "ap-southeast-7",
-    "ca-central-1",
-    "ca-west-1",
-    "cn-north-1",
-    "cn-northwest-1",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-north-1",
-    "eu-south-1",
-    "eu-south-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "il-central-1",
-    "me-central-1",
-    "me-south-1",
-    "mx-central-1",
-    "sa-east-1",
-    "us-east-1",
-    "us-east-2",
-    "us-gov-east-1",
-    "us-gov-west-1",
-    "us-west-1",
-    "us-west-2",
-];
-
-pub fn validate_region(name: &str) -> Result<(), InvalidRegion> {
-    let well_formed = {
-        let parts: Vec<&str> = name.split('-').collect();
-        parts.len() >= 3
-            && parts[..parts.len() - 1]
-                .iter()
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-            && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-            && !parts[parts.len() - 1].is_empty()
-    };
-    if !well_formed {
-        return Err(InvalidRegion::Malformed(name.to_owned()));
-    }
-    if !KNOWN_REGIONS.contains(&name) {
-        return Err(InvalidRegion::Unknown(name.to_owned()));
-    }
-    Ok(())
-}
-
 /// IAM's name alphabet: letters, digits and `+=,.@_-`, plus `extra`.
 fn is_iam_name(s: &str, min: usize, max: usize, extra: &str) -> bool {
     (min..=max).contains(&s.len())
@@ -324,20 +304,18 @@ fn is_iam_name(s: &str, min: usize, max: usize, extra: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: ScanArgs,
-    }
 
     fn parse(argv: &[&str]) -> Result<Config, ConfigError> {
-        let mut full = vec!["test"];
-        full.extend_from_slice(argv);
-        Cli::try_parse_from(full).unwrap().args.validate()
+        ScanArgs::from_args(argv.iter().copied())
+            .unwrap()
+            .validate()
+    }
+
+    /// Settings from CLI-style arguments, for the other modules' tests.
+    pub(crate) fn config(argv: &[&str]) -> Config {
+        parse(argv).unwrap()
     }
 
     #[test]
@@ -372,43 +350,63 @@ mod tests {
         let cases: &[(&[&str], &str)] = &[
             (
                 &["--accounts", "12345"],
-                "accounts: invalid AWS account id \"12345\"",
+                "--accounts (APIGW_TRACING_ACCOUNTS): invalid AWS account id \"12345\"",
             ),
             (
                 &["--exclude-accounts", "abcdefghijkl"],
-                "exclude-accounts: invalid AWS account id",
+                "--exclude-accounts (APIGW_TRACING_EXCLUDE_ACCOUNTS): invalid AWS account id",
             ),
             (
                 &["--regions", "EU_WEST_1"],
-                "regions: \"EU_WEST_1\" is not a region name",
+                "--regions (APIGW_TRACING_REGIONS): \"EU_WEST_1\" is not a region name",
             ),
             (
                 &["--regions", "eu-west-9"],
-                "regions: \"eu-west-9\" is not a known AWS region",
+                "\"eu-west-9\" is not a known AWS region",
             ),
-            (&["--role-name", "bad role"], "role name \"bad role\""),
-            (&["--external-id", "x"], "external id"),
-            (&["--session-name", "a"], "session name"),
+            (
+                &["--role-name", "bad role"],
+                "--role-name (APIGW_TRACING_ROLE_NAME): \"bad role\" is not a valid IAM role name",
+            ),
+            (
+                &["--external-id", "x"],
+                "--external-id (APIGW_TRACING_EXTERNAL_ID): must be 2-1224",
+            ),
+            (
+                &["--session-name", "a"],
+                "--session-name (APIGW_TRACING_SESSION_NAME)",
+            ),
             (
                 &["--exemptions", "[{\"stage\": \"a/b/c\"}]"],
-                "exemptions (APIGW_TRACING_EXEMPTIONS)",
+                "--exemptions (APIGW_TRACING_EXEMPTIONS): ",
             ),
         ];
         for (argv, want) in cases {
-            let err = parse(argv).unwrap_err().to_string();
+            let err = crate::report::chain(&parse(argv).unwrap_err());
             assert!(err.contains(want), "{argv:?}: {err}");
         }
     }
 
     #[test]
-    fn region_validation() {
-        assert!(validate_region("us-gov-west-1").is_ok());
-        assert!(validate_region("ap-southeast-7").is_ok());
-        for bad in ["", "eu-west", "eu--1", "eu-west-1a", "1-2-3", "eu-west-1 "] {
-            assert!(
-                matches!(validate_region(bad), Err(InvalidRegion::Malformed(_))),
-                "{bad:?}"
-            );
-        }
+    fn an_empty_external_id_means_none() {
+        assert_eq!(parse(&["--external-id", ""]).unwrap().external_id, None);
+        assert_eq!(
+            parse(&["--external-id", "abc-123"])
+                .unwrap()
+                .external_id
+                .as_deref(),
+            Some("abc-123")
+        );
+    }
+
+    #[test]
+    fn unreadable_values_name_the_variable() {
+        let err = ScanArgs::from_args(["--apigw-rps", "fast"]).unwrap_err();
+        let msg = ConfigError::from_clap(&err).to_string();
+        assert!(
+            msg.starts_with("--apigw-rps (APIGW_TRACING_APIGW_RPS): invalid value 'fast'"),
+            "{msg}"
+        );
+        assert!(!msg.contains('\n'), "{msg}");
     }
 }

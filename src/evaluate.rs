@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::exempt::{self, Exemption, Rules};
 use crate::model::StageRecord;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Compliance {
     Passed,

@@ -189,11 +189,7 @@ fn from_tags(tags: &BTreeMap<String, String>, problems: &mut Vec<String>) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evaluate::tests::stage;
-
-    fn today() -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
-    }
+    use crate::evaluate::tests::{stage, today};
 
     fn tagged(tags: &[(&str, &str)]) -> StageRecord {
         let mut s = stage("abc123", "prod", false);

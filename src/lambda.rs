@@ -1,40 +1,61 @@
-//! The Lambda handler: event in, scan, summary out.
+//! The Lambda adapter: one event type in ([`Event`], parsed into an
+//! [`Invocation`]), one answer type out ([`Answer`]: the run's summary, or
+//! the queue batch's `SqsBatchResponse`).
 
-use lambda_runtime::Diagnostic;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use lambda_runtime::{Context, Diagnostic, LambdaEvent};
+use serde::Serialize;
 use serde_json::{json, Value};
 use tracing::{error, info, warn};
 
 use crate::aws::AwsEnv;
 use crate::config::Config;
-use crate::report::{RunStatus, Summary};
-use crate::scan::{self, ScanError, ScanOptions};
-use std::collections::{BTreeMap, BTreeSet};
-
 use crate::model::AccountId;
-use crate::trigger::{parse_invocation, Invocation, QueueItem, ScanRequest, Trigger, TriggerError};
+use crate::report::{chain, RunStatus, Summary};
+use crate::scan::{self, ScanError, ScanOptions};
+use crate::trigger::{
+    parse_invocation, queue_items, Event, Invocation, ScanRequest, Trigger, TriggerError,
+};
 
 /// Metric namespace of the embedded-metric-format log line.
 pub const METRIC_NAMESPACE: &str = "apigw-tracing";
 
+/// What the function answers.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    /// A scan, or a planning run (fan-out).
+    Summary(Box<Summary>),
+    /// A queue batch: the messages to deliver again.
+    Batch(SqsBatchResponse),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
     /// The event was refused before any AWS call.
-    #[error("invalid event: {0}")]
+    #[error("invalid event")]
     Event(#[from] TriggerError),
-    /// The scan could not start (no region, no identity, no account list).
-    #[error("scan not started: {0}")]
+    /// The scan could not start: the request reaches outside the
+    /// configuration, or no identity or account list.
+    #[error("scan not started")]
     Scan(#[from] ScanError),
 }
 
 impl From<HandlerError> for Diagnostic {
     fn from(e: HandlerError) -> Self {
+        let error_type = match &e {
+            HandlerError::Event(_) | HandlerError::Scan(ScanError::Scope(_)) => "InvalidEvent",
+            HandlerError::Scan(_) => "ScanNotStarted",
+        };
         Diagnostic {
-            error_type: match e {
-                HandlerError::Event(_) => "InvalidEvent",
-                HandlerError::Scan(_) => "ScanNotStarted",
-            }
-            .into(),
-            error_message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+            error_type: error_type.into(),
+            error_message: chain(&e),
         }
     }
 }
@@ -43,56 +64,82 @@ impl From<HandlerError> for Diagnostic {
 pub struct Handler {
     env: AwsEnv,
     cfg: Config,
+    /// When this environment started: a deadline before it is not a time.
+    started: SystemTime,
+    warned_deadline: AtomicBool,
 }
 
 impl Handler {
     pub fn new(env: AwsEnv, cfg: Config) -> Self {
-        Self { env, cfg }
+        Self {
+            env,
+            cfg,
+            started: SystemTime::now(),
+            warned_deadline: AtomicBool::new(false),
+        }
     }
 
     /// Handles one event. A partial run still returns its summary (status
     /// `partial`): a retry by Lambda would not fix it, and the alarm on the
-    /// PartialRuns metric tells the operator.
-    ///
-    /// `deadline_ms` is the invocation's deadline (milliseconds since the
-    /// epoch, from the Lambda context; 0: none).
-    pub fn handle(
-        &self,
-        event: Value,
-        deadline_ms: u64,
-    ) -> futures::future::BoxFuture<'_, Result<Value, HandlerError>> {
-        use futures::FutureExt;
-        self.handle_inner(event, deadline_ms).boxed()
+    /// PartialRuns metric tells the operator. Boxed: the future is large
+    /// (Security Hub types) and must be provably `Send`.
+    pub fn handle(&self, event: LambdaEvent<Event>) -> BoxFuture<'_, Result<Answer, HandlerError>> {
+        self.handle_inner(event).boxed()
     }
 
-    async fn handle_inner(&self, event: Value, deadline_ms: u64) -> Result<Value, HandlerError> {
-        let invocation =
-            parse_invocation(&event).inspect_err(|e| error!(error = %e, "event refused"))?;
-        let opts = ScanOptions {
-            deadline: run_deadline(deadline_ms, chrono::Utc::now().timestamp_millis()),
-            start_margin: self.cfg.deadline_margin,
-            ..ScanOptions::default()
-        };
+    async fn handle_inner(&self, event: LambdaEvent<Event>) -> Result<Answer, HandlerError> {
+        let LambdaEvent { payload, context } = event;
+        let invocation = payload
+            .0
+            .map_err(TriggerError::NotJson)
+            .and_then(|v| parse_invocation(&v))
+            .inspect_err(|e| error!(error = %chain(e), "event refused"))?;
         match invocation {
             Invocation::Scan(req) => {
-                info!(trigger = ?req.trigger, "invocation");
+                info!(trigger = req.trigger.as_str(), "invocation");
+                let opts = self.options(&context);
                 let summary = self.scan(&req, opts).await?;
-                Ok(serde_json::to_value(&summary).expect("summary serialises"))
+                Ok(Answer::Summary(Box::new(summary)))
             }
-            Invocation::Queue(items) => Ok(self.consume(items, opts).await),
+            Invocation::Queue(batch) => {
+                let batch = self.consume(LambdaEvent::new(batch, context)).await?;
+                Ok(Answer::Batch(batch))
+            }
         }
+    }
+
+    fn options(&self, context: &Context) -> ScanOptions {
+        ScanOptions {
+            deadline: self.run_deadline(context.deadline()),
+            start_margin: self.cfg.deadline_margin,
+            ..ScanOptions::default()
+        }
+    }
+
+    /// The instant the scan must be over: the invocation's deadline less the
+    /// time needed to return. A deadline before this environment started is
+    /// not an epoch time (`cargo lambda watch` sends a duration; a test
+    /// context sends 0): it is ignored, with one warning.
+    fn run_deadline(&self, deadline: SystemTime) -> Option<tokio::time::Instant> {
+        if deadline < self.started {
+            if !self.warned_deadline.swap(true, Ordering::Relaxed) {
+                warn!("the invocation's deadline is not a plausible time (before the process started); running without one");
+            }
+            return None;
+        }
+        let remaining = deadline
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        Some(tokio::time::Instant::now() + remaining.saturating_sub(RETURN_RESERVE))
     }
 
     async fn scan(&self, req: &ScanRequest, opts: ScanOptions) -> Result<Summary, ScanError> {
         // scan::run has logged the totals ("scan finished") and every
         // account-region and error on its own line; the full summary is the
-        // result (a log event holds at most 256 KB, an organization's
+        // answer (a log event holds at most 256 KB, an organization's
         // summary several MB).
         let out = scan::run(&self.env, &self.cfg, req, opts).await?;
-        println!(
-            "{}",
-            metrics_line(&out.summary, chrono::Utc::now().timestamp_millis())
-        );
+        println!("{}", metrics_line(&out.summary, now_ms()));
         Ok(out.summary)
     }
 
@@ -100,15 +147,20 @@ impl Handler {
     /// scanned together; a message is reported failed (so SQS delivers it
     /// again, and after the queue's maxReceiveCount moves it to the
     /// dead-letter queue) when it is malformed or its account had any error.
-    async fn consume(&self, items: Vec<QueueItem>, opts: ScanOptions) -> Value {
+    pub async fn consume(
+        &self,
+        event: LambdaEvent<SqsEvent>,
+    ) -> Result<SqsBatchResponse, HandlerError> {
+        let opts = self.options(&event.context);
+        let items = queue_items(&event.payload)?;
         info!(messages = items.len(), "queue batch");
-        let mut failed: Vec<String> = Vec::new();
+        let mut failed: BTreeSet<String> = BTreeSet::new();
         let mut groups: BTreeMap<Scope, Vec<(String, AccountId)>> = BTreeMap::new();
         for item in items {
             match item.request {
                 Err(e) => {
-                    error!(message_id = %item.message_id, error = %e, "poison message");
-                    failed.push(item.message_id);
+                    error!(message_id = %item.message_id, error = %chain(&e), "poison message");
+                    failed.insert(item.message_id);
                 }
                 Ok(req) => {
                     let key = (req.regions.clone().unwrap_or_default(), req.dry_run);
@@ -134,7 +186,7 @@ impl Handler {
             let bad: BTreeSet<String> = match self.scan(&req, opts).await {
                 Ok(summary) => summary.errors.iter().map(|e| e.account.clone()).collect(),
                 Err(e) => {
-                    error!(error = %aws_smithy_types::error::display::DisplayErrorContext(&e), "queue batch not scanned");
+                    error!(error = %chain(&e), "queue batch not scanned");
                     members.iter().map(|(_, a)| a.to_string()).collect()
                 }
             };
@@ -145,12 +197,14 @@ impl Handler {
                     .map(|(id, _)| id),
             );
         }
-        failed.sort();
-        failed.dedup();
         if !failed.is_empty() {
             warn!(failed = failed.len(), "messages returned to the queue");
         }
-        json!({"batchItemFailures": failed.iter().map(|id| json!({"itemIdentifier": id})).collect::<Vec<_>>()})
+        let mut response = SqsBatchResponse::default();
+        for id in failed {
+            response.add_failure(id);
+        }
+        Ok(response)
     }
 }
 
@@ -158,20 +212,10 @@ impl Handler {
 type Scope = (Vec<String>, bool);
 
 /// Time kept after the run to log and return the summary.
-const RETURN_RESERVE: std::time::Duration = std::time::Duration::from_secs(5);
+const RETURN_RESERVE: Duration = Duration::from_secs(5);
 
-/// The instant the scan must be over: the invocation's deadline less the
-/// time needed to return. `None` without a deadline (0, or a test context).
-pub fn run_deadline(deadline_ms: u64, now_ms: i64) -> Option<tokio::time::Instant> {
-    if deadline_ms == 0 {
-        return None;
-    }
-    let remaining_ms = i64::try_from(deadline_ms)
-        .ok()?
-        .saturating_sub(now_ms)
-        .max(0);
-    let remaining = std::time::Duration::from_millis(remaining_ms as u64);
-    Some(tokio::time::Instant::now() + remaining.saturating_sub(RETURN_RESERVE))
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// CloudWatch embedded metric format: one log line, metrics extracted by
@@ -205,25 +249,28 @@ pub fn metrics_line(s: &Summary, timestamp_ms: i64) -> Value {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn the_run_ends_before_the_invocation_does() {
-        let now_ms = 1_800_000_000_000;
-        assert!(
-            run_deadline(0, now_ms).is_none(),
-            "no deadline in the context"
-        );
-        let d = run_deadline((now_ms + 60_000) as u64, now_ms).unwrap();
-        let left = d - tokio::time::Instant::now();
-        assert!(
-            left <= Duration::from_secs(55) && left > Duration::from_secs(54),
-            "{left:?}"
-        );
-        let past = run_deadline((now_ms - 1_000) as u64, now_ms).unwrap();
-        assert!(past <= tokio::time::Instant::now());
+/// Reports a configuration error found before the first event: one JSON log
+/// line and Lambda's `/runtime/init/error` endpoint, so the console and the
+/// `Errors` metric show the reason instead of a silent exit. Returns the
+/// error for `main` to exit with.
+pub async fn init_failed(e: crate::config::ConfigError) -> lambda_runtime::Error {
+    use lambda_runtime_api_client::{body::Body, PooledClient};
+    let message = chain(&e);
+    error!(error_type = "Runtime.ConfigError", error = %message, "configuration refused; the function cannot start");
+    let body = json!({"errorType": "Runtime.ConfigError", "errorMessage": message}).to_string();
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("/2018-06-01/runtime/init/error")
+        .header("Lambda-Runtime-Function-Error-Type", "Runtime.ConfigError")
+        .header("content-type", "application/json")
+        .body(Body::from(body));
+    match request {
+        Ok(req) => {
+            if let Err(sent) = PooledClient::builder().build().call(req).await {
+                error!(error = %sent, "could not report the init error to the Runtime API");
+            }
+        }
+        Err(bad) => error!(error = %bad, "could not build the init error report"),
     }
+    message.into()
 }

@@ -2,18 +2,45 @@
 //! by field), human-readable on a terminal. Both go to stderr for the CLI
 //! so stdout stays machine-readable.
 
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
+/// The filter for Lambda: the function's `ApplicationLogLevel`
+/// (`AWS_LAMBDA_LOG_LEVEL`, set by Lambda from the logging configuration),
+/// else `RUST_LOG`, else `info`.
+pub fn lambda_filter(aws_level: Option<&str>, rust_log: Option<&str>) -> EnvFilter {
+    let from_aws = aws_level.and_then(|l| match l.to_ascii_uppercase().as_str() {
+        "TRACE" => Some("trace"),
+        "DEBUG" => Some("debug"),
+        "INFO" => Some("info"),
+        "WARN" => Some("warn"),
+        // Rust's `tracing` has no FATAL: ERROR is the closest.
+        "ERROR" | "FATAL" => Some("error"),
+        _ => None,
+    });
+    from_aws
+        .map(EnvFilter::new)
+        .or_else(|| rust_log.and_then(|r| EnvFilter::try_new(r).ok()))
+        .unwrap_or_else(|| EnvFilter::new("info"))
+}
+
+/// One JSON object per line. The fields of the enclosing spans (`account`,
+/// `region`, `api_id`, ...) sit at the top level of each line beside the
+/// event's own, so `filter account = "..."` works in Logs Insights.
 pub fn init_lambda() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(false)
-        .with_span_list(true)
-        .flatten_event(true)
-        .with_target(false)
-        .with_ansi(false)
+    let filter = lambda_filter(
+        std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref(),
+        std::env::var("RUST_LOG").ok().as_deref(),
+    );
+    let mut json = json_subscriber::JsonLayer::stdout();
+    json.with_timer("timestamp", tracing_subscriber::fmt::time::SystemTime)
+        .with_level("level")
+        .with_top_level_flattened_span_list()
+        .with_flattened_event();
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(json)
         .init();
 }
 
@@ -50,4 +77,26 @@ where
         .spawn(move || rt.block_on(main()))?
         .join()
         .map_err(|_| std::io::Error::other("the main task panicked"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_functions_log_level_wins_over_rust_log() {
+        for (aws, rust, want) in [
+            (Some("DEBUG"), Some("warn"), "debug"),
+            (Some("FATAL"), None, "error"),
+            (Some("nonsense"), Some("warn"), "warn"),
+            (None, Some("apigw_tracing=trace"), "apigw_tracing=trace"),
+            (None, None, "info"),
+        ] {
+            assert_eq!(
+                lambda_filter(aws, rust).to_string(),
+                want,
+                "{aws:?} {rust:?}"
+            );
+        }
+    }
 }

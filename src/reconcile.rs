@@ -73,12 +73,13 @@ mod tests {
 
     use super::*;
     use crate::evaluate::tests::{eval, stage};
+    use crate::evaluate::Compliance;
 
     fn at(day: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, day, 2, 0, 0).unwrap()
     }
 
-    fn state(r: &Reconciled) -> Vec<(String, RecordState, String, String)> {
+    fn state(r: &Reconciled) -> Vec<(String, RecordState, Compliance, String)> {
         r.findings
             .iter()
             .map(|f| {
@@ -86,7 +87,7 @@ mod tests {
                 (
                     short,
                     f.record_state,
-                    f.compliance.status.clone(),
+                    f.compliance.status,
                     f.created_at.clone(),
                 )
             })
@@ -124,19 +125,19 @@ mod tests {
                 (
                     "a/prod".into(),
                     RecordState::Active,
-                    "PASSED".into(),
+                    Compliance::Passed,
                     d1.clone()
                 ),
                 (
                     "c/prod".into(),
                     RecordState::Active,
-                    "FAILED".into(),
+                    Compliance::Failed,
                     d2.clone()
                 ),
                 (
                     "b/prod".into(),
                     RecordState::Archived,
-                    "FAILED".into(),
+                    Compliance::Failed,
                     d1.clone()
                 ),
             ]

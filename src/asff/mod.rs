@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::evaluate::{Compliance, Evaluation};
-use crate::model::StageRecord;
+pub use crate::evaluate::Compliance;
+use crate::evaluate::Evaluation;
+use crate::model::{Partition, StageRecord};
 
 pub const SCHEMA_VERSION: &str = "2018-10-08";
 pub const GENERATOR_ID: &str = "apigw-tracing/xray-active-tracing";
@@ -53,8 +54,43 @@ pub struct Finding {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Severity {
-    pub label: String,
+    pub label: SeverityLabel,
     pub original: String,
+}
+
+/// ASFF's severity labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SeverityLabel {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl SeverityLabel {
+    pub const ALL: [SeverityLabel; 5] = [
+        SeverityLabel::Informational,
+        SeverityLabel::Low,
+        SeverityLabel::Medium,
+        SeverityLabel::High,
+        SeverityLabel::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeverityLabel::Informational => "INFORMATIONAL",
+            SeverityLabel::Low => "LOW",
+            SeverityLabel::Medium => "MEDIUM",
+            SeverityLabel::High => "HIGH",
+            SeverityLabel::Critical => "CRITICAL",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,7 +109,7 @@ pub struct Recommendation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ComplianceField {
-    pub status: String,
+    pub status: Compliance,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +117,15 @@ pub struct ComplianceField {
 pub enum RecordState {
     Active,
     Archived,
+}
+
+impl RecordState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordState::Active => "ACTIVE",
+            RecordState::Archived => "ARCHIVED",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,7 +140,7 @@ pub struct FindingProviderFields {
 pub struct Resource {
     pub r#type: String,
     pub id: String,
-    pub partition: String,
+    pub partition: Partition,
     pub region: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
@@ -151,9 +196,30 @@ pub fn finding_id(stage: &StageRecord) -> String {
     )
 }
 
+/// Whether `id` has the shape this product writes for `account` in
+/// `region`: `<GeneratorId>/<partition>/<account>/<region>/<apiId>/<stage>`.
+/// A finding with our GeneratorId but another Id (an older tool, a hand
+/// import) is not ours to update or archive.
+pub fn is_our_id(id: &str, account: &str, region: &str) -> bool {
+    let prefix = format!(
+        "{GENERATOR_ID}/{}/{account}/{region}/",
+        crate::model::partition_of(region)
+    );
+    let Some(rest) = id.strip_prefix(&prefix) else {
+        return false;
+    };
+    let mut parts = rest.split('/');
+    let api = parts.next().unwrap_or_default();
+    let stage = parts.next().unwrap_or_default();
+    parts.next().is_none()
+        && !api.is_empty()
+        && api.bytes().all(|b| b.is_ascii_alphanumeric())
+        && !stage.is_empty()
+}
+
 /// With the default product ARN, the importing account must own the
 /// finding: one product ARN per member account and region.
-pub fn product_arn(partition: &str, region: &str, account: &str) -> String {
+pub fn product_arn(partition: Partition, region: &str, account: &str) -> String {
     format!("arn:{partition}:securityhub:{region}:{account}:product/{account}/default")
 }
 
@@ -173,12 +239,12 @@ pub fn build_finding(
     // AWS's own control (APIGateway.3) is LOW; passed checks are
     // INFORMATIONAL, as Security Hub's controls report them.
     let label = match ev.compliance {
-        Compliance::Failed => "LOW",
-        Compliance::Passed => "INFORMATIONAL",
+        Compliance::Failed => SeverityLabel::Low,
+        Compliance::Passed => SeverityLabel::Informational,
     };
     let severity = Severity {
-        label: label.into(),
-        original: label.into(),
+        label,
+        original: label.as_str().into(),
     };
     let types = vec![FINDING_TYPE.to_owned()];
     let mut fields = BTreeMap::new();
@@ -233,7 +299,7 @@ pub fn build_finding(
         resources: vec![Resource {
             r#type: "AwsApiGatewayStage".into(),
             id: s.arn(),
-            partition: s.partition().into(),
+            partition: s.partition(),
             region: s.region.clone(),
             // ASFF tag values are limited to 256 characters; API Gateway's too.
             tags: s
@@ -255,7 +321,7 @@ pub fn build_finding(
             },
         }],
         compliance: ComplianceField {
-            status: ev.compliance.as_str().into(),
+            status: ev.compliance,
         },
         // An exempted stage is an accepted exception, not an active failure.
         record_state: if ev.exemption.is_some() {

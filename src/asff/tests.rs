@@ -23,8 +23,8 @@ fn failing_stage_makes_a_low_failed_active_finding() {
         "arn:aws:securityhub:eu-west-1:111111111111:product/111111111111/default"
     );
     assert_eq!(f.aws_account_id, "111111111111");
-    assert_eq!(f.compliance.status, "FAILED");
-    assert_eq!(f.severity.label, "LOW");
+    assert_eq!(f.compliance.status, Compliance::Failed);
+    assert_eq!(f.severity.label, SeverityLabel::Low);
     assert_eq!(f.finding_provider_fields.severity, f.severity);
     assert_eq!(f.finding_provider_fields.types, f.types);
     assert_eq!(f.types, [FINDING_TYPE]);
@@ -52,8 +52,8 @@ fn failing_stage_makes_a_low_failed_active_finding() {
 #[test]
 fn passing_stage_makes_an_informational_passed_finding_with_the_same_id() {
     let f = build_finding(&eval(stage("abc123", "prod", true)), now(), None);
-    assert_eq!(f.compliance.status, "PASSED");
-    assert_eq!(f.severity.label, "INFORMATIONAL");
+    assert_eq!(f.compliance.status, Compliance::Passed);
+    assert_eq!(f.severity.label, SeverityLabel::Informational);
     assert_eq!(f.id, failing().id);
     validate(&f).unwrap();
 }
@@ -159,10 +159,6 @@ fn validation_names_each_broken_rule() {
         ("UpdatedAt", |f| {
             f.created_at = "2030-01-01T00:00:00.000Z".into()
         }),
-        ("Severity", |f| f.severity.label = "SEVERE".into()),
-        ("Compliance.Status", |f| {
-            f.compliance.status = "MAYBE".into()
-        }),
         ("ProductFields", |f| {
             f.product_fields
                 .insert("aws/securityhub/x".into(), "v".into());
@@ -211,7 +207,7 @@ fn an_exempt_stage_is_archived_with_its_reason_and_a_lapsed_one_is_active_again(
     let f = build_finding(&eval(s.clone()), now(), None);
     validate(&f).unwrap();
     assert_eq!(f.record_state, RecordState::Archived);
-    assert_eq!(f.compliance.status, "FAILED");
+    assert_eq!(f.compliance.status, Compliance::Failed);
     assert_eq!(f.product_fields["apigw-tracing/scanner/Exempt"], "true");
     assert_eq!(
         f.product_fields["apigw-tracing/scanner/ExemptionReason"],
@@ -244,4 +240,24 @@ fn an_exempt_stage_is_archived_with_its_reason_and_a_lapsed_one_is_active_again(
         "{}",
         f.description
     );
+}
+
+#[test]
+fn values_outside_asff_cannot_be_held() {
+    let good = serde_json::to_value(failing()).unwrap();
+    for (pointer, bad) in [
+        ("/Severity/Label", "SEVERE"),
+        ("/FindingProviderFields/Severity/Label", "low"),
+        ("/Compliance/Status", "MAYBE"),
+        ("/RecordState", "DELETED"),
+        ("/Resources/0/Partition", "aws-mars"),
+    ] {
+        let mut v = good.clone();
+        *v.pointer_mut(pointer).unwrap() = serde_json::json!(bad);
+        assert!(
+            serde_json::from_value::<Finding>(v).is_err(),
+            "{pointer} = {bad} was accepted"
+        );
+    }
+    assert_eq!(serde_json::from_value::<Finding>(good).unwrap(), failing());
 }

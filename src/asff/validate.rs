@@ -9,7 +9,6 @@ use super::{Finding, SCHEMA_VERSION};
 /// BatchImportFindings rejects a finding larger than 240 KB.
 pub const MAX_FINDING_BYTES: usize = 240 * 1024;
 
-const SEVERITY_LABELS: &[&str] = &["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
 const TYPE_NAMESPACES: &[&str] = &[
     "Software and Configuration Checks",
     "TTPs",
@@ -30,6 +29,8 @@ pub struct FindingProblem {
 #[error("finding {id} breaks the ASFF rules: {}", .problems.iter().map(|p| format!("{}: {}", p.field, p.problem)).collect::<Vec<_>>().join("; "))]
 pub struct InvalidFinding {
     pub id: String,
+    pub account: String,
+    pub region: String,
     pub problems: Vec<FindingProblem>,
 }
 
@@ -147,26 +148,8 @@ pub fn validate(f: &Finding) -> Result<usize, InvalidFinding> {
         }
     }
 
-    for (field, sev) in [
-        ("Severity", &f.severity),
-        (
-            "FindingProviderFields.Severity",
-            &f.finding_provider_fields.severity,
-        ),
-    ] {
-        if !SEVERITY_LABELS.contains(&sev.label.as_str()) {
-            c.fail(
-                field,
-                format!("label {:?} is not one of {SEVERITY_LABELS:?}", sev.label),
-            );
-        }
-    }
-    if f.compliance.status != "PASSED" && f.compliance.status != "FAILED" {
-        c.fail(
-            "Compliance.Status",
-            format!("{:?} is not PASSED or FAILED", f.compliance.status),
-        );
-    }
+    // Severity labels, compliance status, record state and partition are
+    // enums: a finding cannot hold a value outside ASFF's.
 
     c.text(
         "Remediation.Recommendation.Text",
@@ -246,6 +229,8 @@ pub fn validate(f: &Finding) -> Result<usize, InvalidFinding> {
     } else {
         Err(InvalidFinding {
             id: f.id.clone(),
+            account: f.aws_account_id.clone(),
+            region: f.region.clone(),
             problems: c.0,
         })
     }

@@ -3,8 +3,7 @@
 use apigw_tracing::aws::AwsEnv;
 use apigw_tracing::config::ScanArgs;
 use apigw_tracing::lambda::Handler;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
-use serde_json::Value;
+use lambda_runtime::{service_fn, Error};
 
 fn main() -> Result<(), Error> {
     apigw_tracing::logging::init_lambda();
@@ -12,14 +11,14 @@ fn main() -> Result<(), Error> {
 }
 
 async fn serve() -> Result<(), Error> {
-    // A bad setting fails the init phase with the reason in the log, before
-    // any event is taken.
-    let cfg = ScanArgs::from_env()?.validate()?;
+    // A bad setting fails the init phase, visibly: one JSON log line and
+    // Lambda's init-error endpoint, both naming the variable and the rule.
+    let cfg = match ScanArgs::from_env_checked() {
+        Ok(cfg) => cfg,
+        Err(e) => return Err(apigw_tracing::lambda::init_failed(e).await),
+    };
     let env = AwsEnv::load(&cfg).await;
     let handler = Handler::new(env, cfg);
     let handler = &handler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        handler.handle(event.payload, event.context.deadline)
-    }))
-    .await
+    lambda_runtime::run(service_fn(move |event| handler.handle(event))).await
 }

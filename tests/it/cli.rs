@@ -148,3 +148,31 @@ async fn an_account_that_cannot_be_assumed_makes_the_run_partial_exit_1() {
     assert_eq!(findings(&moto, &members[1], "eu-west-1").await.len(), 1);
     assert!(findings(&moto, &members[0], "eu-west-1").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_reader_that_stops_reading_ends_the_output_quietly() {
+    let moto = Moto::start();
+    create_api(
+        &moto.account_config(MANAGEMENT, "eu-west-1").await,
+        "svc",
+        &[("prod", None)],
+    )
+    .await;
+    for format in ["table", "json", "asff"] {
+        let mut child = cli_command(
+            &moto,
+            &moto.endpoint,
+            &["--regions", "eu-west-1", "--dry-run", "--format", format],
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+        // As `| head -0` would: the reader is gone before anything is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{format}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{format}: {err}");
+    }
+}

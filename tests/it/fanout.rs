@@ -4,13 +4,9 @@
 use apigw_tracing::lambda::Handler;
 use serde_json::{json, Value};
 
+use crate::events::{fixture, sqs_record};
 use crate::proxy::{assume_role_in, Fault, FaultProxy};
 use crate::support::*;
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 /// Receives every message of the queue, as Lambda's SQS poller would, and
 /// builds the records of the event it would send.
@@ -30,18 +26,14 @@ async fn receive_all(sqs: &aws_sdk_sqs::Client, queue_url: &str, queue_arn: &str
             break;
         }
         for m in msgs {
-            records.push(json!({
-                "messageId": m.message_id(),
-                "receiptHandle": m.receipt_handle(),
-                "body": m.body(),
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795000000000",
-                               "SenderId": MANAGEMENT, "ApproximateFirstReceiveTimestamp": "1795000000000"},
-                "messageAttributes": {},
-                "md5OfBody": m.md5_of_body(),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": "us-east-1",
-            }));
+            let mut r = sqs_record(m.message_id().unwrap(), m.body().unwrap());
+            r["receiptHandle"] = json!(m.receipt_handle());
+            r["md5OfBody"] = json!(m.md5_of_body());
+            r["eventSourceARN"] = json!(queue_arn);
+            r["awsRegion"] = json!("us-east-1");
+            r["attributes"] = json!({"ApproximateReceiveCount": "1", "SentTimestamp": "1795000000000",
+                                     "SenderId": MANAGEMENT, "ApproximateFirstReceiveTimestamp": "1795000000000"});
+            records.push(r);
         }
     }
     records
@@ -79,8 +71,7 @@ async fn a_scheduled_run_plans_and_queue_batches_scan_reporting_only_what_failed
     let handler = Handler::new(moto.env_via(&proxy.endpoint, &cfg).await, cfg);
 
     // The schedule only plans: 13 accounts > 5, one message each, 10 per call.
-    let plan = handler
-        .handle(fixture("scheduler-scheduled.json"), 0)
+    let plan = invoke(&handler, fixture("scheduler-scheduled.json"))
         .await
         .unwrap();
     assert_eq!(plan["fan_out"]["accounts_queued"], 13, "{plan:#}");
@@ -121,7 +112,7 @@ async fn a_scheduled_run_plans_and_queue_batches_scan_reporting_only_what_failed
     // Lambda's poller sends batches of at most 10; do the same.
     let mut failures = Vec::new();
     for batch in records.chunks(10) {
-        let resp = handler.handle(json!({"Records": batch}), 0).await.unwrap();
+        let resp = invoke(&handler, json!({"Records": batch})).await.unwrap();
         for f in resp["batchItemFailures"].as_array().unwrap() {
             failures.push(f["itemIdentifier"].as_str().unwrap().to_owned());
         }
@@ -139,13 +130,12 @@ async fn a_scheduled_run_plans_and_queue_batches_scan_reporting_only_what_failed
     }
 
     // A scoped manual rescan below the threshold scans directly.
-    let direct = handler
-        .handle(
-            json!({"accounts": [members[0]], "regions": ["eu-west-1"]}),
-            0,
-        )
-        .await
-        .unwrap();
+    let direct = invoke(
+        &handler,
+        json!({"accounts": [members[0]], "regions": ["eu-west-1"]}),
+    )
+    .await
+    .unwrap();
     assert!(direct.get("fan_out").is_none(), "{direct:#}");
     assert_eq!(direct["totals"]["account_regions"], 1);
 }

@@ -1,13 +1,9 @@
 use apigw_tracing::aws::AwsEnv;
 use apigw_tracing::lambda::{Handler, HandlerError};
-use serde_json::{json, Value};
+use serde_json::json;
 
+use crate::events::fixture;
 use crate::support::*;
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 async fn seed_two_members(moto: &Moto) -> Vec<String> {
     let members = create_org(moto, 2).await;
@@ -30,7 +26,7 @@ async fn scheduled_events_scan_everything_configured() {
         "eventbridge-rule-scheduled.json",
         "scheduler-scheduled.json",
     ] {
-        let out = handler.handle(fixture(file), 0).await.unwrap();
+        let out = invoke(&handler, fixture(file)).await.unwrap();
         assert_eq!(out["status"], "complete", "{file}: {out:#}");
         assert_eq!(out["totals"]["accounts"], 3);
         assert_eq!(out["totals"]["account_regions"], 6);
@@ -51,13 +47,12 @@ async fn a_scoped_manual_invoke_touches_only_what_it_names() {
     let members = seed_two_members(&moto).await;
     let cfg = config(&["--regions", "eu-west-1,us-east-1", "--apigw-rps", "50"]);
     let handler = Handler::new(moto.env(&cfg).await, cfg);
-    let out = handler
-        .handle(
-            json!({"accounts": [members[0]], "regions": ["us-east-1"]}),
-            0,
-        )
-        .await
-        .unwrap();
+    let out = invoke(
+        &handler,
+        json!({"accounts": [members[0]], "regions": ["us-east-1"]}),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["trigger"], "manual");
     assert_eq!(out["totals"]["account_regions"], 1, "{out:#}");
     assert_eq!(out["results"][0]["account"], members[0].as_str());
@@ -74,13 +69,12 @@ async fn a_scoped_manual_invoke_touches_only_what_it_names() {
         );
     }
     // The manual dry run sends nothing at all.
-    let out = handler
-        .handle(
-            json!({"accounts": [members[1]], "regions": ["eu-west-1"], "dryRun": true}),
-            0,
-        )
-        .await
-        .unwrap();
+    let out = invoke(
+        &handler,
+        json!({"accounts": [members[1]], "regions": ["eu-west-1"], "dryRun": true}),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["dry_run"], true);
     assert_eq!(out["totals"]["stages"], 2);
     assert!(findings(&moto, &members[1], "eu-west-1").await.is_empty());
@@ -108,7 +102,7 @@ async fn malformed_events_are_refused_before_any_aws_call() {
         json!("scan please"),
         json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.apigateway", "detail": {}}),
     ] {
-        match handler.handle(event.clone(), 0).await {
+        match invoke(&handler, event.clone()).await {
             Err(e @ HandlerError::Event(_)) => {
                 let d: lambda_runtime::Diagnostic = e.into();
                 assert_eq!(d.error_type, "InvalidEvent");
@@ -119,7 +113,7 @@ async fn malformed_events_are_refused_before_any_aws_call() {
     }
     // And a valid event does reach AWS (and fails there), so the above is meaningful.
     assert!(matches!(
-        handler.handle(json!({}), 0).await,
+        invoke(&handler, json!({})).await,
         Err(HandlerError::Scan(_))
     ));
 }

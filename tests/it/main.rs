@@ -1,6 +1,8 @@
 //! Integration tests against a real moto_server, through the real SDK.
 
 mod cli;
+#[path = "../kit/events.rs"]
+mod events;
 mod fanout;
 mod faults;
 mod harness;

@@ -13,7 +13,6 @@ use apigw_tracing::config::{Config, ScanArgs};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_sdk_apigateway::types::{IntegrationType, Op, PatchOperation};
-use clap::Parser;
 
 pub const MANAGEMENT: &str = "123456789012";
 pub const ROLE: &str = "apigw-tracing-scan";
@@ -142,14 +141,24 @@ impl Drop for Moto {
 
 /// Scanner settings from CLI-style arguments (defaults for the rest).
 pub fn config(args: &[&str]) -> Config {
-    #[derive(Parser)]
-    struct P {
-        #[command(flatten)]
-        args: ScanArgs,
-    }
-    let mut argv = vec!["test"];
-    argv.extend_from_slice(args);
-    P::try_parse_from(argv).unwrap().args.validate().unwrap()
+    ScanArgs::from_args(args.iter().copied())
+        .unwrap()
+        .validate()
+        .unwrap()
+}
+
+/// One invocation of `handler` with `event`, answered as JSON (what the
+/// Runtime API would return), with a context that carries no deadline.
+pub async fn invoke(
+    handler: &apigw_tracing::lambda::Handler,
+    event: serde_json::Value,
+) -> Result<serde_json::Value, apigw_tracing::lambda::HandlerError> {
+    let event = lambda_runtime::LambdaEvent::new(
+        apigw_tracing::trigger::Event::from(event),
+        lambda_runtime::Context::default(),
+    );
+    let answer = handler.handle(event).await?;
+    Ok(serde_json::to_value(answer).expect("the answer serialises"))
 }
 
 /// One scan of this server as the management account, CLI-style arguments.

@@ -59,7 +59,7 @@ fn main() {
         stages: arg(6, 3) as usize,
         latency: Duration::from_millis(arg(7, 40)),
     };
-    let regions: Vec<&str> = apigw_tracing::config::KNOWN_REGIONS
+    let regions: Vec<&str> = apigw_tracing::model::KNOWN_REGIONS
         .iter()
         .copied()
         .filter(|r| !r.starts_with("cn-") && !r.starts_with("us-gov-"))

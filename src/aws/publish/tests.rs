@@ -192,3 +192,57 @@ fn conversion_keeps_every_field() {
     assert_eq!(sdk.product_fields().unwrap().len(), f.product_fields.len());
     assert_eq!(sdk.finding_provider_fields().unwrap().types(), f.types);
 }
+
+/// Every field set that our model holds, optional ones included.
+fn full_finding() -> Finding {
+    let mut s = stage("abc123", "prod", false);
+    s.description = Some("orders".into());
+    s.web_acl_arn = Some("arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/x/1".into());
+    s.cache_cluster_enabled = true;
+    s.created_date = Some(Utc::now());
+    s.last_updated_date = Some(Utc::now());
+    s.tags
+        .insert(crate::exempt::TAG_EXEMPT.into(), "vendor".into());
+    s.tags
+        .insert(crate::exempt::TAG_EXEMPT_UNTIL.into(), "2099-01-01".into());
+    s.tags.insert("team".into(), "payments".into());
+    let mut f = build_finding(&eval(s), Utc::now(), None);
+    f.finding_provider_fields.severity.original = "provider".into();
+    f
+}
+
+#[test]
+fn conversion_round_trips_every_field() {
+    let f = full_finding();
+    assert_eq!(f.record_state, crate::asff::RecordState::Archived, "exempt");
+    assert!(f.product_fields.len() > 5);
+    assert_eq!(from_sdk(&to_sdk(&f)).unwrap(), f);
+    let passed = &findings(1)[0];
+    assert_eq!(&from_sdk(&to_sdk(passed)).unwrap(), passed);
+}
+
+#[test]
+fn a_value_we_never_write_is_refused_by_name() {
+    use aws_sdk_securityhub::types as sh;
+    let sdk = to_sdk(&full_finding());
+    let mut warning = sdk.clone();
+    warning.compliance = Some(
+        sh::Compliance::builder()
+            .status(sh::ComplianceStatus::Warning)
+            .build(),
+    );
+    assert_eq!(
+        from_sdk(&warning).unwrap_err(),
+        "Compliance.Status \"WARNING\""
+    );
+    let mut critical = sdk;
+    critical.severity = Some(
+        sh::Severity::builder()
+            .label(sh::SeverityLabel::Critical)
+            .build(),
+    );
+    assert!(
+        from_sdk(&critical).is_ok(),
+        "CRITICAL is a label we can hold"
+    );
+}

@@ -1,18 +1,34 @@
 //! What a run did: per account-region counts, every error with its context,
 //! and the requests made. Serialised as the Lambda result and `--format
-//! json`; rendered as a table for people.
+//! json`; rendered as a table for people (`table`). Pure: each adapter
+//! turns its own error into an [`ErrorEntry`] (`From<&XError>`), so nothing
+//! here knows an SDK type.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::accounts::AccountsError;
-use crate::asff::InvalidFinding;
-use crate::aws::OpCount;
-use crate::inventory::InventoryError;
-use crate::publish::PublishError;
+use crate::model::AccountId;
 use crate::trigger::Trigger;
+
+mod table;
+
+/// Calls (operations) and attempts (HTTP requests, retries included) of one
+/// `Service.Operation`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OpCount {
+    pub calls: u64,
+    pub attempts: u64,
+}
+
+/// What a planning run (fan-out) queued.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FanOutReport {
+    pub queue_url: String,
+    pub accounts_queued: usize,
+    pub accounts_not_queued: usize,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -22,6 +38,15 @@ pub enum RunStatus {
     Complete,
     /// Something could not be scanned or published; see `errors`.
     Partial,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Complete => "complete",
+            RunStatus::Partial => "partial",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,7 +66,7 @@ pub struct Summary {
     pub warnings: Vec<ErrorEntry>,
     /// A planning run (fan-out): what it queued.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fan_out: Option<crate::fanout::FanOutReport>,
+    pub fan_out: Option<FanOutReport>,
     /// AWS requests by `Service.Operation`: calls, and attempts (retries included).
     pub requests: BTreeMap<String, OpCount>,
 }
@@ -111,6 +136,8 @@ pub enum ErrorKind {
     SecurityHubNotEnabled,
     BatchImportFindings,
     FindingRejected,
+    /// A finding with this product's GeneratorId that is not ours (warning).
+    ForeignFinding,
 }
 
 /// One failure, with every piece of context there is.
@@ -133,7 +160,7 @@ pub struct ErrorEntry {
 /// The error and each of its causes, `: `-separated. (The SDK's
 /// DisplayErrorContext also appends a Debug dump of the whole chain: too
 /// much for a report an operator reads.)
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {
@@ -150,7 +177,7 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 impl ErrorEntry {
     /// An entry with no API, finding or code (set them with `..`).
-    fn new(kind: ErrorKind, account: &str, region: Option<&str>, message: String) -> Self {
+    pub fn new(kind: ErrorKind, account: &str, region: Option<&str>, message: String) -> Self {
         Self {
             kind,
             account: account.to_owned(),
@@ -159,43 +186,6 @@ impl ErrorEntry {
             finding_id: None,
             code: None,
             message,
-        }
-    }
-
-    pub fn from_accounts(account: &str, e: &AccountsError) -> Self {
-        Self {
-            code: e.code(),
-            ..Self::new(ErrorKind::AssumeRole, account, None, chain(e))
-        }
-    }
-
-    pub fn from_inventory(account: &str, region: &str, e: &InventoryError) -> Self {
-        let kind = match e {
-            InventoryError::GetRestApis { .. } => ErrorKind::GetRestApis,
-            InventoryError::GetStages { .. } => ErrorKind::GetStages,
-        };
-        Self {
-            api_id: e.api_id().map(str::to_owned),
-            code: e.code(),
-            ..Self::new(kind, account, Some(region), chain(e))
-        }
-    }
-
-    pub fn from_invalid(account: &str, region: &str, e: &InvalidFinding) -> Self {
-        Self {
-            finding_id: Some(e.id.clone()),
-            ..Self::new(ErrorKind::InvalidFinding, account, Some(region), chain(e))
-        }
-    }
-
-    pub fn from_fan_out(e: &crate::fanout::FanOutError) -> Self {
-        let account = match e {
-            crate::fanout::FanOutError::Refused { account, .. } => account.as_str(),
-            crate::fanout::FanOutError::Send { .. } => "",
-        };
-        Self {
-            code: e.code(),
-            ..Self::new(ErrorKind::Enqueue, account, None, chain(e))
         }
     }
 
@@ -217,23 +207,51 @@ impl ErrorEntry {
             ..Self::new(ErrorKind::InvalidExemption, account, Some(region), message)
         }
     }
+}
 
-    pub fn from_publish(account: &str, region: &str, e: &PublishError) -> Self {
-        let kind = match e {
-            PublishError::NotEnabled { .. } => ErrorKind::SecurityHubNotEnabled,
-            PublishError::Import { .. } => ErrorKind::BatchImportFindings,
-            PublishError::GetFindings { .. } => ErrorKind::GetFindings,
-            PublishError::Rejected { .. } => ErrorKind::FindingRejected,
-        };
+/// A finding that breaks the ASFF rules and was not sent.
+impl From<&crate::asff::InvalidFinding> for ErrorEntry {
+    fn from(e: &crate::asff::InvalidFinding) -> Self {
         Self {
-            finding_id: e.finding_id().map(str::to_owned),
-            code: e.code(),
-            ..Self::new(kind, account, Some(region), chain(e))
+            finding_id: Some(e.id.clone()),
+            ..Self::new(
+                ErrorKind::InvalidFinding,
+                &e.account,
+                Some(&e.region),
+                chain(e),
+            )
         }
     }
 }
 
 impl Summary {
+    /// An empty summary of a run about to start.
+    pub fn new(
+        trigger: Trigger,
+        dry_run: bool,
+        started_at: DateTime<Utc>,
+        scanner_account: &AccountId,
+        regions: &[String],
+        skipped: Vec<Skipped>,
+    ) -> Self {
+        Summary {
+            status: RunStatus::Complete,
+            dry_run,
+            trigger,
+            started_at: crate::asff::timestamp(started_at),
+            duration_ms: 0,
+            scanner_account: scanner_account.to_string(),
+            regions: regions.to_vec(),
+            totals: Totals::default(),
+            results: Vec::new(),
+            skipped,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            fan_out: None,
+            requests: BTreeMap::new(),
+        }
+    }
+
     /// Recomputes totals and status from results and errors.
     pub fn finish(&mut self) {
         let mut t = Totals {
@@ -279,114 +297,6 @@ impl Summary {
         self.errors.sort_by(|a, b| {
             (&a.account, &a.region, &a.api_id).cmp(&(&b.account, &b.region, &b.api_id))
         });
-    }
-
-    /// A table for a terminal.
-    pub fn render_table(&self) -> String {
-        let mut out = String::new();
-        let imported_head = if self.dry_run {
-            "WOULD_IMPORT"
-        } else {
-            "IMPORTED"
-        };
-        let _ = writeln!(
-            out,
-            "{:<14} {:<15} {:>6} {:>7} {:>8} {:>8} {:>7} {:>9} {:>12} {:>7}",
-            "ACCOUNT",
-            "REGION",
-            "APIS",
-            "STAGES",
-            "FAILING",
-            "PASSING",
-            "EXEMPT",
-            "ARCHIVED",
-            imported_head,
-            "ERRORS"
-        );
-        for r in &self.results {
-            // A dry run imports nothing; show what it would have sent.
-            let imported = if self.dry_run { r.stages } else { r.imported };
-            let flag = if r.inventory_complete {
-                String::new()
-            } else {
-                format!(
-                    "  (inventory incomplete: nothing archived, {} left as they were)",
-                    r.archive_withheld
-                )
-            };
-            let _ = writeln!(
-                out,
-                "{:<14} {:<15} {:>6} {:>7} {:>8} {:>8} {:>7} {:>9} {:>12} {:>7}{flag}",
-                r.account,
-                r.region,
-                r.apis,
-                r.stages,
-                r.failing,
-                r.passing,
-                r.exempt,
-                r.archived,
-                imported,
-                r.errors
-            );
-        }
-        let t = &self.totals;
-        let _ = writeln!(
-            out,
-            "\n{} account(s), {} account-region(s): {} APIs, {} stages, {} failing, {} passing, {} exempt, {} archived; {} findings {}{}",
-            t.accounts,
-            t.account_regions,
-            t.apis,
-            t.stages,
-            t.failing,
-            t.passing,
-            t.exempt,
-            t.archived,
-            if self.dry_run { t.stages } else { t.findings_imported },
-            if self.dry_run { "built (dry run: nothing sent)" } else { "imported" },
-            if t.findings_not_imported > 0 { format!(", {} NOT imported", t.findings_not_imported) } else { String::new() },
-        );
-        for s in &self.skipped {
-            let _ = writeln!(out, "skipped {}: {}", s.account, s.reason);
-        }
-        if !self.warnings.is_empty() {
-            let _ = writeln!(out, "\n{} warning(s):", self.warnings.len());
-            for w in &self.warnings {
-                let _ = writeln!(
-                    out,
-                    "  - [{:?}] {} {}: {}",
-                    w.kind,
-                    w.account,
-                    w.region.as_deref().unwrap_or(""),
-                    w.message
-                );
-            }
-        }
-        if !self.errors.is_empty() {
-            let _ = writeln!(out, "\n{} error(s):", self.errors.len());
-            for e in &self.errors {
-                let _ = writeln!(
-                    out,
-                    "  - [{:?}{}] {}",
-                    e.kind,
-                    e.code
-                        .as_deref()
-                        .map(|c| format!(" {c}"))
-                        .unwrap_or_default(),
-                    e.message
-                );
-            }
-        }
-        let _ = writeln!(
-            out,
-            "status: {} ({} ms)",
-            match self.status {
-                RunStatus::Complete => "complete",
-                RunStatus::Partial =>
-                    "PARTIAL: some accounts, regions or findings were not covered (see errors)",
-            },
-            self.duration_ms
-        );
-        out
     }
 }
 

@@ -10,6 +10,7 @@ use futures::{stream, FutureExt, StreamExt};
 use tracing::{debug, instrument, warn};
 
 use crate::model::{AccountId, StageRecord};
+use crate::report::{chain, ErrorEntry, ErrorKind};
 
 /// GetRestApis returns at most 500 items per page.
 const PAGE_LIMIT: i32 = 500;
@@ -49,6 +50,24 @@ impl InventoryError {
         match self {
             Self::GetStages { api_id, .. } => Some(api_id),
             Self::GetRestApis { .. } => None,
+        }
+    }
+}
+
+impl From<&InventoryError> for ErrorEntry {
+    fn from(e: &InventoryError) -> Self {
+        let (kind, account, region) = match e {
+            InventoryError::GetRestApis {
+                account, region, ..
+            } => (ErrorKind::GetRestApis, account, region),
+            InventoryError::GetStages {
+                account, region, ..
+            } => (ErrorKind::GetStages, account, region),
+        };
+        Self {
+            api_id: e.api_id().map(str::to_owned),
+            code: e.code(),
+            ..Self::new(kind, account.as_str(), Some(region), chain(e))
         }
     }
 }
@@ -103,7 +122,7 @@ pub async fn list_stages(
                     region: region.to_owned(),
                     source: e.into(),
                 };
-                warn!(error = %aws_smithy_types::error::display::DisplayErrorContext(&err), "inventory failed");
+                warn!(error = %crate::report::chain(&err), "inventory failed");
                 inv.errors.push(err);
                 return inv;
             }
@@ -135,7 +154,7 @@ pub async fn list_stages(
                     api_id: api.id.clone(),
                     source: e.into(),
                 };
-                warn!(api_id = %api.id, error = %aws_smithy_types::error::display::DisplayErrorContext(&err), "GetStages failed");
+                warn!(api_id = %api.id, error = %crate::report::chain(&err), "GetStages failed");
                 inv.errors.push(err);
             }
         }

@@ -6,7 +6,7 @@
 
 #[path = "common/measured.rs"]
 mod measured;
-#[path = "../tests/it/support.rs"]
+#[path = "../../tests/it/support.rs"]
 mod support;
 
 use std::process::Command;

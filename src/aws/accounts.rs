@@ -10,7 +10,8 @@ use aws_sdk_organizations::types::{AccountState, AccountStatus};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tracing::{debug, instrument};
 
-use crate::aws::{AccountSession, AwsEnv, RequestStats};
+use super::{AccountSession, AwsEnv, RequestStats};
+use crate::report::{chain, ErrorEntry, ErrorKind};
 
 const ASSUME_ROLE: &str = "STS.AssumeRole";
 use crate::config::Config;
@@ -49,6 +50,21 @@ impl AccountsError {
             Self::ListAccounts(e) => e.code().map(str::to_owned),
             Self::AssumeRole { source, .. } => sts_code(source),
             Self::NoAccount(_) => None,
+        }
+    }
+}
+
+/// An account that could not be reached (or, with no account, a run that
+/// could not be planned).
+impl From<&AccountsError> for ErrorEntry {
+    fn from(e: &AccountsError) -> Self {
+        let account = match e {
+            AccountsError::AssumeRole { account, .. } => account.as_str(),
+            _ => "",
+        };
+        Self {
+            code: e.code(),
+            ..Self::new(ErrorKind::AssumeRole, account, None, chain(e))
         }
     }
 }

@@ -3,11 +3,11 @@
 //! function consumes the queue and scans the accounts of each batch.
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use serde::Serialize;
 use serde_json::json;
 use tracing::{info, instrument, warn};
 
 use crate::model::AccountId;
+use crate::report::{chain, ErrorEntry, ErrorKind, FanOutReport};
 
 /// SendMessageBatch takes at most 10 entries.
 pub const SEND_BATCH: usize = 10;
@@ -38,12 +38,17 @@ impl FanOutError {
     }
 }
 
-/// What the planning run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct FanOutReport {
-    pub queue_url: String,
-    pub accounts_queued: usize,
-    pub accounts_not_queued: usize,
+impl From<&FanOutError> for ErrorEntry {
+    fn from(e: &FanOutError) -> Self {
+        let account = match e {
+            FanOutError::Refused { account, .. } => account.as_str(),
+            FanOutError::Send { .. } => "",
+        };
+        Self {
+            code: e.code(),
+            ..Self::new(ErrorKind::Enqueue, account, None, chain(e))
+        }
+    }
 }
 
 /// The body of one fan-out message: the manual payload, scoped to one account.
@@ -70,6 +75,11 @@ pub async fn enqueue(
     for chunk in accounts.chunks(SEND_BATCH) {
         let mut pending: Vec<&AccountId> = chunk.iter().collect();
         for attempt in 0..2 {
+            if attempt > 0 {
+                // As the publish loop: give the queue a moment before
+                // sending what it refused again.
+                tokio::time::sleep(std::time::Duration::from_millis(250 << attempt)).await;
+            }
             // Entry ids only need to be unique within the batch.
             let entries: Vec<_> = pending
                 .iter()
@@ -95,7 +105,7 @@ pub async fn enqueue(
                         accounts: pending.len(),
                         source: e.into(),
                     };
-                    warn!(error = %aws_smithy_types::error::display::DisplayErrorContext(&err), "enqueue failed");
+                    warn!(error = %crate::report::chain(&err), "enqueue failed");
                     report.accounts_not_queued += pending.len();
                     errors.push(err);
                     break;

@@ -1,8 +1,10 @@
-//! Our ASFF struct to the SDK's `AwsSecurityFinding`, field for field.
+//! Our ASFF struct to the SDK's `AwsSecurityFinding` and back, field for
+//! field (`from_sdk(&to_sdk(f)) == f`).
 
 use aws_sdk_securityhub::types as sh;
 
-use crate::asff::{Finding, RecordState, Severity};
+use crate::asff::{Compliance, Finding, RecordState, Severity, SeverityLabel};
+use crate::model::Partition;
 
 fn severity(s: &Severity) -> sh::Severity {
     sh::Severity::builder()
@@ -95,20 +97,55 @@ pub fn to_sdk(f: &Finding) -> sh::AwsSecurityFinding {
 }
 
 /// The SDK's finding back to ours (for findings this product wrote). Fields
-/// we never set are dropped; ones we always set default when missing.
-pub fn from_sdk(f: &sh::AwsSecurityFinding) -> Finding {
-    use crate::asff::{
-        ComplianceField, FindingProviderFields, Recommendation, Remediation, Resource,
-        ResourceDetails, StageDetails,
-    };
-    let sev = |label: Option<&sh::SeverityLabel>, original: Option<&str>| Severity {
-        label: label.map(|l| l.as_str().to_owned()).unwrap_or_default(),
-        original: original.unwrap_or_default().to_owned(),
+/// we never set are dropped; ones we always set default when missing. A
+/// value our model cannot hold (a severity, status, state or partition we
+/// never write) is an error naming the field: such a finding is not ours.
+pub fn from_sdk(f: &sh::AwsSecurityFinding) -> Result<Finding, String> {
+    use crate::asff::{ComplianceField, FindingProviderFields, Recommendation, Remediation};
+    let sev = |field: &str, label: Option<&sh::SeverityLabel>, original: Option<&str>| {
+        let raw = label.map(|l| l.as_str()).unwrap_or_default();
+        Ok::<_, String>(Severity {
+            label: SeverityLabel::parse(raw).ok_or_else(|| format!("{field} {raw:?}"))?,
+            original: original.unwrap_or_default().to_owned(),
+        })
     };
     let s = |v: Option<&str>| v.unwrap_or_default().to_owned();
     let fpf = f.finding_provider_fields();
     let rec = f.remediation().and_then(|r| r.recommendation());
-    Finding {
+    let compliance = f
+        .compliance()
+        .and_then(|c| c.status())
+        .map(|c| c.as_str())
+        .unwrap_or_default();
+    let compliance = match compliance {
+        "PASSED" => Compliance::Passed,
+        "FAILED" => Compliance::Failed,
+        other => return Err(format!("Compliance.Status {other:?}")),
+    };
+    let record_state = match f.record_state() {
+        Some(sh::RecordState::Archived) => RecordState::Archived,
+        Some(sh::RecordState::Active) | None => RecordState::Active,
+        Some(other) => return Err(format!("RecordState {:?}", other.as_str())),
+    };
+    let severity = sev(
+        "Severity.Label",
+        f.severity().and_then(|x| x.label()),
+        f.severity().and_then(|x| x.original()),
+    )?;
+    let provider_severity = match fpf.and_then(|p| p.severity()) {
+        Some(x) => sev(
+            "FindingProviderFields.Severity.Label",
+            x.label(),
+            x.original(),
+        )?,
+        None => severity.clone(),
+    };
+    let resources = f
+        .resources()
+        .iter()
+        .map(|r| resource(r, &s))
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Finding {
         schema_version: s(f.schema_version()),
         id: s(f.id()),
         product_arn: s(f.product_arn()),
@@ -122,10 +159,7 @@ pub fn from_sdk(f: &sh::AwsSecurityFinding) -> Finding {
         last_observed_at: s(f.last_observed_at().or(f.updated_at())),
         created_at: s(f.created_at()),
         updated_at: s(f.updated_at()),
-        severity: sev(
-            f.severity().and_then(|x| x.label()),
-            f.severity().and_then(|x| x.original()),
-        ),
+        severity,
         title: s(f.title()),
         description: s(f.description()),
         remediation: Remediation {
@@ -143,67 +177,46 @@ pub fn from_sdk(f: &sh::AwsSecurityFinding) -> Finding {
                     .collect()
             })
             .unwrap_or_default(),
-        resources: f
-            .resources()
-            .iter()
-            .map(|r| {
-                let d = r.details().and_then(|d| d.aws_api_gateway_stage());
-                Resource {
-                    r#type: s(r.r#type()),
-                    id: s(r.id()),
-                    partition: r
-                        .partition()
-                        .map(|p| p.as_str().to_owned())
-                        .unwrap_or_default(),
-                    region: s(r.region()),
-                    tags: r
-                        .tags()
-                        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                        .unwrap_or_default(),
-                    details: ResourceDetails {
-                        aws_api_gateway_stage: StageDetails {
-                            stage_name: s(d.and_then(|d| d.stage_name())),
-                            deployment_id: d.and_then(|d| d.deployment_id()).map(str::to_owned),
-                            description: d.and_then(|d| d.description()).map(str::to_owned),
-                            cache_cluster_enabled: d
-                                .and_then(|d| d.cache_cluster_enabled())
-                                .unwrap_or(false),
-                            tracing_enabled: d.and_then(|d| d.tracing_enabled()).unwrap_or(false),
-                            created_date: d.and_then(|d| d.created_date()).map(str::to_owned),
-                            last_updated_date: d
-                                .and_then(|d| d.last_updated_date())
-                                .map(str::to_owned),
-                            web_acl_arn: d.and_then(|d| d.web_acl_arn()).map(str::to_owned),
-                        },
-                    },
-                }
-            })
-            .collect(),
-        compliance: ComplianceField {
-            status: f
-                .compliance()
-                .and_then(|c| c.status())
-                .map(|c| c.as_str().to_owned())
-                .unwrap_or_default(),
-        },
-        record_state: match f.record_state() {
-            Some(sh::RecordState::Archived) => RecordState::Archived,
-            _ => RecordState::Active,
-        },
+        resources,
+        compliance: ComplianceField { status: compliance },
+        record_state,
         finding_provider_fields: FindingProviderFields {
-            severity: fpf
-                .and_then(|p| p.severity())
-                .map(|x| sev(x.label(), x.original()))
-                .unwrap_or_else(|| {
-                    sev(
-                        f.severity().and_then(|x| x.label()),
-                        f.severity().and_then(|x| x.original()),
-                    )
-                }),
+            severity: provider_severity,
             types: fpf
                 .map(|p| p.types().to_vec())
                 .filter(|t| !t.is_empty())
                 .unwrap_or_else(|| f.types().to_vec()),
         },
-    }
+    })
+}
+
+fn resource(
+    r: &sh::Resource,
+    s: &dyn Fn(Option<&str>) -> String,
+) -> Result<crate::asff::Resource, String> {
+    use crate::asff::{Resource, ResourceDetails, StageDetails};
+    let d = r.details().and_then(|d| d.aws_api_gateway_stage());
+    let raw = r.partition().map(|p| p.as_str()).unwrap_or("aws");
+    Ok(Resource {
+        r#type: s(r.r#type()),
+        id: s(r.id()),
+        partition: Partition::parse(raw).ok_or_else(|| format!("Resources.Partition {raw:?}"))?,
+        region: s(r.region()),
+        tags: r
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+        details: ResourceDetails {
+            aws_api_gateway_stage: StageDetails {
+                stage_name: s(d.and_then(|d| d.stage_name())),
+                deployment_id: d.and_then(|d| d.deployment_id()).map(str::to_owned),
+                description: d.and_then(|d| d.description()).map(str::to_owned),
+                cache_cluster_enabled: d.and_then(|d| d.cache_cluster_enabled()).unwrap_or(false),
+                tracing_enabled: d.and_then(|d| d.tracing_enabled()).unwrap_or(false),
+                created_date: d.and_then(|d| d.created_date()).map(str::to_owned),
+                last_updated_date: d.and_then(|d| d.last_updated_date()).map(str::to_owned),
+                web_acl_arn: d.and_then(|d| d.web_acl_arn()).map(str::to_owned),
+            },
+        },
+    })
 }

@@ -1,10 +1,22 @@
-//! SDK plumbing shared by the adapters: the base configuration (retry,
-//! timeouts), per-account sessions, and a count of every request sent.
+//! The AWS adapters, together: everything that imports an SDK type lives in
+//! this folder and hands the rest of the crate the project's own types.
+//!
+//! This file: the base configuration (retry, timeouts), per-account
+//! sessions, and a count of every request sent.
+
+pub mod accounts;
+pub mod fanout;
+pub mod inventory;
+pub mod pacing;
+pub mod publish;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::config::Config;
+use crate::model::AccountId;
+use crate::report::OpCount;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -17,19 +29,7 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use serde::Serialize;
-
-use crate::config::Config;
-use crate::model::AccountId;
-use crate::pacing::{PacedHttpClient, Pacer};
-
-/// Calls (operations) and attempts (HTTP requests, retries included) per
-/// `Service.Operation`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct OpCount {
-    pub calls: u64,
-    pub attempts: u64,
-}
+use pacing::{PacedHttpClient, Pacer};
 
 #[derive(Debug, Clone, Default)]
 pub struct RequestStats(Arc<Mutex<BTreeMap<String, OpCount>>>);

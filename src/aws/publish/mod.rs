@@ -5,12 +5,12 @@
 use std::ops::Range;
 use std::time::Duration;
 
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tracing::{debug, instrument, warn};
 
 use crate::asff::Finding;
 use crate::model::AccountId;
+use crate::report::{chain, ErrorEntry, ErrorKind};
 
 mod convert;
 pub use convert::{from_sdk, to_sdk};
@@ -101,6 +101,30 @@ impl PublishError {
     }
 }
 
+impl From<&PublishError> for ErrorEntry {
+    fn from(e: &PublishError) -> Self {
+        let (kind, account, region) = match e {
+            PublishError::NotEnabled {
+                account, region, ..
+            } => (ErrorKind::SecurityHubNotEnabled, account, region),
+            PublishError::Import {
+                account, region, ..
+            } => (ErrorKind::BatchImportFindings, account, region),
+            PublishError::GetFindings {
+                account, region, ..
+            } => (ErrorKind::GetFindings, account, region),
+            PublishError::Rejected {
+                account, region, ..
+            } => (ErrorKind::FindingRejected, account, region),
+        };
+        Self {
+            finding_id: e.finding_id().map(str::to_owned),
+            code: e.code(),
+            ..Self::new(kind, account.as_str(), Some(region), chain(e))
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct PublishOutcome {
     pub imported: usize,
@@ -131,16 +155,72 @@ fn call_failed(
     }
 }
 
+/// What Security Hub holds under this product's GeneratorId in one
+/// account-region.
+#[derive(Debug, Default)]
+pub struct Existing {
+    /// Findings this product wrote: to keep (`CreatedAt`) or archive.
+    pub ours: Vec<Finding>,
+    /// Findings with our GeneratorId that are not ours (another Id shape,
+    /// another product ARN, values we never write): left alone, reported.
+    pub foreign: Vec<Foreign>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Foreign {
+    pub account: AccountId,
+    pub region: String,
+    pub finding_id: String,
+    pub reason: String,
+}
+
+impl From<&Foreign> for ErrorEntry {
+    fn from(f: &Foreign) -> Self {
+        let message = format!(
+            "finding {} carries this product's GeneratorId but {}; left as it is",
+            crate::model::quote(&f.finding_id),
+            f.reason
+        );
+        Self {
+            finding_id: Some(f.finding_id.clone()),
+            ..Self::new(
+                ErrorKind::ForeignFinding,
+                f.account.as_str(),
+                Some(&f.region),
+                message,
+            )
+        }
+    }
+}
+
+/// Ours means: our GeneratorId, the Id shape we write for this account and
+/// region, this account's default product ARN, and values our model holds.
+fn classify(
+    f: &aws_sdk_securityhub::types::AwsSecurityFinding,
+    account: &AccountId,
+    region: &str,
+    product_arn: &str,
+) -> Result<Finding, String> {
+    let id = f.id().unwrap_or_default();
+    if !crate::asff::is_our_id(id, account.as_str(), region) {
+        return Err("its Id is not of the shape this product writes".into());
+    }
+    if f.product_arn() != Some(product_arn) || f.aws_account_id() != Some(account.as_str()) {
+        return Err("it was not imported under this account's default product ARN".into());
+    }
+    from_sdk(f).map_err(|field| format!("it holds a value this product never writes ({field})"))
+}
+
 /// This product's findings in `account`'s Security Hub in `region`, every
-/// record state, all pages. Filtered by the service and again here (moto,
-/// and any future filter quirk, must not let another product's finding be
-/// archived). GetFindings allows 3 requests/s: `client`'s pacer holds that.
+/// record state, all pages. Filtered by the service and again here (moto
+/// ignores filters, and another product's finding must never be archived).
+/// GetFindings allows 3 requests/s: `client`'s pacer holds that.
 #[instrument(skip_all, fields(account = %account, region = %region))]
 pub async fn existing_findings(
     client: &aws_sdk_securityhub::Client,
     account: &AccountId,
     region: &str,
-) -> Result<Vec<Finding>, PublishError> {
+) -> Result<Existing, PublishError> {
     use aws_sdk_securityhub::types::{
         AwsSecurityFindingFilters, StringFilter, StringFilterComparison,
     };
@@ -164,7 +244,7 @@ pub async fn existing_findings(
         .max_results(100)
         .into_paginator()
         .send();
-    let mut out = Vec::new();
+    let mut out = Existing::default();
     loop {
         let Some(page) = pages.next().await else {
             break;
@@ -178,18 +258,27 @@ pub async fn existing_findings(
                 }
             })
         })?;
-        out.extend(
-            page.findings()
-                .iter()
-                .filter(|f| {
-                    f.generator_id() == Some(crate::asff::GENERATOR_ID)
-                        && f.product_arn() == Some(product_arn.as_str())
-                        && f.aws_account_id() == Some(account.as_str())
-                })
-                .map(from_sdk),
-        );
+        let with_our_generator = page
+            .findings()
+            .iter()
+            .filter(|f| f.generator_id() == Some(crate::asff::GENERATOR_ID));
+        for f in with_our_generator {
+            match classify(f, account, region, &product_arn) {
+                Ok(ours) => out.ours.push(ours),
+                Err(reason) => out.foreign.push(Foreign {
+                    account: account.clone(),
+                    region: region.to_owned(),
+                    finding_id: f.id().unwrap_or_default().to_owned(),
+                    reason,
+                }),
+            }
+        }
     }
-    debug!(existing = out.len(), "read existing findings");
+    debug!(
+        existing = out.ours.len(),
+        foreign = out.foreign.len(),
+        "read existing findings"
+    );
     Ok(out)
 }
 
@@ -280,7 +369,7 @@ async fn import_batch(
                     findings: pending.len(),
                     source,
                 });
-                warn!(error = %DisplayErrorContext(&err), "BatchImportFindings failed");
+                warn!(error = %crate::report::chain(&err), "BatchImportFindings failed");
                 result.stop = matches!(err, PublishError::NotEnabled { .. });
                 result.errors.push(err);
                 return result;

@@ -4,7 +4,7 @@
 //!
 //! Usage: demo <path to the apigw-tracing binary>
 
-#[path = "../tests/it/support.rs"]
+#[path = "../../tests/it/support.rs"]
 mod support;
 
 use std::process::Command;

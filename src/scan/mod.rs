@@ -1,0 +1,345 @@
+//! One run: plan the accounts and regions, then for each account-region
+//! inventory, evaluate, build and check findings, publish, and report.
+//! One account's or region's failure never stops the others.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use futures::{stream, FutureExt, StreamExt};
+use tokio::sync::Semaphore;
+use tracing::{error, info, instrument, warn};
+
+use crate::asff::Finding;
+use crate::aws::accounts::{self, AccountsError, Identity};
+use crate::aws::pacing::Pacer;
+use crate::aws::{fanout, AccountSession, AwsEnv};
+use crate::config::Config;
+use crate::model::AccountId;
+use crate::plan::{self, Plan, PlanError};
+use crate::report::{ErrorEntry, RunStatus, Summary};
+use crate::trigger::ScanRequest;
+
+/// Security Hub's GetFindings quota: 3 requests/s (burst 6) per account-region.
+const GET_FINDINGS_RPS: std::num::NonZeroU32 = std::num::NonZeroU32::new(3).unwrap();
+
+/// A run that could not start: nothing was scanned and nothing published.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// The request or the configuration asks for something outside what
+    /// may be scanned (or names no region).
+    #[error("cannot plan the scan")]
+    Scope(#[from] PlanError),
+    /// Who we are, or the organization's accounts, could not be read.
+    #[error("cannot plan the scan")]
+    Accounts(#[source] AccountsError),
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ScanOptions {
+    /// Keep every finding built (for `--format asff`). Off by default so a
+    /// large organization's findings are not all held in memory.
+    pub collect_findings: bool,
+    /// When the run must be over (Lambda: the invocation's deadline less a
+    /// few seconds to return the summary). Account-regions still running
+    /// then are interrupted; none are started after `deadline - start_margin`.
+    pub deadline: Option<Instant>,
+    /// How long before `deadline` to stop starting account-regions.
+    pub start_margin: Duration,
+}
+
+impl ScanOptions {
+    /// True once no new account-region may start.
+    fn too_late_to_start(&self) -> bool {
+        self.deadline
+            .is_some_and(|d| Instant::now() + self.start_margin >= d)
+    }
+}
+
+#[derive(Debug)]
+pub struct ScanOutput {
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+}
+
+/// Everything a region task needs, shared by reference.
+struct Ctx<'a> {
+    cfg: &'a Config,
+    opts: ScanOptions,
+    dry_run: bool,
+    now: DateTime<Utc>,
+    apigw_pacer: Pacer,
+    securityhub_pacer: Pacer,
+    /// GetFindings allows 3 requests/s per account and region.
+    getfindings_pacer: Pacer,
+    slots: Semaphore,
+}
+
+mod region;
+use region::{scan_region, RegionOutput};
+
+/// What became of one account-region.
+enum Outcome {
+    Scanned(Box<RegionOutput>),
+    /// Not scanned: the role could not be assumed, or the deadline came.
+    Skipped(ErrorEntry),
+}
+
+/// Runs one scan. Boxed: the future is large (Security Hub types) and must
+/// be provably `Send` for the Lambda runtime and `tokio::spawn`.
+pub fn run<'a>(
+    env: &'a AwsEnv,
+    cfg: &'a Config,
+    req: &'a ScanRequest,
+    opts: ScanOptions,
+) -> BoxFuture<'a, Result<ScanOutput, ScanError>> {
+    run_inner(env, cfg, req, opts).boxed()
+}
+
+async fn run_inner(
+    env: &AwsEnv,
+    cfg: &Config,
+    req: &ScanRequest,
+    opts: ScanOptions,
+) -> Result<ScanOutput, ScanError> {
+    let started = Instant::now();
+    let now = Utc::now();
+    let env = &env.with_fresh_stats();
+    let home = env.home_region();
+    // Scope errors that need no AWS call come first.
+    plan::regions(cfg, req, home.as_deref())?;
+    let me = accounts::caller_identity(env)
+        .await
+        .map_err(ScanError::Accounts)?;
+    let organization = if plan::needs_organization(cfg, req) {
+        Some(
+            accounts::organization_accounts(env)
+                .await
+                .map_err(ScanError::Accounts)?,
+        )
+    } else {
+        None
+    };
+    let plan = plan::plan(cfg, req, home.as_deref(), organization.as_deref())?;
+    drop(organization);
+    if let Some(queue_url) = &plan.fan_out {
+        return Ok(plan_only(env, queue_url, &me, plan.clone(), req, now, started).await);
+    }
+    info!(
+        scanner_account = %me.account,
+        accounts = plan.targets.len(),
+        regions = %plan.regions.join(","),
+        dry_run = plan.dry_run,
+        "scan planned"
+    );
+
+    let ctx = Ctx {
+        cfg,
+        opts,
+        dry_run: plan.dry_run,
+        now,
+        apigw_pacer: Pacer::per_second(cfg.apigw_rps),
+        securityhub_pacer: Pacer::per_second(cfg.securityhub_rps),
+        getfindings_pacer: Pacer::per_second(cfg.securityhub_rps.min(GET_FINDINGS_RPS)),
+        slots: Semaphore::new(cfg.concurrency),
+    };
+    let Plan {
+        targets,
+        skipped,
+        regions,
+        dry_run,
+        ..
+    } = plan;
+    let mut summary = Summary::new(
+        req.trigger.clone(),
+        dry_run,
+        now,
+        &me.account,
+        &regions,
+        skipped,
+    );
+    let mut findings = Vec::new();
+
+    let mut accounts = stream::iter(targets)
+        // Boxed as `BoxFuture` so Send is proven here (rust-lang/rust#102211).
+        .map(|account| -> BoxFuture<'_, Vec<Outcome>> {
+            scan_account(env, &ctx, &me, account, &regions).boxed()
+        })
+        .buffer_unordered(cfg.concurrency);
+    while let Some(outputs) = accounts.next().await {
+        for out in outputs {
+            match out {
+                Outcome::Scanned(region) => {
+                    summary.results.push(region.result);
+                    summary.errors.extend(region.errors);
+                    summary.warnings.extend(region.warnings);
+                    findings.extend(region.findings);
+                }
+                Outcome::Skipped(entry) => summary.errors.push(entry),
+            }
+        }
+    }
+    summary.requests = env.stats.snapshot();
+    summary.duration_ms = elapsed_ms(started);
+    summary.finish();
+    log_finished(&summary);
+    Ok(ScanOutput { summary, findings })
+}
+
+fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The run's totals on one structured line (the whole summary is the
+/// result: several MB for an organization, over a log event's 256 KB).
+fn log_finished(summary: &Summary) {
+    let t = &summary.totals;
+    if summary.status == RunStatus::Partial {
+        warn!(
+            errors = t.errors,
+            accounts_failed = t.accounts_failed,
+            "scan finished PARTIAL"
+        );
+    }
+    info!(
+        status = summary.status.as_str(),
+        accounts = t.accounts,
+        accounts_failed = t.accounts_failed,
+        account_regions = t.account_regions,
+        apis = t.apis,
+        stages = t.stages,
+        failing = t.failing,
+        passing = t.passing,
+        exempt = t.exempt,
+        archived = t.archived,
+        imported = t.findings_imported,
+        not_imported = t.findings_not_imported,
+        errors = t.errors,
+        duration_ms = summary.duration_ms,
+        "scan finished"
+    );
+}
+
+/// Sends one message per account and reports that; scans nothing.
+async fn plan_only(
+    env: &AwsEnv,
+    queue_url: &str,
+    me: &Identity,
+    plan: Plan,
+    req: &ScanRequest,
+    now: DateTime<Utc>,
+    started: Instant,
+) -> ScanOutput {
+    let (report, errors) = fanout::enqueue(
+        &env.sqs(),
+        queue_url,
+        &plan.targets,
+        &plan.regions,
+        plan.dry_run,
+    )
+    .await;
+    let mut summary = Summary::new(
+        req.trigger.clone(),
+        plan.dry_run,
+        now,
+        &me.account,
+        &plan.regions,
+        plan.skipped,
+    );
+    summary.duration_ms = elapsed_ms(started);
+    summary.errors = errors.iter().map(ErrorEntry::from).collect();
+    summary.fan_out = Some(report);
+    summary.requests = env.stats.snapshot();
+    summary.finish();
+    ScanOutput {
+        summary,
+        findings: Vec::new(),
+    }
+}
+
+const NOT_STARTED: &str = "the run's deadline was near; not started";
+const INTERRUPTED: &str =
+    "interrupted at the run's deadline; findings here may be partly refreshed, none wrongly archived";
+
+/// All regions of one account. If the role cannot be assumed, the result is
+/// that one account-level failure: nothing of that account is touched.
+#[instrument(skip_all, fields(account = %account))]
+async fn scan_account(
+    env: &AwsEnv,
+    ctx: &Ctx<'_>,
+    me: &Identity,
+    account: AccountId,
+    regions: &[String],
+) -> Vec<Outcome> {
+    if ctx.opts.too_late_to_start() {
+        return regions
+            .iter()
+            .map(|r| Outcome::Skipped(ErrorEntry::not_scanned(account.as_str(), r, NOT_STARTED)))
+            .collect();
+    }
+    let session = match accounts::open_session(env, ctx.cfg, me, &account).await {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            error!(error = %crate::report::chain(&e), "account skipped");
+            return vec![Outcome::Skipped(ErrorEntry::from(&e))];
+        }
+    };
+    // Each region task owns what it needs; the run-wide semaphore bounds
+    // how many account-regions are in flight.
+    let tasks: Vec<BoxFuture<'_, Outcome>> = regions
+        .iter()
+        .map(|region| {
+            let (session, region) = (session.clone(), region.clone());
+            async move { scan_region_in_time(ctx, &session, &region).await }.boxed()
+        })
+        .collect();
+    let outcomes = futures::future::join_all(tasks).await;
+    // This account's regions are done: their pacing state can go, so memory
+    // does not grow with the number of accounts.
+    for pacer in [
+        &ctx.apigw_pacer,
+        &ctx.securityhub_pacer,
+        &ctx.getfindings_pacer,
+    ] {
+        pacer.forget_idle();
+    }
+    outcomes
+}
+
+/// One account-region once a slot is free, unless the deadline is near;
+/// interrupted if the deadline comes while it runs.
+async fn scan_region_in_time(ctx: &Ctx<'_>, session: &AccountSession, region: &str) -> Outcome {
+    let _slot = ctx
+        .slots
+        .acquire()
+        .await
+        .expect("semaphore is never closed");
+    if ctx.opts.too_late_to_start() {
+        return Outcome::Skipped(ErrorEntry::not_scanned(
+            session.account.as_str(),
+            region,
+            NOT_STARTED,
+        ));
+    }
+    let work = scan_region(ctx, session, region);
+    let Some(deadline) = ctx.opts.deadline else {
+        return Outcome::Scanned(Box::new(work.await));
+    };
+    // Dropping the work at the deadline stops it between two requests:
+    // archivals are only ever sent after a complete inventory, so an
+    // interruption archives nothing wrongly; the next run finishes the job.
+    match tokio::time::timeout_at(deadline, work).await {
+        Ok(out) => Outcome::Scanned(Box::new(out)),
+        Err(_) => {
+            warn!(region = %region, "interrupted at the deadline");
+            Outcome::Skipped(ErrorEntry::not_scanned(
+                session.account.as_str(),
+                region,
+                INTERRUPTED,
+            ))
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! A batch of the fan-out queue: one item per message, each judged on its
+//! own, so one malformed message never fails the others.
+
+use aws_lambda_events::sqs::SqsEvent;
+use serde_json::Value;
+
+use super::{parse_manual, short, ScanRequest, Trigger, TriggerError};
+
+/// One fan-out message: its id (for `batchItemFailures`) and what it asks.
+#[derive(Debug)]
+pub struct QueueItem {
+    pub message_id: String,
+    /// A malformed message is a poison message: reported as failed, so SQS
+    /// retries it and finally moves it to the dead-letter queue.
+    pub request: Result<ScanRequest, TriggerError>,
+}
+
+/// The items of a queue batch. A record that is not from SQS or has no
+/// message id makes the whole event invalid: it cannot be answered per item.
+pub fn queue_items(ev: &SqsEvent) -> Result<Vec<QueueItem>, TriggerError> {
+    let mut items = Vec::with_capacity(ev.records.len());
+    for (index, rec) in ev.records.iter().enumerate() {
+        let source = rec.event_source.clone().unwrap_or_default();
+        if source != "aws:sqs" {
+            return Err(TriggerError::NotSqs {
+                index,
+                source_name: source,
+            });
+        }
+        let message_id = rec
+            .message_id
+            .clone()
+            .ok_or(TriggerError::NoMessageId(index))?;
+        let bad = |problem: TriggerError| TriggerError::BadMessage {
+            message_id: message_id.clone(),
+            problem: Box::new(problem),
+        };
+        let request = serde_json::from_str::<Value>(rec.body.as_deref().unwrap_or(""))
+            .map_err(|e| bad(TriggerError::BodyNotJson(short(&e))))
+            .and_then(|body| parse_manual(&body).map_err(bad))
+            .and_then(|req| match &req.accounts {
+                Some(a) if !a.is_empty() => Ok(ScanRequest {
+                    trigger: Trigger::Queue,
+                    ..req
+                }),
+                _ => Err(bad(TriggerError::NoAccount)),
+            });
+        items.push(QueueItem {
+            message_id,
+            request,
+        });
+    }
+    Ok(items)
+}
