@@ -36,7 +36,7 @@ pub enum Answer {
     Batch(SqsBatchResponse),
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum HandlerError {
     /// The event was refused before any AWS call.
     #[error("invalid event")]
@@ -45,6 +45,14 @@ pub enum HandlerError {
     /// configuration, or no identity or account list.
     #[error("scan not started")]
     Scan(#[from] ScanError),
+}
+
+/// The runtime logs a failed invocation's error with `{:?}`: give it the
+/// readable chain of causes, never a dump of the structures.
+impl std::fmt::Debug for HandlerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&chain(self))
+    }
 }
 
 impl From<HandlerError> for Diagnostic {

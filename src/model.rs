@@ -14,11 +14,19 @@ pub const QUOTE_MAX: usize = 100;
 /// `s` quoted for a message, cut to [`QUOTE_MAX`] characters (the cut
 /// marked with `…`).
 pub fn quote(s: &str) -> String {
+    format!("{:?}", cut(s))
+}
+
+/// `s` cut to at most [`QUOTE_MAX`] characters, the cut marked with `…`.
+/// Errors keep an input only this way, so not even a Debug dump of them
+/// can repeat a huge value.
+pub fn cut(s: &str) -> String {
     if s.chars().count() <= QUOTE_MAX {
-        return format!("{s:?}");
+        return s.to_owned();
     }
-    let cut: String = s.chars().take(QUOTE_MAX).collect();
-    format!("{cut:?}…")
+    let mut out: String = s.chars().take(QUOTE_MAX - 1).collect();
+    out.push('…');
+    out
 }
 
 /// A 12-digit AWS account id, validated on construction.
@@ -36,7 +44,7 @@ impl AccountId {
         if trimmed.len() == 12 && trimmed.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Self(trimmed.to_owned()))
         } else {
-            Err(InvalidAccountId(raw.to_owned()))
+            Err(InvalidAccountId(cut(raw)))
         }
     }
 
@@ -152,10 +160,10 @@ pub fn validate_region(name: &str) -> Result<(), InvalidRegion> {
             && !parts[parts.len() - 1].is_empty()
     };
     if !well_formed {
-        return Err(InvalidRegion::Malformed(name.to_owned()));
+        return Err(InvalidRegion::Malformed(cut(name)));
     }
     if !KNOWN_REGIONS.contains(&name) {
-        return Err(InvalidRegion::Unknown(name.to_owned()));
+        return Err(InvalidRegion::Unknown(cut(name)));
     }
     Ok(())
 }

@@ -109,8 +109,13 @@ async fn run_inner(
     let now = Utc::now();
     let env = &env.with_fresh_stats();
     let home = env.home_region();
-    // Scope errors that need no AWS call come first.
+    // Scope errors that need no AWS call come first: a request outside the
+    // configured regions or the configured account list is refused before
+    // anything is asked of AWS.
     plan::regions(cfg, req, home.as_deref())?;
+    if !plan::needs_organization(cfg, req) {
+        plan::plan(cfg, req, home.as_deref(), None)?;
+    }
     let me = accounts::caller_identity(env)
         .await
         .map_err(ScanError::Accounts)?;

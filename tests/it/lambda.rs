@@ -85,14 +85,7 @@ async fn malformed_events_are_refused_before_any_aws_call() {
     // Nothing listens on port 9: any AWS call would fail as a *scan* error,
     // so an *event* error proves the refusal came first.
     let cfg = config(&["--regions", "eu-west-1"]);
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url("http://127.0.0.1:9")
-        .region(aws_config::Region::new("eu-west-1"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "x", "x", None, None, "t",
-        ))
-        .load()
-        .await;
+    let sdk = handler_sdk().await;
     let handler = Handler::new(AwsEnv::from_sdk_config(sdk, &cfg), cfg);
     for event in [
         json!({"accounts": ["12345"]}),
@@ -101,6 +94,14 @@ async fn malformed_events_are_refused_before_any_aws_call() {
         json!({"dryRun": "true"}),
         json!("scan please"),
         json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.apigateway", "detail": {}}),
+        // Ambiguous: a schedule carrying a scope and a dry run, null values,
+        // blank entries (each would have run a publishing scan before).
+        json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {},
+               "accounts": ["111111111111"], "regions": ["eu-west-1"], "dryRun": true}),
+        json!({"dryRun": null}),
+        json!({"accounts": null}),
+        json!({"accounts": [" ", ""]}),
+        json!({"regions": [""]}),
     ] {
         match invoke(&handler, event.clone()).await {
             Err(e @ HandlerError::Event(_)) => {
@@ -111,9 +112,71 @@ async fn malformed_events_are_refused_before_any_aws_call() {
             other => panic!("{event}: {other:?}"),
         }
     }
+    // A manual scope may only narrow the configuration.
+    let fixed = config(&["--regions", "eu-west-1", "--accounts", "111111111111"]);
+    let sdk = handler_sdk().await;
+    let narrow = Handler::new(AwsEnv::from_sdk_config(sdk, &fixed), fixed);
+    for (event, want) in [
+        (
+            json!({"accounts": ["222222222222"]}),
+            "account 222222222222 is not in the configured accounts",
+        ),
+        (
+            json!({"regions": ["us-east-1"]}),
+            "region us-east-1 is outside the configured regions (eu-west-1)",
+        ),
+    ] {
+        match invoke(&narrow, event.clone()).await {
+            Err(e) => {
+                let d: lambda_runtime::Diagnostic = e.into();
+                assert_eq!(d.error_type, "InvalidEvent", "{event}");
+                assert!(
+                    d.error_message.contains(want),
+                    "{event}: {}",
+                    d.error_message
+                );
+            }
+            other => panic!("{event}: {other:?}"),
+        }
+    }
     // And a valid event does reach AWS (and fails there), so the above is meaningful.
     assert!(matches!(
         invoke(&handler, json!({})).await,
         Err(HandlerError::Scan(_))
     ));
+}
+
+/// A configuration whose every AWS call fails (nothing listens on port 9).
+async fn handler_sdk() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url("http://127.0.0.1:9")
+        .region(aws_config::Region::new("eu-west-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "x", "x", None, None, "t",
+        ))
+        .load()
+        .await
+}
+
+#[tokio::test]
+async fn a_manual_scope_outside_the_organization_is_refused_and_changes_nothing() {
+    let moto = Moto::start();
+    let members = seed_two_members(&moto).await;
+    let cfg = config(&["--regions", "eu-west-1,us-east-1", "--apigw-rps", "50"]);
+    let handler = Handler::new(moto.env(&cfg).await, cfg);
+    let event = json!({"accounts": [members[0], "999999999999"], "regions": ["eu-west-1"]});
+    match invoke(&handler, event).await {
+        Err(e) => {
+            let d: lambda_runtime::Diagnostic = e.into();
+            assert_eq!(d.error_type, "InvalidEvent");
+            assert!(
+                d.error_message
+                    .contains("account 999999999999 is not in the organization"),
+                "{}",
+                d.error_message
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(findings(&moto, &members[0], "eu-west-1").await.is_empty());
 }

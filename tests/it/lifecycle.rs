@@ -302,3 +302,65 @@ async fn configured_exemptions_archive_matching_stages() {
     );
     assert_eq!(landed[&format!("{x}/prod")].record_state, "ACTIVE");
 }
+
+/// A finding with our GeneratorId that this product did not write (an older
+/// tool, a hand import): never archived or rewritten, listed once as a
+/// warning, and it does not make the run partial.
+#[tokio::test]
+async fn a_finding_with_our_generator_id_but_not_ours_is_left_alone() {
+    let moto = Moto::start();
+    let cfg = moto.account_config(MANAGEMENT, R).await;
+    create_api(&cfg, "svc", &[("prod", None)]).await;
+    let args = [
+        "--regions",
+        R,
+        "--accounts",
+        MANAGEMENT,
+        "--apigw-rps",
+        "50",
+    ];
+    // A finding as this product writes it, then given another Id shape.
+    let settings = config(&args);
+    let env = moto.env(&settings).await;
+    let opts = apigw_tracing::scan::ScanOptions {
+        collect_findings: true,
+        ..Default::default()
+    };
+    let req = apigw_tracing::trigger::ScanRequest {
+        dry_run: true,
+        ..Default::default()
+    };
+    let out = apigw_tracing::scan::run(&env, &settings, &req, opts)
+        .await
+        .unwrap();
+    let mut legacy = out.findings[0].clone();
+    legacy.id = format!("{}/legacy-import-7", apigw_tracing::asff::GENERATOR_ID);
+    aws_sdk_securityhub::Client::new(&cfg)
+        .batch_import_findings()
+        .findings(apigw_tracing::aws::publish::to_sdk(&legacy))
+        .send()
+        .await
+        .unwrap();
+    let before = findings(&moto, MANAGEMENT, R).await;
+    assert_eq!(before.len(), 1);
+
+    for _ in 0..2 {
+        let s = scan_with(&moto, &args).await.summary;
+        assert_eq!(s.status, RunStatus::Complete, "{}", s.render_table());
+        assert_eq!(s.totals.archived, 0, "{}", s.render_table());
+        let foreign: Vec<_> = s
+            .warnings
+            .iter()
+            .filter(|w| w.kind == ErrorKind::ForeignFinding)
+            .collect();
+        assert_eq!(foreign.len(), 1, "{:#?}", s.warnings);
+        assert_eq!(foreign[0].finding_id.as_deref(), Some(legacy.id.as_str()));
+    }
+    let after = findings(&moto, MANAGEMENT, R).await;
+    let kept = after.iter().find(|f| f.id == legacy.id).unwrap();
+    assert_eq!(
+        (kept.record_state.as_str(), kept.updated_at.as_str()),
+        ("ACTIVE", before[0].updated_at.as_str())
+    );
+    assert_eq!(after.len(), 2, "ours was added beside it: {after:#?}");
+}

@@ -9,5 +9,7 @@ mod harness;
 mod lambda;
 mod lifecycle;
 mod proxy;
+mod runtime;
+mod runtime_api;
 mod scan;
 mod support;
