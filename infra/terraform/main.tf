@@ -4,9 +4,11 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  account   = data.aws_caller_identity.current.account_id
-  partition = data.aws_partition.current.partition
+  account       = data.aws_caller_identity.current.account_id
+  partition     = data.aws_partition.current.partition
   alarm_actions = var.alarm_topic_arn == "" ? [] : [var.alarm_topic_arn]
+  # Relative to this module, not to where terraform runs.
+  package_path = var.package_path != "" ? var.package_path : "${path.module}/../../target/lambda/apigw-tracing-lambda/bootstrap.zip"
 }
 
 # Failed asynchronous invocations land here with the reason, for 14 days.
@@ -34,6 +36,40 @@ resource "aws_sqs_queue" "scan_dlq" {
   name                      = "${var.name}-scan-dlq"
   message_retention_seconds = 1209600
   sqs_managed_sse_enabled   = true
+}
+
+# As the SAM template: no message may reach a queue over plain HTTP.
+data "aws_iam_policy_document" "queue_tls_only" {
+  for_each = {
+    failures = aws_sqs_queue.failures.arn
+    scan     = aws_sqs_queue.scan.arn
+    scan_dlq = aws_sqs_queue.scan_dlq.arn
+  }
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:SendMessage"]
+    resources = [each.value]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "tls_only" {
+  for_each = {
+    failures = aws_sqs_queue.failures.id
+    scan     = aws_sqs_queue.scan.id
+    scan_dlq = aws_sqs_queue.scan_dlq.id
+  }
+  queue_url = each.value
+  policy    = data.aws_iam_policy_document.queue_tls_only[each.key].json
 }
 
 resource "aws_cloudwatch_log_group" "scanner" {
@@ -133,13 +169,13 @@ resource "aws_lambda_function" "scanner" {
   #checkov:skip=CKV_AWS_117:Reaches only public AWS APIs; a VPC adds NAT cost and nothing to isolate.
   #checkov:skip=CKV_AWS_173:The environment holds settings only; the external id is not a secret.
   #checkov:skip=CKV_AWS_272:Built from this repository by `make package`; code signing is the deployer's choice.
-  function_name = "${var.name}-scanner"
-  description   = "Finds API Gateway REST API stages without X-Ray active tracing; reports them to Security Hub."
-  filename      = var.package_path
-  source_code_hash = filebase64sha256(var.package_path)
-  handler       = "bootstrap"
-  runtime       = "provided.al2023"
-  architectures = ["arm64"]
+  function_name    = "${var.name}-scanner"
+  description      = "Finds API Gateway REST API stages without X-Ray active tracing; reports them to Security Hub."
+  filename         = local.package_path
+  source_code_hash = filebase64sha256(local.package_path)
+  handler          = "bootstrap"
+  runtime          = "provided.al2023"
+  architectures    = ["arm64"]
   # 15 minutes (Lambda's maximum): a paced organization-wide scan needs time, not memory.
   timeout     = 900
   memory_size = 256
@@ -161,13 +197,13 @@ resource "aws_lambda_function" "scanner" {
     target_arn = aws_sqs_queue.failures.arn
   }
   environment {
-    variables = {
+    # The external id is set only when there is one (empty means none).
+    variables = merge({
       APIGW_TRACING_REGIONS              = join(",", var.regions)
       APIGW_TRACING_ACCOUNTS             = join(",", var.accounts)
       APIGW_TRACING_EXCLUDE_ACCOUNTS     = join(",", var.exclude_accounts)
       APIGW_TRACING_EXEMPTIONS           = var.exemptions
       APIGW_TRACING_ROLE_NAME            = var.member_role_name
-      APIGW_TRACING_EXTERNAL_ID          = var.external_id
       APIGW_TRACING_APIGW_RPS            = tostring(var.apigw_rps)
       APIGW_TRACING_SECURITYHUB_RPS      = tostring(var.securityhub_rps)
       APIGW_TRACING_CONCURRENCY          = tostring(var.concurrency)
@@ -177,7 +213,7 @@ resource "aws_lambda_function" "scanner" {
       APIGW_TRACING_QUEUE_URL            = aws_sqs_queue.scan.url
       APIGW_TRACING_FAN_OUT_ABOVE        = tostring(var.fan_out_above)
       RUST_LOG                           = "info"
-    }
+    }, var.external_id == "" ? {} : { APIGW_TRACING_EXTERNAL_ID = var.external_id })
   }
 }
 

@@ -8,26 +8,38 @@ variable "name" {
 }
 
 variable "package_path" {
-  description = "The Lambda zip `make package` builds."
+  description = "The Lambda zip `make package` builds; empty means this repository's target/lambda/apigw-tracing-lambda/bootstrap.zip, found from the module's own directory."
   type        = string
-  default     = "../../target/lambda/apigw-tracing-lambda/bootstrap.zip"
+  default     = ""
 }
 
 variable "regions" {
   description = "Regions to scan (APIGW_TRACING_REGIONS)."
   type        = list(string)
+  validation {
+    condition     = length(var.regions) > 0 && alltrue([for r in var.regions : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", r))])
+    error_message = "regions: one or more region names such as eu-west-1."
+  }
 }
 
 variable "accounts" {
   description = "Account ids to scan; empty means every ACTIVE account of the organization."
   type        = list(string)
   default     = []
+  validation {
+    condition     = alltrue([for a in var.accounts : can(regex("^[0-9]{12}$", a))])
+    error_message = "accounts: each account id is exactly 12 digits."
+  }
 }
 
 variable "exclude_accounts" {
   description = "Account ids never scanned."
   type        = list(string)
   default     = []
+  validation {
+    condition     = alltrue([for a in var.exclude_accounts : can(regex("^[0-9]{12}$", a))])
+    error_message = "exclude_accounts: each account id is exactly 12 digits."
+  }
 }
 
 variable "exemptions" {
@@ -52,6 +64,10 @@ variable "external_id" {
 variable "organization_id" {
   description = "The organization id (o-...); roles may be assumed only inside it."
   type        = string
+  validation {
+    condition     = can(regex("^o-[a-z0-9]{10,32}$", var.organization_id))
+    error_message = "organization_id: o- followed by 10 to 32 lower-case letters or digits."
+  }
 }
 
 variable "schedule_expression" {
@@ -64,12 +80,20 @@ variable "apigw_rps" {
   description = "Max API Gateway requests/s per account and region (quota 10, shared)."
   type        = number
   default     = 5
+  validation {
+    condition     = var.apigw_rps >= 1 && var.apigw_rps <= 10 && floor(var.apigw_rps) == var.apigw_rps
+    error_message = "apigw_rps: a whole number from 1 to 10 (the quota is 10/s, shared with deployments)."
+  }
 }
 
 variable "securityhub_rps" {
-  description = "Max Security Hub requests/s per account and region."
+  description = "Max Security Hub requests/s per account and region, per operation."
   type        = number
   default     = 5
+  validation {
+    condition     = var.securityhub_rps >= 1 && var.securityhub_rps <= 10 && floor(var.securityhub_rps) == var.securityhub_rps
+    error_message = "securityhub_rps: a whole number from 1 to 10."
+  }
 }
 
 variable "concurrency" {

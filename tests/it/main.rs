@@ -1,6 +1,7 @@
 //! Integration tests against a real moto_server, through the real SDK.
 
 mod cli;
+mod deploy;
 #[path = "../kit/events.rs"]
 mod events;
 mod fanout;
