@@ -8,6 +8,9 @@ CARGO ?= cargo
 VENV        := .venv
 MOTO_SERVER := $(VENV)/bin/moto_server
 MOTO_SPEC   := moto[server]>=5.2,<5.3
+# Turns the SAM template into CloudFormation for the deploy test (the
+# library behind the SAM CLI and CloudFormation's SAM transform).
+SAM_SPEC    := aws-sam-translator>=1.90,<2
 
 # Infrastructure checks and packaging tools, in their own virtualenv
 # (checkov pins an older boto3 than moto wants).
@@ -23,7 +26,7 @@ help: ## List the targets
 
 $(MOTO_SERVER):
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(MOTO_SPEC)'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(MOTO_SPEC)' '$(SAM_SPEC)'
 
 $(TOOLS)/bin/checkov:
 	python3 -m venv $(TOOLS)
@@ -55,6 +58,8 @@ lint-rust: ## rustfmt and clippy, warnings are errors
 .PHONY: lint-infra
 lint-infra: $(TOOLS)/bin/checkov ## cfn-lint, checkov (CloudFormation + Terraform), IAM and consistency tests
 	$(TOOLS)/bin/cfn-lint infra/template.yaml infra/member-role.yaml
+	@if command -v terraform >/dev/null; then terraform fmt -check -recursive infra/terraform; \
+	  else echo "SKIPPED: terraform fmt -check (terraform is not installed)"; fi
 	$(TOOLS)/bin/checkov --quiet --compact --skip-download --framework cloudformation terraform -d infra
 	$(TOOLS)/bin/pytest -q tests/infra
 

@@ -230,3 +230,49 @@ fn tempdir(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[tokio::test]
+async fn the_sam_template_deploys_to_moto_and_the_function_starts_from_it() {
+    let python = repo().join(".venv/bin/python");
+    let translator = Command::new(&python)
+        .args(["-c", "import samtranslator"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        translator,
+        "aws-sam-translator is not in ./.venv: run `make venv`"
+    );
+    let moto = Moto::start();
+    let member = seed(&moto).await;
+    let dir = tempdir("sam");
+    let zip = dummy_zip(&dir);
+    let out = run(Command::new(&python).args([
+        repo().join("tests/deploy/sam_to_moto.py").to_str().unwrap(),
+        &moto.endpoint,
+        repo().join("infra/template.yaml").to_str().unwrap(),
+        zip.to_str().unwrap(),
+    ]));
+    let v: serde_json::Value =
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    // moto keeps numeric parameters as numbers; Lambda would hand strings.
+    let deployed: BTreeMap<String, String> = v["environment"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(
+        deployed.get("APIGW_TRACING_REGIONS").map(String::as_str),
+        Some("eu-west-1")
+    );
+    assert!(
+        !deployed.contains_key("APIGW_TRACING_EXTERNAL_ID"),
+        "{deployed:?}"
+    );
+    start_from_deployed(&moto, deployed, &member).await;
+}

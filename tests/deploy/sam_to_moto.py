@@ -1,0 +1,56 @@
+"""Deploys infra/template.yaml into moto the way `sam deploy` would: the
+code uploaded to S3, the template transformed by aws-sam-translator (the
+library the SAM CLI and CloudFormation's SAM transform use), the stack
+created through CloudFormation. Prints the deployed function's environment
+as JSON. Usage: sam_to_moto.py ENDPOINT TEMPLATE ZIP"""
+
+import json
+import sys
+import time
+
+import os
+
+import boto3
+from samtranslator.public.translator import ManagedPolicyLoader
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+endpoint, template_path, zip_path = sys.argv[1:4]
+# The translator reads the region from the default boto3 session.
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+kw = dict(endpoint_url=endpoint, region_name="us-east-1",
+          aws_access_key_id="testing", aws_secret_access_key="testing")
+s3 = boto3.client("s3", **kw)
+cfn = boto3.client("cloudformation", **kw)
+lam = boto3.client("lambda", **kw)
+
+s3.create_bucket(Bucket="apigw-tracing-artifacts")
+with open(zip_path, "rb") as f:
+    s3.put_object(Bucket="apigw-tracing-artifacts", Key="bootstrap.zip", Body=f.read())
+
+with open(template_path) as f:
+    template = yaml_parse(f.read())
+# What `sam package` does to a local CodeUri.
+template["Resources"]["ScannerFunction"]["Properties"]["CodeUri"] = "s3://apigw-tracing-artifacts/bootstrap.zip"
+params = {"Regions": "eu-west-1", "OrganizationId": "o-abcdefghij"}
+translated = transform(template, params, ManagedPolicyLoader(boto3.client("iam", **kw)))
+
+cfn.create_stack(
+    StackName="apigw-tracing",
+    TemplateBody=json.dumps(translated),
+    Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+    Capabilities=["CAPABILITY_NAMED_IAM", "CAPABILITY_IAM"],
+)
+for _ in range(120):
+    status = cfn.describe_stacks(StackName="apigw-tracing")["Stacks"][0]["StackStatus"]
+    if not status.endswith("IN_PROGRESS"):
+        break
+    time.sleep(0.5)
+if status != "CREATE_COMPLETE":
+    events = cfn.describe_stack_events(StackName="apigw-tracing")["StackEvents"]
+    sys.exit(f"stack {status}: " + json.dumps([e.get("ResourceStatusReason") for e in events][:5]))
+# moto lists the resources it skipped (queue policy, schedule, alarms) blank.
+resources = cfn.list_stack_resources(StackName="apigw-tracing")["StackResourceSummaries"]
+name = next(r["PhysicalResourceId"] for r in resources if r.get("LogicalResourceId") == "ScannerFunction")
+env = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+print(json.dumps({"function": name, "environment": env}))
