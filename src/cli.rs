@@ -35,7 +35,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan the configured accounts and regions and publish findings.
-    Scan(ScanCommand),
+    Scan(Box<ScanCommand>),
+    /// Print a shell completion script, e.g. `apigw-tracing completions bash
+    /// > /etc/bash_completion.d/apigw-tracing`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -75,7 +81,16 @@ pub fn exit_code(summary: &Summary, fail_on_findings: bool) -> u8 {
 /// Runs the command; returns the exit status. Output goes to stdout, logs
 /// and errors to stderr.
 pub async fn run(cli: Cli) -> u8 {
-    let Command::Scan(cmd) = cli.command;
+    let cmd = match cli.command {
+        Command::Scan(cmd) => *cmd,
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "apigw-tracing", &mut script);
+            emit(&script);
+            return EXIT_COMPLETE;
+        }
+    };
     let cfg = match cmd.args.validate() {
         Ok(cfg) => cfg,
         Err(e) => {

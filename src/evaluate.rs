@@ -43,6 +43,8 @@ pub struct Evaluation {
     pub lapsed: Option<Exemption>,
     /// Malformed exemption tags, ignored (reported as warnings).
     pub problems: Vec<String>,
+    /// The configured exemption whose pattern matched, needed or not.
+    pub matched_rule: Option<usize>,
 }
 
 impl Evaluation {
@@ -70,6 +72,7 @@ pub fn evaluate(stage: StageRecord, rules: &Rules, today: NaiveDate) -> Evaluati
         exemption: check.active.filter(|_| failing),
         lapsed: check.lapsed.filter(|_| failing),
         problems: check.problems,
+        matched_rule: check.matched_rule,
     }
 }
 

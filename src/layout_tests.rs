@@ -5,7 +5,8 @@
 const CORE: &[(&str, &str)] = &[
     ("plan.rs", include_str!("plan.rs")),
     ("evaluate.rs", include_str!("evaluate.rs")),
-    ("exempt.rs", include_str!("exempt.rs")),
+    ("exempt/mod.rs", include_str!("exempt/mod.rs")),
+    ("exempt/rules.rs", include_str!("exempt/rules.rs")),
     ("reconcile.rs", include_str!("reconcile.rs")),
     ("model.rs", include_str!("model.rs")),
     ("asff/mod.rs", include_str!("asff/mod.rs")),

@@ -354,3 +354,25 @@ resource "aws_cloudwatch_metric_alarm" "dead_letters" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
 }
+
+# The picture at a glance in the Security Hub console (administrator
+# account): this product's failing stages, grouped by account.
+resource "aws_securityhub_insight" "failing_stages" {
+  count              = var.create_insight ? 1 : 0
+  name               = "API Gateway stages without X-Ray tracing, by account"
+  group_by_attribute = "AwsAccountId"
+  filters {
+    generator_id {
+      comparison = "EQUALS"
+      value      = "apigw-tracing/xray-active-tracing"
+    }
+    compliance_status {
+      comparison = "EQUALS"
+      value      = "FAILED"
+    }
+    record_state {
+      comparison = "EQUALS"
+      value      = "ACTIVE"
+    }
+  }
+}

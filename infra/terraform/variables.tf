@@ -150,6 +150,12 @@ variable "log_retention_days" {
   default     = 365
 }
 
+variable "create_insight" {
+  description = "Create the Security Hub insight \"API Gateway stages without X-Ray tracing, by account\" (needs Security Hub enabled in this account)."
+  type        = bool
+  default     = true
+}
+
 variable "alarm_topic_arn" {
   description = "Optional SNS topic the alarms notify."
   type        = string

@@ -69,6 +69,18 @@ pub struct Summary {
     pub fan_out: Option<FanOutReport>,
     /// AWS requests by `Service.Operation`: calls, and attempts (retries included).
     pub requests: BTreeMap<String, OpCount>,
+    /// Each configured exemption and how many stages it matched this run
+    /// (an over-broad `*/*/*` shows here; so does one that matches nothing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exemptions: Vec<ExemptionUse>,
+}
+
+/// One configured exemption (`APIGW_TRACING_EXEMPTIONS` entry `index`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExemptionUse {
+    pub index: usize,
+    pub stage: String,
+    pub stages_matched: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -249,6 +261,7 @@ impl Summary {
             warnings: Vec::new(),
             fan_out: None,
             requests: BTreeMap::new(),
+            exemptions: Vec::new(),
         }
     }
 
@@ -334,6 +347,7 @@ mod tests {
             warnings: vec![],
             fan_out: None,
             requests: BTreeMap::new(),
+            exemptions: Vec::new(),
         };
         s.finish();
         s

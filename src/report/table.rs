@@ -69,6 +69,13 @@ impl Summary {
             if self.dry_run { "built (dry run: nothing sent)" } else { "imported" },
             if t.findings_not_imported > 0 { format!(", {} NOT imported", t.findings_not_imported) } else { String::new() },
         );
+        for e in &self.exemptions {
+            let _ = writeln!(
+                out,
+                "exemption {} ({}): matched {} stage(s)",
+                e.index, e.stage, e.stages_matched
+            );
+        }
         for s in &self.skipped {
             let _ = writeln!(out, "skipped {}: {}", s.account, s.reason);
         }

@@ -20,7 +20,7 @@ use crate::aws::{fanout, AccountSession, AwsEnv};
 use crate::config::Config;
 use crate::model::AccountId;
 use crate::plan::{self, Plan, PlanError};
-use crate::report::{ErrorEntry, RunStatus, Summary};
+use crate::report::{ErrorEntry, ExemptionUse, RunStatus, Summary};
 use crate::trigger::ScanRequest;
 
 /// Security Hub's GetFindings quota: 3 requests/s (burst 6) per account-region.
@@ -167,6 +167,7 @@ async fn run_inner(
         skipped,
     );
     let mut findings = Vec::new();
+    let mut rule_matches = vec![0; cfg.exemptions.len()];
 
     let mut accounts = stream::iter(targets)
         // Boxed as `BoxFuture` so Send is proven here (rust-lang/rust#102211).
@@ -182,11 +183,23 @@ async fn run_inner(
                     summary.errors.extend(region.errors);
                     summary.warnings.extend(region.warnings);
                     findings.extend(region.findings);
+                    for (total, n) in rule_matches.iter_mut().zip(region.rule_matches) {
+                        *total += n;
+                    }
                 }
                 Outcome::Skipped(entry) => summary.errors.push(entry),
             }
         }
     }
+    summary.exemptions = rule_matches
+        .into_iter()
+        .enumerate()
+        .map(|(index, stages)| ExemptionUse {
+            index,
+            stage: cfg.exemptions.pattern(index).unwrap_or_default().to_owned(),
+            stages_matched: stages,
+        })
+        .collect();
     summary.requests = env.stats.snapshot();
     summary.duration_ms = elapsed_ms(started);
     summary.finish();

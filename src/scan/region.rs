@@ -15,6 +15,8 @@ pub(super) struct RegionOutput {
     pub errors: Vec<ErrorEntry>,
     pub warnings: Vec<ErrorEntry>,
     pub findings: Vec<Finding>,
+    /// Stages each configured exemption matched (by index).
+    pub rule_matches: Vec<usize>,
 }
 
 #[instrument(skip_all, fields(account = %session.account, region = %region))]
@@ -57,6 +59,10 @@ pub(super) async fn scan_region(
         }
         evaluations.push(ev);
     }
+    let mut rule_matches = vec![0; ctx.cfg.exemptions.len()];
+    for index in evaluations.iter().filter_map(|ev| ev.matched_rule) {
+        rule_matches[index] += 1;
+    }
 
     // A dry run reads nothing from Security Hub and sends nothing: it shows
     // the findings of the stages observed now.
@@ -85,6 +91,7 @@ pub(super) async fn scan_region(
                     result.errors = errors.len();
                     return RegionOutput {
                         result,
+                        rule_matches: rule_matches.clone(),
                         errors,
                         warnings,
                         findings: Vec::new(),
@@ -137,6 +144,7 @@ pub(super) async fn scan_region(
     );
     RegionOutput {
         result,
+        rule_matches: rule_matches.clone(),
         errors,
         warnings,
         findings: if ctx.opts.collect_findings {

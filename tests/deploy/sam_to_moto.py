@@ -32,7 +32,8 @@ with open(template_path) as f:
     template = yaml_parse(f.read())
 # What `sam package` does to a local CodeUri.
 template["Resources"]["ScannerFunction"]["Properties"]["CodeUri"] = "s3://apigw-tracing-artifacts/bootstrap.zip"
-params = {"Regions": "eu-west-1", "OrganizationId": "o-abcdefghij"}
+# moto has no Security Hub CreateInsight.
+params = {"Regions": "eu-west-1", "OrganizationId": "o-abcdefghij", "CreateInsight": "false"}
 translated = transform(template, params, ManagedPolicyLoader(boto3.client("iam", **kw)))
 
 cfn.create_stack(

@@ -161,6 +161,7 @@ def test_terraform_matches_the_sam_template():
         "QueueBatchSize": "queue_batch_size",
         "QueueMaxConcurrency": "queue_max_concurrency",
         "ReservedConcurrency": "reserved_concurrency",
+        "CreateInsight": "create_insight",
     }
     for p, v in pairs.items():
         assert str(params[p]["Default"]).lower() == str(one(variables[v]["default"])).lower(), f"{p} != {v}"
@@ -212,3 +213,17 @@ def test_the_code_uri_is_what_make_package_builds():
     assert fn["CodeUri"] == "../target/lambda/apigw-tracing-lambda/bootstrap.zip"
     makefile = (ROOT / "Makefile").read_text()
     assert "target/lambda/apigw-tracing-lambda/bootstrap.zip" in makefile
+
+
+def test_both_insights_show_this_products_failing_stages_by_account():
+    generator = re.search(r'GENERATOR_ID: &str = "([^"]+)"', (ROOT / "src" / "asff" / "mod.rs").read_text()).group(1)
+    sam = cfn("template.yaml")["Resources"]["FailingStagesInsight"]["Properties"]
+    assert sam["GroupByAttribute"] == "AwsAccountId"
+    assert sam["Filters"]["GeneratorId"] == [{"Comparison": "EQUALS", "Value": generator}]
+    assert sam["Filters"]["ComplianceStatus"] == [{"Comparison": "EQUALS", "Value": "FAILED"}]
+    tf = blocks(hcl(TF / "main.tf"), "resource", "aws_securityhub_insight")["failing_stages"]
+    assert one(tf["name"]) == sam["Name"]
+    assert one(tf["group_by_attribute"]) == "AwsAccountId"
+    filters = one(tf["filters"])
+    assert one(one(filters["generator_id"])["value"]) == generator
+    assert one(one(filters["compliance_status"])["value"]) == "FAILED"

@@ -176,3 +176,34 @@ async fn a_reader_that_stops_reading_ends_the_output_quietly() {
         assert_eq!(out.status.code(), Some(0), "{format}: {err}");
     }
 }
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "_apigw__tracing()"),
+        ("zsh", "#compdef apigw-tracing"),
+        ("fish", "complete -c apigw-tracing"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_apigw-tracing"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            script.contains(marker),
+            "{shell}: {}",
+            &script[..script.len().min(200)]
+        );
+        assert!(
+            script.contains("fail-on-findings"),
+            "{shell}: flags are completed"
+        );
+    }
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_apigw-tracing"))
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

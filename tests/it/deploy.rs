@@ -177,6 +177,8 @@ module "central" {{
   regions         = ["eu-west-1"]
   organization_id = "{ORG_ID}"
   package_path    = "{zip}"
+  # moto has no Security Hub CreateInsight.
+  create_insight  = false
 }}
 module "member" {{
   source           = "{central}/member-role"

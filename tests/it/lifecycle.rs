@@ -280,7 +280,8 @@ async fn configured_exemptions_archive_matching_stages() {
     let cfg = moto.account_config(MANAGEMENT, R).await;
     let x = create_api(&cfg, "x", &[("sandbox-1", None), ("prod", None)]).await;
     let rules = format!(
-        r#"[{{"stage": "{MANAGEMENT}/*/sandbox-*", "reason": "sandboxes are throwaway"}}]"#
+        r#"[{{"stage": "{MANAGEMENT}/*/sandbox-*", "reason": "sandboxes are throwaway"}},
+            {{"stage": "{MANAGEMENT}/retired*/*", "reason": "an API that is gone"}}]"#
     );
     let args = [
         "--regions",
@@ -301,6 +302,17 @@ async fn configured_exemptions_archive_matching_stages() {
         "config"
     );
     assert_eq!(landed[&format!("{x}/prod")].record_state, "ACTIVE");
+    // How many stages each configured exemption matched: an over-broad one
+    // shows a large count, a stale one 0.
+    let used: Vec<(usize, usize)> = s
+        .exemptions
+        .iter()
+        .map(|e| (e.index, e.stages_matched))
+        .collect();
+    assert_eq!(used, [(0, 1), (1, 0)], "{}", s.render_table());
+    assert!(s.render_table().contains(&format!(
+        "exemption 1 ({MANAGEMENT}/retired*/*): matched 0 stage(s)"
+    )));
 }
 
 /// A finding with our GeneratorId that this product did not write (an older

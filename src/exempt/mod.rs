@@ -6,8 +6,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::NaiveDate;
-use serde::Deserialize;
-use wildmatch::WildMatch;
 
 use crate::model::StageRecord;
 
@@ -47,101 +45,15 @@ pub struct Check {
     pub lapsed: Option<Exemption>,
     /// Malformed exemptions (ignored), for the report.
     pub problems: Vec<String>,
+    /// The configured exemption (its index) whose pattern matched this
+    /// stage, whether or not it was needed: the report counts them.
+    pub matched_rule: Option<usize>,
 }
 
-/// One configured exemption (`APIGW_TRACING_EXEMPTIONS`, a JSON array).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RuleSpec {
-    /// A stage ARN (`arn:aws:apigateway:eu-west-1::/restapis/a1b2c3/stages/prod`)
-    /// or `account/apiId/stage`; `*` matches any run of characters.
-    stage: String,
-    reason: String,
-    #[serde(default)]
-    until: Option<String>,
-}
+mod rules;
+pub use rules::{Rules, RulesError};
 
-#[derive(Debug)]
-struct Rule {
-    pattern: WildMatch,
-    is_arn: bool,
-    exemption: Exemption,
-}
-
-/// The configured exemptions, checked and compiled.
-#[derive(Debug, Default)]
-pub struct Rules(Vec<Rule>);
-
-#[derive(Debug, thiserror::Error)]
-pub enum RulesError {
-    #[error("exemptions must be a JSON array of {{\"stage\": \"<stage ARN or account/apiId/stage>\", \"reason\": \"...\", \"until\": \"YYYY-MM-DD\"}}")]
-    Json(#[source] serde_json::Error),
-    #[error("exemption {index} ({stage:?}): {problem}")]
-    Rule {
-        index: usize,
-        stage: String,
-        problem: String,
-    },
-}
-
-impl Rules {
-    pub fn parse(json: &str) -> Result<Self, RulesError> {
-        if json.trim().is_empty() {
-            return Ok(Self::default());
-        }
-        let specs: Vec<RuleSpec> = serde_json::from_str(json).map_err(RulesError::Json)?;
-        let mut rules = Vec::with_capacity(specs.len());
-        for (index, spec) in specs.into_iter().enumerate() {
-            let fail = |problem: String| RulesError::Rule {
-                index,
-                stage: spec.stage.clone(),
-                problem,
-            };
-            if spec.reason.trim().is_empty() {
-                return Err(fail("a reason is required".into()));
-            }
-            let until = match &spec.until {
-                Some(d) => Some(parse_date(d).map_err(fail)?),
-                None => None,
-            };
-            let is_arn = spec.stage.starts_with("arn:");
-            if !is_arn && spec.stage.split('/').count() != 3 {
-                return Err(fail("expected a stage ARN or account/apiId/stage".into()));
-            }
-            rules.push(Rule {
-                pattern: WildMatch::new(&spec.stage),
-                is_arn,
-                exemption: Exemption {
-                    reason: spec.reason.trim().to_owned(),
-                    until,
-                    source: Source::Config,
-                },
-            });
-        }
-        Ok(Self(rules))
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    #[cfg(test)]
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    fn find(&self, stage: &StageRecord) -> Option<&Exemption> {
-        let arn = stage.arn();
-        let path = format!("{}/{}/{}", stage.account_id, stage.api_id, stage.stage_name);
-        self.0
-            .iter()
-            .find(|r| r.pattern.matches(if r.is_arn { &arn } else { &path }))
-            .map(|r| &r.exemption)
-    }
-}
-
-fn parse_date(s: &str) -> Result<NaiveDate, String> {
+pub(crate) fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|e| format!("{s:?} is not a YYYY-MM-DD date ({e})"))
 }
@@ -150,7 +62,9 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
 pub fn check(stage: &StageRecord, rules: &Rules, today: NaiveDate) -> Check {
     let mut out = Check::default();
     let from_tags = from_tags(&stage.tags, &mut out.problems);
-    let Some(exemption) = from_tags.or_else(|| rules.find(stage).cloned()) else {
+    let configured = rules.find(stage);
+    out.matched_rule = configured.map(|(index, _)| index);
+    let Some(exemption) = from_tags.or_else(|| configured.map(|(_, e)| e.clone())) else {
         return out;
     };
     match exemption.until {
@@ -294,22 +208,25 @@ mod tests {
     fn bad_configuration_is_refused_with_the_rule_named() {
         for (json, want) in [
             ("{}", "JSON array"),
-            (r#"[{"stage": "a/b/c"}]"#, "JSON array"),
             (
-                r#"[{"stage": "a/b/c", "reason": " "}]"#,
-                "exemption 0 (\"a/b/c\"): a reason is required",
+                r#"[{"stage": "a/b/c"}]"#,
+                "entry 0, field \"reason\": is required",
+            ),
+            (
+                r#"[{"stage": "111111111111/b/c", "reason": " "}]"#,
+                "entry 0, field \"reason\": a reason is required",
             ),
             (
                 r#"[{"stage": "a/b", "reason": "r"}]"#,
                 "account/apiId/stage",
             ),
             (
-                r#"[{"stage": "a/b/c", "reason": "r", "until": "soon"}]"#,
-                "not a YYYY-MM-DD date",
+                r#"[{"stage": "111111111111/b/c", "reason": "r", "until": "soon"}]"#,
+                "entry 0, field \"until\": \"soon\" is not a YYYY-MM-DD date",
             ),
             (
                 r#"[{"stage": "a/b/c", "reason": "r", "typo": 1}]"#,
-                "JSON array",
+                "unknown field \"typo\"",
             ),
         ] {
             let err = Rules::parse(json).unwrap_err().to_string();
