@@ -20,6 +20,11 @@ LAMBDA_SPEC := 'cargo-lambda>=1.9,<2'
 
 LAMBDA_ZIP := target/lambda/apigw-tracing-lambda/bootstrap.zip
 
+# Microsoft's SARIF Multitool (a self-contained binary in an npm package),
+# which validates what `check --format sarif` prints.
+NPM_TOOLS := .npm-tools
+MULTITOOL := $(NPM_TOOLS)/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+
 .PHONY: help
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,6 +39,20 @@ $(TOOLS)/bin/checkov:
 
 $(TOOLS)/bin/cargo-lambda: $(TOOLS)/bin/checkov
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check $(LAMBDA_SPEC)
+
+$(MULTITOOL):
+	npm install --silent --no-audit --no-fund --prefix $(NPM_TOOLS) '@microsoft/sarif-multitool-linux@5'
+	chmod u+x $(MULTITOOL)
+
+.PHONY: sarif
+sarif: $(MULTITOOL) ## check --format sarif on the fixtures, validated by the SARIF Multitool (0 errors)
+	$(CARGO) build --quiet --bin apigw-tracing
+	mkdir -p target/check
+	target/debug/apigw-tracing check --format sarif tests/fixtures/check > target/check/fixtures.sarif 2>/dev/null; \
+	  test $$? -eq 3 || { echo "check should exit 3 on the fixtures"; exit 1; }
+	rm -f target/check/validation.sarif
+	$(MULTITOOL) validate target/check/fixtures.sarif -o target/check/validation.sarif > target/check/multitool.log
+	python3 -c 'import json,sys; r=json.load(open("target/check/validation.sarif"))["runs"][0].get("results",[]); e=[x for x in r if x.get("level")=="error"]; print(f"SARIF Multitool: {len(e)} error(s), {len(r)-len(e)} warning(s)"); [print(" ",x["ruleId"],x["message"]) for x in e]; sys.exit(1 if e else 0)'
 
 .PHONY: venv
 venv: $(MOTO_SERVER) ## Install moto into ./.venv
@@ -64,7 +83,7 @@ lint-infra: $(TOOLS)/bin/checkov ## cfn-lint, checkov (CloudFormation + Terrafor
 	$(TOOLS)/bin/pytest -q tests/infra
 
 .PHONY: test
-test: venv lint ## Lint, then every test (unit + integration against moto)
+test: venv lint sarif ## Lint, then every test (unit + integration against moto), SARIF validated
 	$(CARGO) test --lib --tests
 
 .PHONY: package
@@ -73,6 +92,8 @@ package: $(TOOLS)/bin/cargo-lambda ## Build the Lambda zip (provided.al2023, arm
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(CARGO) lambda build --release --arm64 \
 	  --bin apigw-tracing-lambda --output-format zip
 	@ls -l $(LAMBDA_ZIP) && unzip -l $(LAMBDA_ZIP)
+
+CHECK_RESOURCES ?= 5000
 
 BENCH_APIS   ?= 1000
 BENCH_STAGES ?= 3
@@ -87,7 +108,12 @@ ORG_LATENCY_MS  ?= 40
 ORG_CONCURRENCY ?= 256
 
 .PHONY: bench
-bench: bench-moto bench-org ## Both benchmarks (release build); prints their figures
+bench: bench-moto bench-org bench-check ## Every benchmark (release build); prints their figures
+
+.PHONY: bench-check
+bench-check: ## check on a generated 5,000-resource template and plan: wall time (target < 1 s each)
+	$(CARGO) build --quiet --release -p apigw-tracing --bin apigw-tracing -p apigw-tracing-tools --bin bench_check
+	target/release/bench_check target/release/apigw-tracing $(CHECK_RESOURCES)
 
 .PHONY: bench-moto
 bench-moto: venv ## 1,000 APIs x 3 stages in one account-region on moto: time, requests vs minimum, peak RSS

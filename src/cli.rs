@@ -36,6 +36,10 @@ pub struct Cli {
 pub enum Command {
     /// Scan the configured accounts and regions and publish findings.
     Scan(Box<ScanCommand>),
+    /// Check Terraform plans (terraform show -json) and CloudFormation, SAM
+    /// or CDK templates for REST API stages without X-Ray tracing, before
+    /// deploy. Exit 0: no stage fails; 3: a stage fails; 2: usage error.
+    Check(CheckCommand),
     /// Print a shell completion script, e.g. `apigw-tracing completions bash
     /// > /etc/bash_completion.d/apigw-tracing`.
     Completions {
@@ -57,6 +61,26 @@ pub struct ScanCommand {
     /// Exit with status 3 when any stage fails the check.
     #[arg(long, env = "APIGW_TRACING_FAIL_ON_FINDINGS", action = ArgAction::SetTrue)]
     pub fail_on_findings: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckCommand {
+    /// table: a line per stage; json: results and summary; sarif: SARIF
+    /// 2.1.0 for code scanning.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+
+    /// Files or directories (walked for .json, .yaml, .yml and .template
+    /// files; .git, .terraform and node_modules skipped).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Table,
+    Json,
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -83,6 +107,7 @@ pub fn exit_code(summary: &Summary, fail_on_findings: bool) -> u8 {
 pub async fn run(cli: Cli) -> u8 {
     let cmd = match cli.command {
         Command::Scan(cmd) => *cmd,
+        Command::Check(cmd) => return run_check(&cmd),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -126,6 +151,32 @@ pub async fn run(cli: Cli) -> u8 {
                 ScanError::Accounts(_) => EXIT_PARTIAL,
             }
         }
+    }
+}
+
+/// `check`: 0 when no stage fails, 3 when one does, 2 for usage errors.
+fn run_check(cmd: &CheckCommand) -> u8 {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let today = chrono::Utc::now().date_naive();
+    let checked = match crate::check::output::check_paths(&cmd.paths, &cwd, today) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("apigw-tracing: {}", chain(&e));
+            return EXIT_USAGE;
+        }
+    };
+    match cmd.format {
+        CheckFormat::Table => emit(crate::check::output::table(&checked).as_bytes()),
+        CheckFormat::Json => print_json(&checked),
+        CheckFormat::Sarif => {
+            print_json(&crate::check::sarif::to_sarif(&checked));
+            eprint!("{}", crate::check::output::table(&checked));
+        }
+    }
+    if checked.summary.failed > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_COMPLETE
     }
 }
 

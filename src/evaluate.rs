@@ -57,12 +57,17 @@ impl Evaluation {
     }
 }
 
-pub fn evaluate(stage: StageRecord, rules: &Rules, today: NaiveDate) -> Evaluation {
-    let compliance = if stage.tracing_enabled {
+/// The rule itself: tracing on passes, off (false or unset) fails.
+pub fn compliance(tracing_enabled: bool) -> Compliance {
+    if tracing_enabled {
         Compliance::Passed
     } else {
         Compliance::Failed
-    };
+    }
+}
+
+pub fn evaluate(stage: StageRecord, rules: &Rules, today: NaiveDate) -> Evaluation {
+    let compliance = compliance(stage.tracing_enabled);
     let check = exempt::check(&stage, rules, today);
     // An exemption only matters while the stage fails the check.
     let failing = compliance == Compliance::Failed;

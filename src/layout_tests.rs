@@ -13,6 +13,13 @@ const CORE: &[(&str, &str)] = &[
     ("asff/validate.rs", include_str!("asff/validate.rs")),
     ("report/mod.rs", include_str!("report/mod.rs")),
     ("report/table.rs", include_str!("report/table.rs")),
+    ("check/mod.rs", include_str!("check/mod.rs")),
+    ("check/template.rs", include_str!("check/template.rs")),
+    ("check/terraform.rs", include_str!("check/terraform.rs")),
+    ("check/yaml.rs", include_str!("check/yaml.rs")),
+    ("check/sarif.rs", include_str!("check/sarif.rs")),
+    ("check/output.rs", include_str!("check/output.rs")),
+    ("check/files.rs", include_str!("check/files.rs")),
 ];
 
 /// What only the adapters (`src/aws/`) may name.

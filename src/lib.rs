@@ -9,6 +9,7 @@
 
 pub mod asff;
 pub mod aws;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod evaluate;

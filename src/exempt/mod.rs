@@ -64,7 +64,20 @@ pub fn check(stage: &StageRecord, rules: &Rules, today: NaiveDate) -> Check {
     let from_tags = from_tags(&stage.tags, &mut out.problems);
     let configured = rules.find(stage);
     out.matched_rule = configured.map(|(index, _)| index);
-    let Some(exemption) = from_tags.or_else(|| configured.map(|(_, e)| e.clone())) else {
+    let exemption = from_tags.or_else(|| configured.map(|(_, e)| e.clone()));
+    in_force(out, exemption, today)
+}
+
+/// The exemption a stage's tags give it on `today` (plan-time `check`:
+/// tags are all a template or plan can carry).
+pub fn check_tags(tags: &BTreeMap<String, String>, today: NaiveDate) -> Check {
+    let mut out = Check::default();
+    let exemption = from_tags(tags, &mut out.problems);
+    in_force(out, exemption, today)
+}
+
+fn in_force(mut out: Check, exemption: Option<Exemption>, today: NaiveDate) -> Check {
+    let Some(exemption) = exemption else {
         return out;
     };
     match exemption.until {

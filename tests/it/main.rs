@@ -1,5 +1,6 @@
 //! Integration tests against a real moto_server, through the real SDK.
 
+mod check;
 mod cli;
 mod deploy;
 #[path = "../kit/events.rs"]

@@ -1,0 +1,228 @@
+//! `check`: the same rule as the runtime scan, at plan time, on Terraform
+//! plans and CloudFormation / SAM / CDK templates. Each stage gets one
+//! status: PASSED, FAILED, EXEMPT (a valid `apigw-tracing:exempt` tag) or
+//! UNKNOWN (the value is known only at deploy time). Pure but for reading
+//! files (`files`); the rule is `evaluate::compliance` and
+//! `exempt::check_tags`, shared with the scan.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::evaluate::{compliance, Compliance};
+use crate::exempt;
+
+pub mod files;
+pub mod output;
+pub mod sarif;
+pub mod template;
+pub mod terraform;
+pub mod yaml;
+
+/// What a plan or template says of a stage's tracing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tracing {
+    On {
+        note: Option<String>,
+    },
+    Off {
+        note: Option<String>,
+    },
+    /// Not known before deploy; why.
+    Unknown(String),
+}
+
+/// The one-line fix, by the kind of source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fix {
+    TerraformStage,
+    TerraformAwscc,
+    TerraformDeployment,
+    CloudFormationStage,
+    CloudFormationDeployment,
+    Sam,
+    SamGlobals,
+}
+
+impl Fix {
+    pub fn text(self) -> &'static str {
+        match self {
+            Fix::TerraformStage => "set xray_tracing_enabled = true",
+            Fix::TerraformAwscc => "set tracing_enabled = true",
+            Fix::TerraformDeployment => {
+                "remove stage_name and create the stage with an aws_api_gateway_stage resource that sets xray_tracing_enabled = true"
+            }
+            Fix::CloudFormationStage => "set TracingEnabled: true",
+            Fix::CloudFormationDeployment => {
+                "set StageDescription.TracingEnabled: true (or create the stage with an AWS::ApiGateway::Stage that sets TracingEnabled: true)"
+            }
+            Fix::Sam => "set TracingEnabled: true (on the API or in Globals.Api)",
+            Fix::SamGlobals => "set Globals.Api.TracingEnabled: true",
+        }
+    }
+}
+
+/// One stage a plan or template creates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedStage {
+    /// The plan's address, or the template's logical id.
+    pub resource: String,
+    pub resource_type: String,
+    pub stage: Option<String>,
+    pub tracing: Tracing,
+    pub tags: BTreeMap<String, String>,
+    /// Line of the logical id in a template; none for plans.
+    pub line: Option<usize>,
+    /// How the stage or its setting was found, when that is not obvious.
+    pub note: Option<String>,
+    pub fix: Fix,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Failed,
+    Unknown,
+    Exempt,
+    Passed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "PASSED",
+            Status::Failed => "FAILED",
+            Status::Exempt => "EXEMPT",
+            Status::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// One stage's verdict (`--format json` prints these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    pub file: String,
+    pub resource: String,
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub stage: Option<String>,
+    pub status: Status,
+    pub line: Option<usize>,
+    pub message: String,
+    /// For FAILED: the one-line fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// For EXEMPT: the exemption's reason (SARIF's justification).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exemption: Option<String>,
+}
+
+/// Judges one planned stage by the runtime's rule.
+pub fn judge(file: &str, s: PlannedStage, today: NaiveDate) -> (CheckResult, Vec<String>) {
+    let mut warnings = Vec::new();
+    let (status, mut message, fix, exemption) = match &s.tracing {
+        Tracing::Unknown(why) => (
+            Status::Unknown,
+            format!("X-Ray tracing cannot be known before deploy: {why}"),
+            None,
+            None,
+        ),
+        Tracing::On { note } | Tracing::Off { note } => {
+            let on = matches!(s.tracing, Tracing::On { .. });
+            let suffix = note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            match compliance(on) {
+                Compliance::Passed => (
+                    Status::Passed,
+                    format!("X-Ray tracing is on{suffix}"),
+                    None,
+                    None,
+                ),
+                Compliance::Failed => {
+                    let check = exempt::check_tags(&s.tags, today);
+                    warnings.extend(
+                        check
+                            .problems
+                            .iter()
+                            .map(|p| format!("{file}: {}: {p}", s.resource)),
+                    );
+                    match check.active {
+                        Some(e) => (
+                            Status::Exempt,
+                            format!("X-Ray tracing is off, exempted: {}{suffix}", e.reason),
+                            None,
+                            Some(e.reason),
+                        ),
+                        None => {
+                            let lapsed = check
+                                .lapsed
+                                .map(|e| {
+                                    format!(
+                                        "; its exemption lapsed ({})",
+                                        e.until.map(|d| d.to_string()).unwrap_or_default()
+                                    )
+                                })
+                                .unwrap_or_default();
+                            (
+                                Status::Failed,
+                                format!("X-Ray tracing is off (false or unset){suffix}{lapsed}; fix: {}", s.fix.text()),
+                                Some(s.fix.text().to_owned()),
+                                None,
+                            )
+                        }
+                    }
+                }
+            }
+        }
+    };
+    if let Some(note) = &s.note {
+        message = format!("{message}. Note: {note}");
+    }
+    let result = CheckResult {
+        file: file.to_owned(),
+        resource: s.resource,
+        resource_type: s.resource_type,
+        stage: s.stage,
+        status,
+        line: s.line,
+        message,
+        fix,
+        exemption,
+    };
+    (result, warnings)
+}
+
+/// Counts for the summary line and `--format json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CheckSummary {
+    pub files: usize,
+    /// Files in a directory walk that are neither a plan nor a template, or
+    /// do not parse.
+    pub skipped: usize,
+    pub stages: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub exempt: usize,
+    pub unknown: usize,
+    pub warnings: Vec<String>,
+}
+
+impl CheckSummary {
+    pub fn count(&mut self, results: &[CheckResult]) {
+        self.stages = results.len();
+        for r in results {
+            match r.status {
+                Status::Passed => self.passed += 1,
+                Status::Failed => self.failed += 1,
+                Status::Exempt => self.exempt += 1,
+                Status::Unknown => self.unknown += 1,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,136 @@
+//! SARIF 2.1.0 for code scanning (GitHub, GitLab): one rule; a result per
+//! FAILED stage (error), per UNKNOWN stage (note) and per EXEMPT stage
+//! (suppressed, the exemption's reason as justification); PASSED stages
+//! are not reported.
+
+use std::collections::BTreeMap;
+
+use serde_sarif::sarif::{
+    ArtifactLocation, Location, LogicalLocation, Message, MultiformatMessageString,
+    PhysicalLocation, Region, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
+    Suppression, Tool, ToolComponent,
+};
+
+use super::output::Checked;
+use super::{CheckResult, Status};
+
+pub const RULE_ID: &str = "APIGW-TRACING-001";
+pub const HELP_URI: &str =
+    "https://docs.aws.amazon.com/xray/latest/devguide/xray-services-apigateway.html";
+
+const HELP_TEXT: &str = "Turn on X-Ray active tracing for every API Gateway REST API stage.
+Terraform: xray_tracing_enabled = true on aws_api_gateway_stage (tracing_enabled = true on awscc_apigateway_stage); create stages with aws_api_gateway_stage, not stage_name on aws_api_gateway_deployment.
+CloudFormation: TracingEnabled: true on AWS::ApiGateway::Stage (StageDescription.TracingEnabled: true on a deployment that creates its stage).
+SAM: TracingEnabled: true on AWS::Serverless::Api, or Globals.Api.TracingEnabled: true (this also covers the implicit ServerlessRestApi).
+To accept an exception, tag the stage apigw-tracing:exempt=<reason> (optionally apigw-tracing:exempt-until=YYYY-MM-DD).";
+
+const HELP_MARKDOWN: &str = "Turn on X-Ray active tracing for every API Gateway REST API stage.
+
+| Source | Fix |
+|---|---|
+| Terraform | `xray_tracing_enabled = true` on `aws_api_gateway_stage` (`tracing_enabled = true` on `awscc_apigateway_stage`); use `aws_api_gateway_stage` rather than `stage_name` on `aws_api_gateway_deployment` |
+| CloudFormation | `TracingEnabled: true` on `AWS::ApiGateway::Stage` (`StageDescription.TracingEnabled: true` on a deployment that creates its stage) |
+| SAM | `TracingEnabled: true` on `AWS::Serverless::Api`, or `Globals.Api.TracingEnabled: true` (covers the implicit `ServerlessRestApi`) |
+
+To accept an exception, tag the stage `apigw-tracing:exempt=<reason>` (optionally `apigw-tracing:exempt-until=YYYY-MM-DD`).";
+
+fn text(t: impl Into<String>) -> MultiformatMessageString {
+    MultiformatMessageString::builder().text(t.into()).build()
+}
+
+/// A fingerprint that stays the same across runs for the same stage, so
+/// code scanning updates one alert instead of adding one (FNV-1a, 64 bits:
+/// stable across builds and platforms, unlike std's hasher).
+pub fn fingerprint(r: &CheckResult) -> String {
+    let key = format!(
+        "{}\u{1f}{}\u{1f}{}",
+        r.file,
+        r.resource,
+        r.stage.as_deref().unwrap_or_default()
+    );
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+fn result(r: &CheckResult) -> Option<SarifResult> {
+    let level = match r.status {
+        Status::Passed => return None,
+        Status::Failed => ResultLevel::Error,
+        Status::Exempt => ResultLevel::Error,
+        Status::Unknown => ResultLevel::Note,
+    };
+    let artifact = ArtifactLocation::builder().uri(r.file.clone()).build();
+    let physical = match r.line {
+        Some(line) => PhysicalLocation::builder()
+            .artifact_location(artifact)
+            .region(Region::builder().start_line(line as i64).build())
+            .build(),
+        None => PhysicalLocation::builder()
+            .artifact_location(artifact)
+            .build(),
+    };
+    let logical = LogicalLocation::builder()
+        .fully_qualified_name(r.resource.clone())
+        .kind("resource".to_owned())
+        .build();
+    let location = Location::builder()
+        .physical_location(physical)
+        .logical_locations(vec![logical])
+        .build();
+    let stage = r.stage.as_deref().unwrap_or("?");
+    let message = format!("{} (stage {stage}): {}", r.resource, r.message);
+    let fingerprints = BTreeMap::from([("apigwTracingStage/v1".to_owned(), fingerprint(r))]);
+    let base = SarifResult::builder()
+        .rule_id(RULE_ID.to_owned())
+        .rule_index(0)
+        .level(level)
+        .message(Message::builder().text(message).build())
+        .locations(vec![location])
+        .partial_fingerprints(fingerprints);
+    Some(match (&r.status, &r.exemption) {
+        (Status::Exempt, Some(reason)) => base
+            .suppressions(vec![Suppression::builder()
+                .kind(serde_json::json!("inSource"))
+                .justification(reason.clone())
+                .build()])
+            .build(),
+        _ => base.build(),
+    })
+}
+
+pub fn to_sarif(c: &Checked) -> Sarif {
+    let rule = ReportingDescriptor::builder()
+        .id(RULE_ID.to_owned())
+        .name("ApiGatewayStageXRayTracing".to_owned())
+        .short_description(text("API Gateway REST API stages should have X-Ray active tracing enabled"))
+        .full_description(text(
+            "A REST API stage without X-Ray active tracing leaves no trace of its requests, so a failure along the request path cannot be followed end to end. The same rule as AWS Security Hub's control APIGateway.3 and as apigw-tracing's runtime scan.",
+        ))
+        .help(
+            MultiformatMessageString::builder()
+                .text(HELP_TEXT.to_owned())
+                .markdown(HELP_MARKDOWN.to_owned())
+                .build(),
+        )
+        .help_uri(HELP_URI.to_owned())
+        .build();
+    let driver = ToolComponent::builder()
+        .name("apigw-tracing".to_owned())
+        .version(env!("CARGO_PKG_VERSION").to_owned())
+        .information_uri("https://github.com/apigw-tracing/apigw-tracing".to_owned())
+        .rules(vec![rule])
+        .build();
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .results(c.results.iter().filter_map(result).collect::<Vec<_>>())
+        .build();
+    Sarif::builder()
+        .version(serde_json::json!("2.1.0"))
+        .schema("https://json.schemastore.org/sarif-2.1.0.json".to_owned())
+        .runs(vec![run])
+        .build()
+}

@@ -1,0 +1,191 @@
+//! CloudFormation, SAM and CDK templates: every REST API stage they create,
+//! with what they say of its tracing. Pure.
+//!
+//! - `AWS::ApiGateway::Stage`: `TracingEnabled`, tags a Key/Value list;
+//! - `AWS::ApiGateway::Deployment` with `StageName`: that stage, judged by
+//!   `StageDescription.TracingEnabled`;
+//! - `AWS::Serverless::Api`: `TracingEnabled`, else `Globals.Api`; tags a map;
+//! - SAM's implicit `ServerlessRestApi` (stage `Prod`): made for functions
+//!   with an `Api` event and no `RestApiId`, judged by `Globals.Api`.
+//!
+//! HTTP and WebSocket APIs (ApiGatewayV2, `AWS::Serverless::HttpApi`) have no
+//! tracing setting and are not reported.
+
+use std::collections::BTreeMap;
+
+use super::yaml::{Node, Value};
+use super::{Fix, PlannedStage, Tracing};
+
+/// Whether `doc` is a template: a mapping whose `Resources` is a mapping.
+pub fn is_template(doc: &Node) -> bool {
+    doc.get("Resources").is_some_and(Node::is_map)
+}
+
+pub fn stages(doc: &Node) -> Vec<PlannedStage> {
+    let params = doc.get("Parameters");
+    let globals = doc.get("Globals").and_then(|g| g.get("Api"));
+    let mut out = Vec::new();
+    let mut implicit_api_at: Option<(usize, String)> = None;
+    let Some(resources) = doc.get("Resources") else {
+        return out;
+    };
+    for (id, res) in resources.entries() {
+        let line = res.key_line.unwrap_or(res.line);
+        let props = res.get("Properties");
+        let prop = |name: &str| props.and_then(|p| p.get(name));
+        let kind = res.get("Type").and_then(Node::as_str).unwrap_or_default();
+        match kind {
+            "AWS::ApiGateway::Stage" => out.push(PlannedStage {
+                resource: id.clone(),
+                resource_type: kind.into(),
+                stage: prop("StageName").and_then(name_of),
+                tracing: tracing_of(prop("TracingEnabled"), params),
+                tags: key_value_tags(prop("Tags")),
+                line: Some(line),
+                note: None,
+                fix: Fix::CloudFormationStage,
+            }),
+            "AWS::ApiGateway::Deployment" => {
+                let Some(stage) = prop("StageName") else {
+                    continue;
+                };
+                let desc = prop("StageDescription");
+                out.push(PlannedStage {
+                    resource: id.clone(),
+                    resource_type: kind.into(),
+                    stage: name_of(stage),
+                    tracing: tracing_of(desc.and_then(|d| d.get("TracingEnabled")), params),
+                    tags: key_value_tags(desc.and_then(|d| d.get("Tags"))),
+                    line: Some(line),
+                    note: Some("the stage is created by the deployment (StageName)".into()),
+                    fix: Fix::CloudFormationDeployment,
+                });
+            }
+            "AWS::Serverless::Api" => {
+                let own = prop("TracingEnabled");
+                let from_globals =
+                    own.is_none() && globals.and_then(|g| g.get("TracingEnabled")).is_some();
+                let setting = own.or_else(|| globals.and_then(|g| g.get("TracingEnabled")));
+                let mut tags = map_tags(globals.and_then(|g| g.get("Tags")));
+                tags.extend(map_tags(prop("Tags")));
+                out.push(PlannedStage {
+                    resource: id.clone(),
+                    resource_type: kind.into(),
+                    stage: prop("StageName").and_then(name_of),
+                    tracing: tracing_of(setting, params),
+                    tags,
+                    line: Some(line),
+                    note: from_globals.then(|| "TracingEnabled comes from Globals.Api".into()),
+                    fix: Fix::Sam,
+                });
+            }
+            "AWS::Serverless::Function" if implicit_api_at.is_none() => {
+                let events = prop("Events");
+                let makes_implicit_api = events.is_some_and(|e| {
+                    e.entries().iter().any(|(_, ev)| {
+                        ev.get("Type").and_then(Node::as_str) == Some("Api")
+                            && ev
+                                .get("Properties")
+                                .and_then(|p| p.get("RestApiId"))
+                                .is_none()
+                    })
+                });
+                if makes_implicit_api {
+                    implicit_api_at = Some((line, id.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some((line, function)) = implicit_api_at {
+        out.push(PlannedStage {
+            resource: "ServerlessRestApi".into(),
+            resource_type: "AWS::Serverless::Api (implicit)".into(),
+            stage: Some("Prod".into()),
+            tracing: tracing_of(globals.and_then(|g| g.get("TracingEnabled")), params),
+            tags: map_tags(globals.and_then(|g| g.get("Tags"))),
+            line: Some(line),
+            note: Some(format!(
+                "SAM creates this API for the Api event of {function} (and any other function without RestApiId); its stage takes Globals.Api"
+            )),
+            fix: Fix::SamGlobals,
+        });
+    }
+    out
+}
+
+/// What a `TracingEnabled` value says. A `Ref` to a parameter is judged by
+/// its default; any other intrinsic cannot be known before deploy.
+fn tracing_of(setting: Option<&Node>, params: Option<&Node>) -> Tracing {
+    let Some(node) = setting else {
+        return Tracing::Off { note: None };
+    };
+    if let Some((f, arg)) = node.intrinsic() {
+        if f == "Ref" {
+            let name = arg.as_str().unwrap_or_default();
+            let default = params
+                .and_then(|p| p.get(name))
+                .and_then(|p| p.get("Default"));
+            return match default {
+                Some(d) => {
+                    let note = Some(format!("judged by the default of parameter {name}"));
+                    match literal(d) {
+                        Some(true) => Tracing::On { note },
+                        Some(false) => Tracing::Off { note },
+                        None => Tracing::Unknown(format!(
+                            "parameter {name} has a default that is not true or false"
+                        )),
+                    }
+                }
+                None => Tracing::Unknown(format!(
+                    "TracingEnabled is the parameter {name}, which has no default"
+                )),
+            };
+        }
+        return Tracing::Unknown(format!(
+            "TracingEnabled is computed ({f}) and known only at deploy time"
+        ));
+    }
+    match literal(node) {
+        Some(true) => Tracing::On { note: None },
+        Some(false) | None => Tracing::Off { note: None },
+    }
+}
+
+/// `true`, `"true"` (any case): on; `false`, `"false"`: off.
+fn literal(node: &Node) -> Option<bool> {
+    match &node.value {
+        Value::Bool(b) => Some(*b),
+        Value::Str(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::Str(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+/// A stage name, or how it is computed.
+fn name_of(node: &Node) -> Option<String> {
+    node.scalar_text()
+        .or_else(|| node.intrinsic().map(|(f, _)| format!("({f})")))
+}
+
+/// CloudFormation's `[{Key, Value}]` tags.
+fn key_value_tags(node: Option<&Node>) -> BTreeMap<String, String> {
+    node.map(|n| {
+        n.items()
+            .iter()
+            .filter_map(|t| Some((t.get("Key")?.scalar_text()?, t.get("Value")?.scalar_text()?)))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// SAM's `{key: value}` tags.
+fn map_tags(node: Option<&Node>) -> BTreeMap<String, String> {
+    node.map(|n| {
+        n.entries()
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.scalar_text()?)))
+            .collect()
+    })
+    .unwrap_or_default()
+}

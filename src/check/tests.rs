@@ -1,0 +1,241 @@
+use super::*;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+}
+
+fn template(text: &str) -> Vec<(String, Status, Option<usize>, Option<String>)> {
+    let doc = yaml::parse(text).unwrap();
+    assert!(template::is_template(&doc));
+    template::stages(&doc)
+        .into_iter()
+        .map(|s| {
+            let (r, _) = judge("t.yaml", s, today());
+            (r.resource, r.status, r.line, r.stage)
+        })
+        .collect()
+}
+
+#[test]
+fn cloudformation_stages_deployments_and_parameters() {
+    let got = template(
+        r#"AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Tracing: {Type: String, Default: "true"}
+  NoDefault: {Type: String}
+Resources:
+  On:
+    Type: AWS::ApiGateway::Stage
+    Properties: {StageName: prod, TracingEnabled: true}
+  OnString:
+    Type: AWS::ApiGateway::Stage
+    Properties: {StageName: prod2, TracingEnabled: "true"}
+  Off:
+    Type: AWS::ApiGateway::Stage
+    Properties: {StageName: dev}
+  ByParam:
+    Type: AWS::ApiGateway::Stage
+    Properties: {StageName: p, TracingEnabled: !Ref Tracing}
+  ByParamNoDefault:
+    Type: AWS::ApiGateway::Stage
+    Properties: {StageName: q, TracingEnabled: !Ref NoDefault}
+  Computed:
+    Type: AWS::ApiGateway::Stage
+    Properties:
+      StageName: !Sub "${AWS::StackName}-x"
+      TracingEnabled: !If [IsProd, true, false]
+  Exempted:
+    Type: AWS::ApiGateway::Stage
+    Properties:
+      StageName: legacy
+      Tags: [{Key: "apigw-tracing:exempt", Value: "vendor proxy"}]
+  Lapsed:
+    Type: AWS::ApiGateway::Stage
+    Properties:
+      StageName: old
+      Tags:
+        - {Key: "apigw-tracing:exempt", Value: "r"}
+        - {Key: "apigw-tracing:exempt-until", Value: "2020-01-01"}
+  Deploy:
+    Type: AWS::ApiGateway::Deployment
+    Properties:
+      StageName: v1
+      StageDescription: {TracingEnabled: false}
+  DeployNoStage:
+    Type: AWS::ApiGateway::Deployment
+    Properties: {RestApiId: x}
+  Http:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: {StageName: $default}
+"#,
+    );
+    let want = [
+        ("On", Status::Passed, Some(6), Some("prod")),
+        ("OnString", Status::Passed, Some(9), Some("prod2")),
+        ("Off", Status::Failed, Some(12), Some("dev")),
+        ("ByParam", Status::Passed, Some(15), Some("p")),
+        ("ByParamNoDefault", Status::Unknown, Some(18), Some("q")),
+        ("Computed", Status::Unknown, Some(21), Some("(Fn::Sub)")),
+        ("Exempted", Status::Exempt, Some(26), Some("legacy")),
+        ("Lapsed", Status::Failed, Some(31), Some("old")),
+        ("Deploy", Status::Failed, Some(38), Some("v1")),
+    ];
+    let want: Vec<_> = want
+        .iter()
+        .map(|(r, s, l, st)| (r.to_string(), *s, *l, st.map(str::to_owned)))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn sam_apis_globals_and_the_implicit_api() {
+    let got = template(
+        r#"Transform: AWS::Serverless-2016-10-31
+Globals:
+  Api:
+    TracingEnabled: true
+Resources:
+  Explicit:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: live}
+  ExplicitOff:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: beta
+      TracingEnabled: false
+      Tags: {"apigw-tracing:exempt": "load tests"}
+  Fn1:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Get: {Type: Api, Properties: {Path: /, Method: get}}
+  Fn2:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Get: {Type: Api, Properties: {Path: /b, Method: get}}
+  Fn3:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Get: {Type: Api, Properties: {Path: /c, Method: get, RestApiId: !Ref Explicit}}
+  Http:
+    Type: AWS::Serverless::HttpApi
+"#,
+    );
+    let statuses: Vec<_> = got
+        .iter()
+        .map(|(r, s, l, _)| (r.as_str(), *s, *l))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("Explicit", Status::Passed, Some(6)),
+            ("ExplicitOff", Status::Exempt, Some(9)),
+            ("ServerlessRestApi", Status::Passed, Some(15)),
+        ]
+    );
+    // Without the global, the implicit API fails, reported once, at the first function.
+    let off = template(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  A:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n        E: {Type: Api, Properties: {Path: /, Method: get}}\n  B:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n        E: {Type: Api, Properties: {Path: /b, Method: get}}\n",
+    );
+    assert_eq!(
+        off,
+        [(
+            "ServerlessRestApi".to_owned(),
+            Status::Failed,
+            Some(3),
+            Some("Prod".to_owned())
+        )]
+    );
+}
+
+#[test]
+fn terraform_plans_by_address() {
+    let plan: serde_json::Value = serde_json::from_str(
+        r#"{"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": [
+          {"address": "aws_api_gateway_stage.on", "type": "aws_api_gateway_stage",
+           "change": {"actions": ["create"], "after": {"stage_name": "prod", "xray_tracing_enabled": true}, "after_unknown": {}}},
+          {"address": "module.api[\"orders\"].aws_api_gateway_stage.this", "type": "aws_api_gateway_stage",
+           "change": {"actions": ["update"], "after": {"stage_name": "dev", "xray_tracing_enabled": null}, "after_unknown": {}}},
+          {"address": "aws_api_gateway_stage.unknown", "type": "aws_api_gateway_stage",
+           "change": {"actions": ["create"], "after": {"stage_name": "x"}, "after_unknown": {"xray_tracing_enabled": true}}},
+          {"address": "aws_api_gateway_stage.gone", "type": "aws_api_gateway_stage",
+           "change": {"actions": ["delete"], "after": null, "after_unknown": {}}},
+          {"address": "aws_api_gateway_stage.replaced", "type": "aws_api_gateway_stage",
+           "change": {"actions": ["delete", "create"], "after": {"stage_name": "r", "tags": {"apigw-tracing:exempt": "migration"}}, "after_unknown": {}}},
+          {"address": "aws_api_gateway_stage.kept", "type": "aws_api_gateway_stage",
+           "change": {"actions": ["no-op"], "after": {"stage_name": "k", "xray_tracing_enabled": false, "tags": null, "tags_all": {"apigw-tracing:exempt": "default tags"}}, "after_unknown": {}}},
+          {"address": "awscc_apigateway_stage.cc", "type": "awscc_apigateway_stage",
+           "change": {"actions": ["create"], "after": {"stage_name": "cc", "tracing_enabled": true}, "after_unknown": {}}},
+          {"address": "aws_api_gateway_deployment.d", "type": "aws_api_gateway_deployment",
+           "change": {"actions": ["create"], "after": {"stage_name": "v1"}, "after_unknown": {}}},
+          {"address": "aws_api_gateway_deployment.plain", "type": "aws_api_gateway_deployment",
+           "change": {"actions": ["create"], "after": {"stage_name": null}, "after_unknown": {}}},
+          {"address": "aws_apigatewayv2_stage.http", "type": "aws_apigatewayv2_stage",
+           "change": {"actions": ["create"], "after": {"name": "$default"}, "after_unknown": {}}}
+        ]}"#,
+    )
+    .unwrap();
+    assert!(terraform::is_plan(&plan));
+    let got: Vec<(String, Status)> = terraform::stages(&plan)
+        .into_iter()
+        .map(|s| {
+            let (r, _) = judge("plan.json", s, today());
+            assert_eq!(r.line, None);
+            (r.resource, r.status)
+        })
+        .collect();
+    let want = [
+        ("aws_api_gateway_stage.on", Status::Passed),
+        (
+            "module.api[\"orders\"].aws_api_gateway_stage.this",
+            Status::Failed,
+        ),
+        ("aws_api_gateway_stage.unknown", Status::Unknown),
+        ("aws_api_gateway_stage.replaced", Status::Exempt),
+        ("aws_api_gateway_stage.kept", Status::Exempt),
+        ("awscc_apigateway_stage.cc", Status::Passed),
+        ("aws_api_gateway_deployment.d", Status::Failed),
+    ];
+    let want: Vec<_> = want.iter().map(|(a, s)| (a.to_string(), *s)).collect();
+    assert_eq!(got, want);
+    let (dep, _) = judge("p", terraform::stages(&plan).pop().unwrap(), today());
+    assert!(
+        dep.message.contains("aws_api_gateway_stage"),
+        "{}",
+        dep.message
+    );
+}
+
+#[test]
+fn a_malformed_exemption_tag_fails_with_a_warning() {
+    let doc = yaml::parse(
+        "Resources:\n  S:\n    Type: AWS::ApiGateway::Stage\n    Properties:\n      Tags:\n        - {Key: \"apigw-tracing:exempt\", Value: \"r\"}\n        - {Key: \"apigw-tracing:exempt-until\", Value: \"soon\"}\n",
+    )
+    .unwrap();
+    let (r, warnings) = judge("t.yaml", template::stages(&doc).remove(0), today());
+    assert_eq!(r.status, Status::Failed);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("t.yaml: S:"), "{warnings:?}");
+}
+
+#[test]
+fn fingerprints_are_stable_and_distinct() {
+    let r = |resource: &str| CheckResult {
+        file: "a.yaml".into(),
+        resource: resource.into(),
+        resource_type: "t".into(),
+        stage: Some("prod".into()),
+        status: Status::Failed,
+        line: Some(3),
+        message: String::new(),
+        fix: None,
+        exemption: None,
+    };
+    assert_eq!(sarif::fingerprint(&r("A")), sarif::fingerprint(&r("A")));
+    assert_ne!(sarif::fingerprint(&r("A")), sarif::fingerprint(&r("B")));
+    // Pinned: the same on every build and platform (code scanning matches
+    // alerts across runs by it).
+    assert_eq!(sarif::fingerprint(&r("A")), "2465151b6334d66b");
+}

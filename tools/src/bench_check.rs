@@ -1,0 +1,109 @@
+//! `make bench` (third part): `apigw-tracing check` on a generated
+//! 5,000-resource CloudFormation template and a 5,000-resource Terraform
+//! plan. Prints the best wall time of a few runs and the stages found.
+//!
+//! Usage: bench_check <apigw-tracing binary> [RESOURCES]
+
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn template(n: usize) -> String {
+    let mut t = String::from("AWSTemplateFormatVersion: \"2010-09-09\"\nParameters:\n  Tracing:\n    Type: String\n    Default: \"true\"\nResources:\n");
+    for i in 0..n {
+        let _ = match i % 4 {
+            0 => write!(t, "  Api{i}:\n    Type: AWS::ApiGateway::RestApi\n    Properties:\n      Name: api-{i}\n"),
+            1 => write!(t, "  Stage{i}:\n    Type: AWS::ApiGateway::Stage\n    Properties:\n      RestApiId: !Ref Api{}\n      StageName: prod\n      TracingEnabled: true\n", i - 1),
+            2 => write!(t, "  Stage{i}:\n    Type: AWS::ApiGateway::Stage\n    Properties:\n      RestApiId: !Ref Api{}\n      StageName: dev\n      TracingEnabled: !Ref Tracing\n      Tags:\n        - Key: team\n          Value: t{i}\n", i - 2),
+            _ => write!(t, "  Stage{i}:\n    Type: AWS::ApiGateway::Stage\n    Properties:\n      RestApiId: !Ref Api{}\n      StageName: !Sub \"qa-${{AWS::StackName}}\"\n", i - 3),
+        };
+    }
+    t
+}
+
+fn plan(n: usize) -> String {
+    let changes: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            let (kind, after) = if i % 3 == 0 {
+                (
+                    "aws_api_gateway_rest_api",
+                    serde_json::json!({"name": format!("api-{i}")}),
+                )
+            } else {
+                (
+                    "aws_api_gateway_stage",
+                    serde_json::json!({
+                        "stage_name": format!("s{i}"), "xray_tracing_enabled": i % 3 == 1,
+                        "tags": {"team": "payments"}, "rest_api_id": null, "deployment_id": null,
+                        "variables": null, "description": null, "cache_cluster_enabled": false
+                    }),
+                )
+            };
+            serde_json::json!({
+                "address": format!("module.apis[\"{i}\"].{kind}.this"),
+                "module_address": format!("module.apis[\"{i}\"]"),
+                "mode": "managed", "type": kind, "name": "this",
+                "provider_name": "registry.terraform.io/hashicorp/aws",
+                "change": {"actions": ["create"], "before": null, "after": after,
+                           "after_unknown": {"id": true, "arn": true, "invoke_url": true},
+                           "before_sensitive": false, "after_sensitive": {"tags": {}}}
+            })
+        })
+        .collect();
+    serde_json::json!({"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": changes}).to_string()
+}
+
+/// Best of `runs` wall times, and the summary of the last run.
+fn time_check(bin: &str, file: &std::path::Path, runs: usize) -> (Duration, serde_json::Value) {
+    let mut best = Duration::MAX;
+    let mut summary = serde_json::Value::Null;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let out = Command::new(bin)
+            .args(["check", "--format", "json"])
+            .arg(file)
+            .output()
+            .expect("run apigw-tracing check");
+        best = best.min(start.elapsed());
+        assert!(
+            matches!(out.status.code(), Some(0 | 3)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        summary = v["summary"].clone();
+    }
+    (best, summary)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let bin = args
+        .get(1)
+        .expect("usage: bench_check <apigw-tracing> [RESOURCES]")
+        .clone();
+    let n: usize = args.get(2).map_or(5000, |s| s.parse().expect("RESOURCES"));
+    let dir =
+        std::env::temp_dir().join(format!("apigw-tracing-bench-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let t = dir.join("template.yaml");
+    let p = dir.join("plan.json");
+    std::fs::write(&t, template(n)).unwrap();
+    std::fs::write(&p, plan(n)).unwrap();
+    println!("== check on generated inputs, {n} resources each (best of 5 runs, release build)");
+    for (what, file) in [
+        ("CloudFormation template (YAML)", &t),
+        ("Terraform plan (JSON)", &p),
+    ] {
+        let bytes = std::fs::metadata(file).unwrap().len();
+        let (best, s) = time_check(&bin, file, 5);
+        println!(
+            "   {what:<31} {:>8.1} KiB  {:>7.1} ms  stages {} (failed {}, passed {}, unknown {})  target < 1000 ms: {}",
+            bytes as f64 / 1024.0,
+            best.as_secs_f64() * 1000.0,
+            s["stages"], s["failed"], s["passed"], s["unknown"],
+            if best < Duration::from_secs(1) { "met" } else { "MISSED" }
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
