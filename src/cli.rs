@@ -36,6 +36,10 @@ pub struct Cli {
 pub enum Command {
     /// Scan the configured accounts and regions and publish findings.
     Scan(Box<ScanCommand>),
+    /// Turn X-Ray tracing on for the stages that fail the check (UpdateStage
+    /// through the member remediation role). Without --apply nothing is
+    /// changed: it prints what it would change.
+    Remediate(Box<RemediateCommand>),
     /// Check Terraform plans (terraform show -json) and CloudFormation, SAM
     /// or CDK templates for REST API stages without X-Ray tracing, before
     /// deploy. Exit 0: no stage fails; 3: a stage fails; 2: usage error.
@@ -61,6 +65,31 @@ pub struct ScanCommand {
     /// Exit with status 3 when any stage fails the check.
     #[arg(long, env = "APIGW_TRACING_FAIL_ON_FINDINGS", action = ArgAction::SetTrue)]
     pub fail_on_findings: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RemediateCommand {
+    #[command(flatten)]
+    pub args: ScanArgs,
+
+    /// Only this stage (repeatable): arn:aws:apigateway:<region>::/restapis/<id>/stages/<name>.
+    /// The account is the caller's own unless --accounts names it.
+    #[arg(long = "stage", value_name = "ARN")]
+    pub stages: Vec<String>,
+
+    /// Make the changes. Without it nothing is written.
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub apply: bool,
+
+    /// table or json (the report).
+    #[arg(long, value_enum, default_value_t = RemediateFormat::Table)]
+    pub format: RemediateFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RemediateFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +137,7 @@ pub async fn run(cli: Cli) -> u8 {
     let cmd = match cli.command {
         Command::Scan(cmd) => *cmd,
         Command::Check(cmd) => return run_check(&cmd),
+        Command::Remediate(cmd) => return crate::remediate::cli::run(&cmd).await,
         Command::Completions { shell } => {
             let mut script = Vec::new();
             let mut command = <Cli as clap::CommandFactory>::command();

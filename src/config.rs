@@ -16,6 +16,32 @@ use crate::model::{
 
 pub const DEFAULT_ROLE_NAME: &str = "apigw-tracing-scan";
 pub const DEFAULT_SESSION_NAME: &str = "apigw-tracing";
+pub const DEFAULT_REMEDIATION_ROLE_NAME: &str = "apigw-tracing-remediate";
+
+/// What the Lambda function may fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RemediationMode {
+    Off,
+    OnRequest,
+    Auto,
+}
+
+/// The accounts `auto` remediation may change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemediateScope {
+    /// `*`: every scanned account.
+    All,
+    Only(BTreeSet<AccountId>),
+}
+
+impl RemediateScope {
+    pub fn allows(&self, account: &AccountId) -> bool {
+        match self {
+            RemediateScope::All => true,
+            RemediateScope::Only(set) => set.contains(account),
+        }
+    }
+}
 
 /// Every setting of a scan. Each has a flag and an environment variable; the
 /// Lambda function reads only the environment.
@@ -92,6 +118,23 @@ pub struct ScanArgs {
     #[arg(long, env = "APIGW_TRACING_DEADLINE_MARGIN_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub deadline_margin_secs: u64,
 
+    /// Lambda: what the function may fix. off; on-request (a Security Hub
+    /// custom action); auto (also after each scheduled scan, in the
+    /// accounts of --remediate-accounts).
+    #[arg(long, env = "APIGW_TRACING_REMEDIATION", value_enum, default_value_t = RemediationMode::Off)]
+    pub remediation: RemediationMode,
+
+    /// Lambda, auto: the accounts whose failing stages are fixed after each
+    /// scan (comma-separated); `*` means every scanned account and must be
+    /// written out.
+    #[arg(long, env = "APIGW_TRACING_REMEDIATE_ACCOUNTS", value_delimiter = ',')]
+    pub remediate_accounts: Vec<String>,
+
+    /// The member role remediation writes through (separate from the
+    /// read-only scan role).
+    #[arg(long, env = "APIGW_TRACING_REMEDIATION_ROLE_NAME", default_value = DEFAULT_REMEDIATION_ROLE_NAME)]
+    pub remediation_role_name: String,
+
     /// Timeout of one attempt of one AWS request, in seconds.
     #[arg(long, env = "APIGW_TRACING_ATTEMPT_TIMEOUT_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub attempt_timeout_secs: u64,
@@ -126,6 +169,10 @@ pub struct Config {
     pub exemptions: Arc<Rules>,
     pub queue_url: Option<String>,
     pub fan_out_above: usize,
+    pub remediation: RemediationMode,
+    /// Required with `auto`.
+    pub remediate_accounts: Option<RemediateScope>,
+    pub remediation_role_name: String,
 }
 
 /// A setting by both its names: `--role-name (APIGW_TRACING_ROLE_NAME)`.
@@ -170,6 +217,15 @@ pub enum ConfigError {
     Exemptions(#[source] RulesError),
     #[error("{}: {} is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)", Setting("queue-url"), quote(.0))]
     QueueUrl(String),
+    #[error("{}: auto remediation needs the accounts it may change (comma-separated ids, or * for every scanned account, written out)", Setting("remediate-accounts"))]
+    RemediateAccountsRequired,
+    #[error(
+        "{}: * stands alone (every scanned account), not in a list",
+        Setting("remediate-accounts")
+    )]
+    RemediateAccountsMixed,
+    #[error("{}: {} is not a valid IAM role name (1-64 of letters, digits and +=,.@_-)", Setting("remediation-role-name"), quote(.0))]
+    RemediationRoleName(String),
     /// A value clap could not read (a number that is not one, out of range).
     #[error("{setting}: {reason}")]
     Value { setting: String, reason: String },
@@ -271,6 +327,34 @@ impl ScanArgs {
                 return Err(ConfigError::QueueUrl(q.clone()));
             }
         }
+        if !is_iam_name(&self.remediation_role_name, 1, 64, "") {
+            return Err(ConfigError::RemediationRoleName(
+                self.remediation_role_name.clone(),
+            ));
+        }
+        let listed: Vec<String> = self
+            .remediate_accounts
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let remediate_accounts = if listed.iter().any(|s| s == "*") {
+            if listed.len() > 1 {
+                return Err(ConfigError::RemediateAccountsMixed);
+            }
+            Some(RemediateScope::All)
+        } else if listed.is_empty() {
+            None
+        } else {
+            Some(RemediateScope::Only(
+                account_list(&listed, "remediate-accounts")?
+                    .into_iter()
+                    .collect(),
+            ))
+        };
+        if self.remediation == RemediationMode::Auto && remediate_accounts.is_none() {
+            return Err(ConfigError::RemediateAccountsRequired);
+        }
         Ok(Config {
             accounts: if accounts.is_empty() {
                 AccountSource::Organization
@@ -292,6 +376,9 @@ impl ScanArgs {
             exemptions,
             queue_url,
             fan_out_above: self.fan_out_above,
+            remediation: self.remediation,
+            remediate_accounts,
+            remediation_role_name: self.remediation_role_name.clone(),
         })
     }
 }

@@ -15,8 +15,10 @@ use serde_json::{json, Value};
 use tracing::{error, info, warn};
 
 use crate::aws::AwsEnv;
-use crate::config::Config;
+use crate::config::{Config, RemediationMode};
 use crate::model::AccountId;
+use crate::remediate::decide::Requester;
+use crate::remediate::{RemediateOptions, RemediationReport};
 use crate::report::{chain, RunStatus, Summary};
 use crate::scan::{self, ScanError, ScanOptions};
 use crate::trigger::{
@@ -31,9 +33,20 @@ pub const METRIC_NAMESPACE: &str = "apigw-tracing";
 #[serde(untagged)]
 pub enum Answer {
     /// A scan, or a planning run (fan-out).
-    Summary(Box<Summary>),
+    Summary(Box<ScanAnswer>),
     /// A queue batch: the messages to deliver again.
     Batch(SqsBatchResponse),
+    /// A Security Hub custom action: what was fixed, skipped or ignored.
+    Remediation(Box<RemediationReport>),
+}
+
+/// A scan's summary and, with `auto` remediation, what was fixed after it.
+#[derive(Debug, Serialize)]
+pub struct ScanAnswer {
+    #[serde(flatten)]
+    pub summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<RemediationReport>,
 }
 
 #[derive(thiserror::Error)]
@@ -45,6 +58,13 @@ pub enum HandlerError {
     /// configuration, or no identity or account list.
     #[error("scan not started")]
     Scan(#[from] ScanError),
+    /// A custom action while remediation is off: nothing is changed.
+    #[error("remediation is off (APIGW_TRACING_REMEDIATION=off): the custom action changes nothing; set it to on-request or auto to allow it")]
+    RemediationOff,
+    #[error("invalid custom action event")]
+    CustomAction(#[from] crate::remediate::CustomActionError),
+    #[error("remediation not started")]
+    Identity(#[source] crate::aws::accounts::AccountsError),
 }
 
 /// The runtime logs a failed invocation's error with `{:?}`: give it the
@@ -58,8 +78,11 @@ impl std::fmt::Debug for HandlerError {
 impl From<HandlerError> for Diagnostic {
     fn from(e: HandlerError) -> Self {
         let error_type = match &e {
-            HandlerError::Event(_) | HandlerError::Scan(ScanError::Scope(_)) => "InvalidEvent",
-            HandlerError::Scan(_) => "ScanNotStarted",
+            HandlerError::Event(_)
+            | HandlerError::Scan(ScanError::Scope(_))
+            | HandlerError::CustomAction(_) => "InvalidEvent",
+            HandlerError::Scan(_) | HandlerError::Identity(_) => "ScanNotStarted",
+            HandlerError::RemediationOff => "RemediationDisabled",
         };
         Diagnostic {
             error_type: error_type.into(),
@@ -107,13 +130,80 @@ impl Handler {
                 info!(trigger = req.trigger.as_str(), "invocation");
                 let opts = self.options(&context);
                 let summary = self.scan(&req, opts).await?;
-                Ok(Answer::Summary(Box::new(summary)))
+                let remediation = self.auto_remediate(&summary).await;
+                Ok(Answer::Summary(Box::new(ScanAnswer {
+                    summary,
+                    remediation,
+                })))
+            }
+            Invocation::CustomAction(event) => {
+                info!(trigger = "custom_action", "invocation");
+                if self.cfg.remediation == RemediationMode::Off {
+                    error!("custom action refused: remediation is off");
+                    return Err(HandlerError::RemediationOff);
+                }
+                let (targets, ignored) = crate::remediate::parse_custom_action(&event)?;
+                let env = self.env.with_fresh_stats();
+                let me = crate::aws::accounts::caller_identity(&env)
+                    .await
+                    .map_err(HandlerError::Identity)?;
+                let opts = self.remediate_options(Requester::CustomAction, true);
+                let report =
+                    crate::remediate::custom_action(&env, &self.cfg, &me, targets, ignored, &opts)
+                        .await;
+                Ok(Answer::Remediation(Box::new(report)))
             }
             Invocation::Queue(batch) => {
                 let batch = self.consume(LambdaEvent::new(batch, context)).await?;
                 Ok(Answer::Batch(batch))
             }
         }
+    }
+
+    fn remediate_options(&self, requested_by: Requester, apply: bool) -> RemediateOptions {
+        RemediateOptions {
+            apply,
+            stages: Vec::new(),
+            requested_by,
+            role_name: self.cfg.remediation_role_name.clone(),
+        }
+    }
+
+    /// `auto`: after a scheduled scan (or a queue batch) that scanned here,
+    /// fix the failing, non-exempt stages of the allowed accounts. A dry
+    /// run stays a dry run.
+    async fn auto_remediate(&self, summary: &Summary) -> Option<RemediationReport> {
+        let scope = self.cfg.remediate_accounts.as_ref()?;
+        let scheduled = matches!(summary.trigger, Trigger::Schedule { .. } | Trigger::Queue);
+        if self.cfg.remediation != RemediationMode::Auto || !scheduled || summary.fan_out.is_some()
+        {
+            return None;
+        }
+        // Only accounts whose every region was scanned completely.
+        let failed: BTreeSet<&str> = summary.errors.iter().map(|e| e.account.as_str()).collect();
+        let mut targets: Vec<AccountId> = summary
+            .results
+            .iter()
+            .filter(|r| !failed.contains(r.account.as_str()))
+            .filter_map(|r| AccountId::parse(&r.account).ok())
+            .filter(|a| scope.allows(a))
+            .collect();
+        targets.sort();
+        targets.dedup();
+        if targets.is_empty() {
+            return None;
+        }
+        let plan = crate::plan::Plan {
+            targets,
+            skipped: Vec::new(),
+            regions: summary.regions.clone(),
+            fan_out: None,
+            dry_run: summary.dry_run,
+        };
+        let env = self.env.with_fresh_stats();
+        let me = crate::aws::accounts::caller_identity(&env).await.ok()?;
+        let opts = self.remediate_options(Requester::Automatic, !summary.dry_run);
+        Some(crate::remediate::run(&env, &self.cfg, &plan, &me, &opts).await)
     }
 
     fn options(&self, context: &Context) -> ScanOptions {
@@ -192,7 +282,17 @@ impl Handler {
                 trigger: Trigger::Queue,
             };
             let bad: BTreeSet<String> = match self.scan(&req, opts).await {
-                Ok(summary) => summary.errors.iter().map(|e| e.account.clone()).collect(),
+                Ok(summary) => {
+                    if let Some(r) = self.auto_remediate(&summary).await {
+                        info!(
+                            enabled = r.totals.enabled,
+                            failed = r.totals.failed,
+                            skipped = r.totals.skipped,
+                            "auto remediation after the queue batch"
+                        );
+                    }
+                    summary.errors.iter().map(|e| e.account.clone()).collect()
+                }
                 Err(e) => {
                     error!(error = %chain(&e), "queue batch not scanned");
                     members.iter().map(|(_, a)| a.to_string()).collect()

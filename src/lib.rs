@@ -19,6 +19,7 @@ pub mod logging;
 pub mod model;
 pub mod plan;
 pub mod reconcile;
+pub mod remediate;
 pub mod report;
 pub mod scan;
 pub mod trigger;

@@ -145,13 +145,22 @@ pub async fn open_session(
     me: &Identity,
     account: &AccountId,
 ) -> Result<AccountSession, AccountsError> {
+    open_session_as(env, cfg, me, account, &cfg.role_name).await
+}
+
+/// The same with another member role (remediation writes through its own,
+/// separate role; the scan role stays read-only).
+pub async fn open_session_as(
+    env: &AwsEnv,
+    cfg: &Config,
+    me: &Identity,
+    account: &AccountId,
+    role_name: &str,
+) -> Result<AccountSession, AccountsError> {
     if *account == me.account {
         return Ok(env.session(account.clone(), env.base.clone()));
     }
-    let role_arn = format!(
-        "arn:{}:iam::{}:role/{}",
-        me.partition, account, cfg.role_name
-    );
+    let role_arn = format!("arn:{}:iam::{}:role/{}", me.partition, account, role_name);
     let mut builder =
         AssumeRoleProvider::builder(role_arn.clone()).session_name(cfg.session_name.clone());
     if let Some(ext) = &cfg.external_id {

@@ -9,6 +9,7 @@ pub mod fanout;
 pub mod inventory;
 pub mod pacing;
 pub mod publish;
+pub mod remediation;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -150,6 +150,8 @@ pub enum ErrorKind {
     FindingRejected,
     /// A finding with this product's GeneratorId that is not ours (warning).
     ForeignFinding,
+    /// A remediation write (UpdateStage) failed or was not confirmed.
+    Remediation,
 }
 
 /// One failure, with every piece of context there is.

@@ -91,7 +91,7 @@ pub enum TriggerError {
     NotAnObject(&'static str),
     #[error("malformed EventBridge event: {0}")]
     MalformedEventBridge(String),
-    #[error("unsupported EventBridge event (detail-type {}, source {}): only \"Scheduled Event\" from aws.events or aws.scheduler starts a scan", quote(.detail_type), quote(.source_name))]
+    #[error("unsupported EventBridge event (detail-type {}, source {}): the function takes \"Scheduled Event\" from aws.events or aws.scheduler, and \"Security Hub Findings - Custom Action\" from aws.securityhub", quote(.detail_type), quote(.source_name))]
     UnsupportedEventBridge {
         detail_type: String,
         source_name: String,
@@ -136,9 +136,14 @@ pub(crate) fn short(e: &serde_json::Error) -> String {
     cut
 }
 
+/// The `detail-type` of a Security Hub custom action's event.
+pub const CUSTOM_ACTION: &str = "Security Hub Findings - Custom Action";
+
 /// What an invocation asks for.
 #[derive(Debug)]
 pub enum Invocation {
+    /// A Security Hub custom action: remediate the selected findings.
+    CustomAction(Value),
     /// Scan (or, for a large organization with a queue, plan) now.
     Scan(ScanRequest),
     /// A batch from the fan-out queue.
@@ -152,6 +157,11 @@ pub fn parse_invocation(event: &Value) -> Result<Invocation, TriggerError> {
             return SqsEvent::deserialize(event)
                 .map(Invocation::Queue)
                 .map_err(|e| TriggerError::MalformedSqs(short(&e)));
+        }
+        if obj.get("detail-type").and_then(Value::as_str) == Some(CUSTOM_ACTION)
+            && obj.get("source").and_then(Value::as_str) == Some("aws.securityhub")
+        {
+            return Ok(Invocation::CustomAction(event.clone()));
         }
     }
     parse_event(event).map(Invocation::Scan)

@@ -19,8 +19,18 @@ pub async fn scan_via(
 /// The CLI `apigw-tracing scan ARGS`, environment cleared, AWS pointed at
 /// `endpoint` (this server, or a proxy in front of it).
 pub fn cli_command(moto: &Moto, endpoint: &str, args: &[&str]) -> std::process::Command {
+    cli_subcommand(moto, endpoint, "scan", args)
+}
+
+/// `apigw-tracing SUBCOMMAND ARGS`, the same way.
+pub fn cli_subcommand(
+    moto: &Moto,
+    endpoint: &str,
+    subcommand: &str,
+    args: &[&str],
+) -> std::process::Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigw-tracing"));
-    cmd.arg("scan")
+    cmd.arg(subcommand)
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());

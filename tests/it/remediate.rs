@@ -1,0 +1,397 @@
+//! Remediation against moto, every request through the fault proxy: a dry
+//! run writes nothing; --apply fixes exactly the failing, non-exempt,
+//! unprotected stages in scope, and their findings turn PASSED at once.
+
+use serde_json::Value;
+
+use crate::harness::*;
+use crate::proxy::{Fault, FaultProxy};
+use crate::support::*;
+
+const R: &str = "eu-west-1";
+
+/// UpdateStage (PATCH on a stage) and BatchImportFindings seen by the proxy.
+fn writes(proxy: &FaultProxy) -> (usize, usize) {
+    let log = proxy.log();
+    let patches = log
+        .iter()
+        .filter(|l| l.method == "PATCH" && l.path.contains("/stages/"))
+        .count();
+    let imports = log.iter().filter(|l| l.path == "/findings/import").count();
+    (patches, imports)
+}
+
+fn remediate(moto: &Moto, proxy: &FaultProxy, args: &[&str]) -> (Option<i32>, Value) {
+    let out = cli_subcommand(moto, &proxy.endpoint, "remediate", args)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), report)
+}
+
+fn actions(report: &Value) -> Vec<(String, String)> {
+    report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["stage"].as_str().unwrap().to_owned(),
+                s["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn tracing_of(cfg: &aws_config::SdkConfig, api: &str, stage: &str) -> bool {
+    aws_sdk_apigateway::Client::new(cfg)
+        .get_stage()
+        .rest_api_id(api)
+        .stage_name(stage)
+        .send()
+        .await
+        .unwrap()
+        .tracing_enabled()
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing_and_apply_fixes_exactly_what_fails() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint);
+    let members = create_org(&moto, 1).await;
+    let m = members[0].as_str();
+    let cfg = moto.account_config(m, R).await;
+    let api = create_api(
+        &cfg,
+        "orders",
+        &[("prod", None), ("dev", Some(false)), ("ok", Some(true))],
+    )
+    .await;
+    put_stage(
+        &cfg,
+        &api,
+        "legacy",
+        false,
+        &[("apigw-tracing:exempt", "vendor proxy")],
+    )
+    .await;
+    put_stage(
+        &cfg,
+        &api,
+        "frozen",
+        false,
+        &[("apigw-tracing:no-remediate", "")],
+    )
+    .await;
+    // Out of scope: the management account's failing stage.
+    let mgmt = moto.account_config(MANAGEMENT, R).await;
+    let other = create_api(&mgmt, "other", &[("prod", None)]).await;
+    let scope = [
+        "--regions",
+        R,
+        "--accounts",
+        m,
+        "--format",
+        "json",
+        "--apigw-rps",
+        "50",
+    ];
+    // A scan first: the FAILED findings whose CreatedAt must be kept.
+    let before = scan_via(
+        &moto,
+        &proxy,
+        &["--regions", R, "--accounts", m, "--apigw-rps", "50"],
+    )
+    .await;
+    assert_eq!(before.totals.failing, 3, "{}", before.render_table());
+    let created: std::collections::BTreeMap<String, String> = findings(&moto, m, R)
+        .await
+        .into_iter()
+        .map(|f| (f.stage(), f.created_at))
+        .collect();
+
+    let writes_before = writes(&proxy);
+    let (code, dry) = remediate(&moto, &proxy, &scope);
+    assert_eq!(code, Some(0), "{dry:#}");
+    assert_eq!(dry["apply"], false);
+    assert_eq!(
+        actions(&dry),
+        [
+            ("dev".into(), "would-enable".into()),
+            ("frozen".into(), "skipped".into()),
+            ("legacy".into(), "skipped".into()),
+            ("prod".into(), "would-enable".into()),
+        ]
+    );
+    assert_eq!(
+        dry["stages"][0]["patch"],
+        "op=replace,path=/tracingEnabled,value=true"
+    );
+    assert_eq!(
+        writes(&proxy),
+        writes_before,
+        "a dry run makes no write call"
+    );
+    assert!(!tracing_of(&cfg, &api, "prod").await);
+
+    let (code, applied) = remediate(&moto, &proxy, &[&scope[..], &["--apply"]].concat());
+    assert_eq!(code, Some(0), "{applied:#}");
+    assert_eq!(applied["totals"]["enabled"], 2, "{applied:#}");
+    for (stage, on) in [
+        ("prod", true),
+        ("dev", true),
+        ("ok", true),
+        ("legacy", false),
+        ("frozen", false),
+    ] {
+        assert_eq!(tracing_of(&cfg, &api, stage).await, on, "{stage}");
+    }
+    assert!(
+        !tracing_of(&mgmt, &other, "prod").await,
+        "outside the scope"
+    );
+    let after: std::collections::BTreeMap<String, Landed> = findings(&moto, m, R)
+        .await
+        .into_iter()
+        .map(|f| (f.stage(), f))
+        .collect();
+    for stage in ["prod", "dev"] {
+        let f = &after[&format!("{api}/{stage}")];
+        assert_eq!(f.compliance, "PASSED", "{stage}");
+        assert_eq!(
+            f.created_at,
+            created[&format!("{api}/{stage}")],
+            "{stage}: CreatedAt kept"
+        );
+    }
+    assert_eq!(after[&format!("{api}/frozen")].compliance, "FAILED");
+
+    // Again: nothing left to change, nothing written.
+    let writes_before = writes(&proxy);
+    let (code, again) = remediate(&moto, &proxy, &[&scope[..], &["--apply"]].concat());
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        (
+            &again["totals"]["enabled"],
+            &again["totals"]["would_enable"]
+        ),
+        (&0.into(), &0.into())
+    );
+    assert_eq!(
+        writes(&proxy).0,
+        writes_before.0,
+        "no UpdateStage the second time"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_update_fails_that_stage_and_the_rest_are_fixed() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint);
+    let cfg = moto.account_config(MANAGEMENT, R).await;
+    let denied = create_api(&cfg, "denied", &[("prod", None)]).await;
+    let fine = create_api(&cfg, "fine", &[("prod", None)]).await;
+    let path = format!("/restapis/{denied}/stages/prod");
+    proxy.add(
+        move |s| s.method == "PATCH" && s.path == path,
+        Fault::rest_json(
+            403,
+            "AccessDeniedException",
+            "not allowed by the remediation role",
+        ),
+        None,
+    );
+    let (code, report) = remediate(
+        &moto,
+        &proxy,
+        &[
+            "--regions",
+            R,
+            "--accounts",
+            MANAGEMENT,
+            "--apply",
+            "--format",
+            "json",
+            "--apigw-rps",
+            "50",
+        ],
+    );
+    assert_eq!(code, Some(1), "{report:#}");
+    let by_api: std::collections::BTreeMap<&str, &Value> = report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["api_id"].as_str().unwrap(), s))
+        .collect();
+    assert_eq!(by_api[denied.as_str()]["action"], "failed");
+    assert!(
+        by_api[denied.as_str()]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("UpdateStage failed"),
+        "{report:#}"
+    );
+    assert_eq!(by_api[fine.as_str()]["action"], "enabled");
+    assert!(tracing_of(&cfg, &fine, "prod").await);
+    assert!(!tracing_of(&cfg, &denied, "prod").await);
+    assert_eq!(report["errors"][0]["code"], "AccessDeniedException");
+}
+
+#[tokio::test]
+async fn named_stages_only() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint);
+    let cfg = moto.account_config(MANAGEMENT, R).await;
+    let a = create_api(&cfg, "a", &[("prod", None), ("dev", None)]).await;
+    let arn = format!("arn:aws:apigateway:{R}::/restapis/{a}/stages/dev");
+    let (code, report) = remediate(
+        &moto,
+        &proxy,
+        &[
+            "--stage",
+            &arn,
+            "--apply",
+            "--format",
+            "json",
+            "--apigw-rps",
+            "50",
+        ],
+    );
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(actions(&report), [("dev".to_owned(), "enabled".to_owned())]);
+    assert!(tracing_of(&cfg, &a, "dev").await);
+    assert!(!tracing_of(&cfg, &a, "prod").await);
+    let out = cli_subcommand(
+        &moto,
+        &proxy.endpoint,
+        "remediate",
+        &["--stage", "arn:aws:apigateway:eu-west-1::/restapis/a"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a stage ARN"));
+}
+
+/// The custom action fixture, for one stage of `account`.
+fn custom_action_event(account: &str, api: &str, stage: &str) -> Value {
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/securityhub-custom-action.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .replace("{{ACCOUNT}}", account)
+    .replace("{{API_ID}}", api)
+    .replace("{{STAGE}}", stage);
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test]
+async fn the_custom_action_fixes_the_selected_findings_in_each_mode() {
+    use apigw_tracing::lambda::{Handler, HandlerError};
+    let moto = Moto::start();
+    let members = create_org(&moto, 1).await;
+    let m = members[0].as_str();
+    let cfg = moto.account_config(m, R).await;
+    let api = create_api(
+        &cfg,
+        "orders",
+        &[("prod", None), ("dev", None), ("other", None)],
+    )
+    .await;
+    let base = ["--regions", R, "--apigw-rps", "50"];
+    let handler = |extra: &[&str]| {
+        let settings = config(&[&base[..], extra].concat());
+        async { Handler::new(moto.env(&settings).await, settings) }
+    };
+
+    // off: refused, nothing changed.
+    let off = handler(&[]).await;
+    match invoke(&off, custom_action_event(m, &api, "prod")).await {
+        Err(e @ HandlerError::RemediationOff) => {
+            let d: lambda_runtime::Diagnostic = e.into();
+            assert_eq!(d.error_type, "RemediationDisabled");
+            assert!(d.error_message.contains("APIGW_TRACING_REMEDIATION"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!tracing_of(&cfg, &api, "prod").await);
+
+    // on-request: exactly the selected finding's stage; the other product's
+    // finding (APIGateway.3) is ignored, so its stage stays as it is.
+    let on_request = handler(&["--remediation", "on-request"]).await;
+    let out = invoke(&on_request, custom_action_event(m, &api, "prod"))
+        .await
+        .unwrap();
+    assert_eq!(out["requested_by"], "custom-action", "{out:#}");
+    assert_eq!(actions(&out), [("prod".to_owned(), "enabled".to_owned())]);
+    assert_eq!(out["ignored"].as_array().unwrap().len(), 1, "{out:#}");
+    assert!(out["ignored"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("not this product's finding"));
+    assert!(tracing_of(&cfg, &api, "prod").await);
+    assert!(!tracing_of(&cfg, &api, "other").await);
+    assert!(!tracing_of(&cfg, &api, "dev").await);
+    // The stage is read again: already fixed, so nothing is written.
+    let again = invoke(&on_request, custom_action_event(m, &api, "prod"))
+        .await
+        .unwrap();
+    assert_eq!(actions(&again), [("prod".to_owned(), "skipped".to_owned())]);
+
+    // auto: custom actions work too.
+    let auto = handler(&["--remediation", "auto", "--remediate-accounts", "*"]).await;
+    let out = invoke(&auto, custom_action_event(m, &api, "dev"))
+        .await
+        .unwrap();
+    assert_eq!(actions(&out), [("dev".to_owned(), "enabled".to_owned())]);
+    assert!(tracing_of(&cfg, &api, "dev").await);
+}
+
+#[tokio::test]
+async fn auto_remediation_follows_a_scheduled_scan_in_allowed_accounts_only() {
+    use apigw_tracing::lambda::Handler;
+    let moto = Moto::start();
+    let members = create_org(&moto, 2).await;
+    let (allowed, other) = (members[0].as_str(), members[1].as_str());
+    let ca = moto.account_config(allowed, R).await;
+    let co = moto.account_config(other, R).await;
+    let a = create_api(&ca, "a", &[("prod", None)]).await;
+    let o = create_api(&co, "o", &[("prod", None)]).await;
+    let settings = config(&[
+        "--regions",
+        R,
+        "--apigw-rps",
+        "50",
+        "--remediation",
+        "auto",
+        "--remediate-accounts",
+        allowed,
+    ]);
+    let handler = Handler::new(moto.env(&settings).await, settings);
+    let out = invoke(
+        &handler,
+        crate::events::fixture("eventbridge-rule-scheduled.json"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["status"], "complete", "{out:#}");
+    assert_eq!(out["remediation"]["requested_by"], "automatic", "{out:#}");
+    assert_eq!(out["remediation"]["totals"]["enabled"], 1, "{out:#}");
+    assert!(tracing_of(&ca, &a, "prod").await);
+    assert!(
+        !tracing_of(&co, &o, "prod").await,
+        "not in APIGW_TRACING_REMEDIATE_ACCOUNTS"
+    );
+    let bad = apigw_tracing::config::ScanArgs::from_args(["--remediation", "auto"])
+        .unwrap()
+        .validate();
+    assert!(apigw_tracing::report::chain(&bad.unwrap_err())
+        .contains("APIGW_TRACING_REMEDIATE_ACCOUNTS"));
+}
