@@ -76,7 +76,7 @@ lint-rust: ## rustfmt and clippy, warnings are errors
 
 .PHONY: lint-infra
 lint-infra: $(TOOLS)/bin/checkov ## cfn-lint, checkov (CloudFormation + Terraform), IAM and consistency tests
-	$(TOOLS)/bin/cfn-lint infra/template.yaml infra/member-role.yaml
+	$(TOOLS)/bin/cfn-lint infra/template.yaml infra/member-role.yaml infra/member-events.yaml
 	@if command -v terraform >/dev/null; then terraform fmt -check -recursive infra/terraform; \
 	  else echo "SKIPPED: terraform fmt -check (terraform is not installed)"; fi
 	$(TOOLS)/bin/checkov --quiet --compact --skip-download --framework cloudformation terraform -d infra

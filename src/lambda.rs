@@ -15,14 +15,17 @@ use serde_json::{json, Value};
 use tracing::{error, info, warn};
 
 use crate::aws::AwsEnv;
+use crate::config::AccountSource;
 use crate::config::{Config, RemediationMode};
 use crate::model::AccountId;
 use crate::remediate::decide::Requester;
 use crate::remediate::{RemediateOptions, RemediationReport};
 use crate::report::{chain, RunStatus, Summary};
 use crate::scan::{self, ScanError, ScanOptions};
+use crate::trigger::change::{read_change, IgnoredEvent};
 use crate::trigger::{
-    parse_invocation, queue_items, Event, Invocation, ScanRequest, Trigger, TriggerError,
+    parse_invocation, queue_items, Event, Invocation, QueueRequest, ScanRequest, Trigger,
+    TriggerError,
 };
 
 /// Metric namespace of the embedded-metric-format log line.
@@ -136,6 +139,13 @@ impl Handler {
                     remediation,
                 })))
             }
+            Invocation::Change(event) => {
+                let summary = self.react(vec![event]).await?;
+                Ok(Answer::Summary(Box::new(ScanAnswer {
+                    summary,
+                    remediation: None,
+                })))
+            }
             Invocation::CustomAction(event) => {
                 info!(trigger = "custom_action", "invocation");
                 if self.cfg.remediation == RemediationMode::Off {
@@ -158,6 +168,76 @@ impl Handler {
                 Ok(Answer::Batch(batch))
             }
         }
+    }
+
+    /// Change events: each REST API they name is rescanned once (one
+    /// GetStages; its findings reconciled and archived, nothing else
+    /// touched). Events that cannot matter are ignored without an AWS call.
+    pub async fn react(&self, events: Vec<Value>) -> Result<Summary, ScanError> {
+        let mut ignored = Vec::new();
+        let mut apis = BTreeSet::new();
+        for event in &events {
+            match read_change(event) {
+                Ok(c) => {
+                    apis.insert(c);
+                }
+                Err(i) => ignored.push(i),
+            }
+        }
+        let regions = crate::plan::regions(
+            &self.cfg,
+            &ScanRequest::default(),
+            self.env.home_region().as_deref(),
+        )?;
+        apis.retain(|c| {
+            let reason = if self.cfg.exclude.contains(&c.account) {
+                Some("the account is excluded (APIGW_TRACING_EXCLUDE_ACCOUNTS)")
+            } else if matches!(&self.cfg.accounts, AccountSource::Fixed(list) if !list.contains(&c.account)) {
+                Some("the account is not among the configured accounts")
+            } else if !regions.contains(&c.region) {
+                Some("the region is not among the configured regions")
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                ignored.push(IgnoredEvent {
+                    event_name: String::new(),
+                    account: Some(c.account.to_string()),
+                    region: Some(c.region.clone()),
+                    reason: reason.into(),
+                });
+            }
+            reason.is_none()
+        });
+        info!(
+            events = events.len(),
+            apis = apis.len(),
+            ignored = ignored.len(),
+            trigger = "change",
+            "invocation"
+        );
+        let mut summary = Summary::new(
+            Trigger::Change,
+            self.cfg.dry_run,
+            chrono::Utc::now(),
+            "",
+            &[],
+            Vec::new(),
+        );
+        for c in apis {
+            let req = ScanRequest {
+                accounts: Some(vec![c.account.clone()]),
+                regions: Some(vec![c.region.clone()]),
+                dry_run: false,
+                trigger: Trigger::Change,
+                api_id: Some(c.api_id.clone()),
+            };
+            let out = scan::run(&self.env, &self.cfg, &req, ScanOptions::default()).await?;
+            summary.absorb(out.summary);
+        }
+        summary.ignored = ignored;
+        summary.finish();
+        Ok(summary)
     }
 
     fn remediate_options(&self, requested_by: Requester, apply: bool) -> RemediateOptions {
@@ -254,13 +334,15 @@ impl Handler {
         info!(messages = items.len(), "queue batch");
         let mut failed: BTreeSet<String> = BTreeSet::new();
         let mut groups: BTreeMap<Scope, Vec<(String, AccountId)>> = BTreeMap::new();
+        let mut changes: Vec<(String, Value)> = Vec::new();
         for item in items {
             match item.request {
                 Err(e) => {
                     error!(message_id = %item.message_id, error = %chain(&e), "poison message");
                     failed.insert(item.message_id);
                 }
-                Ok(req) => {
+                Ok(QueueRequest::Change(event)) => changes.push((item.message_id, event)),
+                Ok(QueueRequest::Scan(req)) => {
                     let key = (req.regions.clone().unwrap_or_default(), req.dry_run);
                     for account in req.accounts.into_iter().flatten() {
                         groups
@@ -280,6 +362,7 @@ impl Handler {
                 regions: (!regions.is_empty()).then_some(regions),
                 dry_run,
                 trigger: Trigger::Queue,
+                api_id: None,
             };
             let bad: BTreeSet<String> = match self.scan(&req, opts).await {
                 Ok(summary) => {
@@ -304,6 +387,21 @@ impl Handler {
                     .filter(|(_, a)| bad.contains(a.as_str()))
                     .map(|(id, _)| id),
             );
+        }
+        if !changes.is_empty() {
+            let (ids, events): (Vec<String>, Vec<Value>) = changes.into_iter().unzip();
+            match self.react(events).await {
+                // The next change event or scan covers a partial rescan.
+                Ok(summary) => info!(
+                    apis = summary.totals.apis,
+                    ignored = summary.ignored.len(),
+                    "change events"
+                ),
+                Err(e) => {
+                    error!(error = %chain(&e), "change events not rescanned");
+                    failed.extend(ids);
+                }
+            }
         }
         if !failed.is_empty() {
             warn!(failed = failed.len(), "messages returned to the queue");

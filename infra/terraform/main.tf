@@ -7,6 +7,7 @@ locals {
   account       = data.aws_caller_identity.current.account_id
   partition     = data.aws_partition.current.partition
   alarm_actions = var.alarm_topic_arn == "" ? [] : [var.alarm_topic_arn]
+  custom_action = var.enable_remediation && var.remediation_mode != "off"
   # Relative to this module, not to where terraform runs.
   package_path = var.package_path != "" ? var.package_path : "${path.module}/../../target/lambda/apigw-tracing-lambda/bootstrap.zip"
 }
@@ -115,6 +116,7 @@ data "aws_iam_policy_document" "scan" {
     resources = [
       "arn:${local.partition}:apigateway:*::/restapis",
       "arn:${local.partition}:apigateway:*::/restapis/*/stages",
+      "arn:${local.partition}:apigateway:*::/restapis/*/stages/*",
     ]
   }
   statement {
@@ -151,6 +153,29 @@ data "aws_iam_policy_document" "scan" {
     sid       = "FanOutConsume"
     actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
     resources = [aws_sqs_queue.scan.arn]
+  }
+  # Only with remediation enabled may the function assume the member
+  # remediation role (and change its own account's stages).
+  dynamic "statement" {
+    for_each = var.enable_remediation ? [1] : []
+    content {
+      sid       = "AssumeMemberRemediationRole"
+      actions   = ["sts:AssumeRole"]
+      resources = ["arn:${local.partition}:iam::*:role/${var.remediation_role_name}"]
+      condition {
+        test     = "StringEquals"
+        variable = "aws:ResourceOrgID"
+        values   = [var.organization_id]
+      }
+    }
+  }
+  dynamic "statement" {
+    for_each = var.enable_remediation ? [1] : []
+    content {
+      sid       = "RemediateOwnStages"
+      actions   = ["apigateway:PATCH"]
+      resources = ["arn:${local.partition}:apigateway:*::/restapis/*/stages/*"]
+    }
   }
 }
 
@@ -199,20 +224,23 @@ resource "aws_lambda_function" "scanner" {
   environment {
     # The external id is set only when there is one (empty means none).
     variables = merge({
-      APIGW_TRACING_REGIONS              = join(",", var.regions)
-      APIGW_TRACING_ACCOUNTS             = join(",", var.accounts)
-      APIGW_TRACING_EXCLUDE_ACCOUNTS     = join(",", var.exclude_accounts)
-      APIGW_TRACING_EXEMPTIONS           = var.exemptions
-      APIGW_TRACING_ROLE_NAME            = var.member_role_name
-      APIGW_TRACING_APIGW_RPS            = tostring(var.apigw_rps)
-      APIGW_TRACING_SECURITYHUB_RPS      = tostring(var.securityhub_rps)
-      APIGW_TRACING_CONCURRENCY          = tostring(var.concurrency)
-      APIGW_TRACING_MAX_ATTEMPTS         = tostring(var.max_attempts)
-      APIGW_TRACING_DEADLINE_MARGIN_SECS = tostring(var.deadline_margin_secs)
-      APIGW_TRACING_DRY_RUN              = tostring(var.dry_run)
-      APIGW_TRACING_QUEUE_URL            = aws_sqs_queue.scan.url
-      APIGW_TRACING_FAN_OUT_ABOVE        = tostring(var.fan_out_above)
-      RUST_LOG                           = "info"
+      APIGW_TRACING_REGIONS               = join(",", var.regions)
+      APIGW_TRACING_ACCOUNTS              = join(",", var.accounts)
+      APIGW_TRACING_EXCLUDE_ACCOUNTS      = join(",", var.exclude_accounts)
+      APIGW_TRACING_EXEMPTIONS            = var.exemptions
+      APIGW_TRACING_ROLE_NAME             = var.member_role_name
+      APIGW_TRACING_APIGW_RPS             = tostring(var.apigw_rps)
+      APIGW_TRACING_SECURITYHUB_RPS       = tostring(var.securityhub_rps)
+      APIGW_TRACING_CONCURRENCY           = tostring(var.concurrency)
+      APIGW_TRACING_MAX_ATTEMPTS          = tostring(var.max_attempts)
+      APIGW_TRACING_DEADLINE_MARGIN_SECS  = tostring(var.deadline_margin_secs)
+      APIGW_TRACING_DRY_RUN               = tostring(var.dry_run)
+      APIGW_TRACING_QUEUE_URL             = aws_sqs_queue.scan.url
+      APIGW_TRACING_FAN_OUT_ABOVE         = tostring(var.fan_out_above)
+      APIGW_TRACING_REMEDIATION           = var.enable_remediation ? var.remediation_mode : "off"
+      APIGW_TRACING_REMEDIATE_ACCOUNTS    = join(",", var.remediate_accounts)
+      APIGW_TRACING_REMEDIATION_ROLE_NAME = var.remediation_role_name
+      RUST_LOG                            = "info"
     }, var.external_id == "" ? {} : { APIGW_TRACING_EXTERNAL_ID = var.external_id })
   }
 }
@@ -375,4 +403,105 @@ resource "aws_securityhub_insight" "failing_stages" {
       value      = "ACTIVE"
     }
   }
+}
+
+# The console button: select findings, Actions -> "Enable X-Ray tracing".
+# Custom actions fire in the account where a person selects the findings
+# (the Security Hub administrator): apply this module there.
+resource "aws_securityhub_action_target" "enable_xray_tracing" {
+  count       = local.custom_action ? 1 : 0
+  identifier  = "EnableXRayTracing"
+  name        = "Enable X-Ray tracing"
+  description = "Turn on X-Ray active tracing for the selected API Gateway stages (apigw-tracing)"
+}
+
+resource "aws_cloudwatch_event_rule" "custom_action" {
+  count       = local.custom_action ? 1 : 0
+  name        = "${var.name}-custom-action"
+  description = "apigw-tracing custom action -> the scanner function, which remediates the selected findings."
+  event_pattern = jsonencode({
+    source        = ["aws.securityhub"]
+    "detail-type" = ["Security Hub Findings - Custom Action"]
+    resources     = [aws_securityhub_action_target.enable_xray_tracing[0].arn]
+  })
+}
+
+resource "aws_cloudwatch_event_target" "custom_action" {
+  count = local.custom_action ? 1 : 0
+  rule  = aws_cloudwatch_event_rule.custom_action[0].name
+  arn   = aws_lambda_function.scanner.arn
+}
+
+resource "aws_lambda_permission" "custom_action" {
+  count         = local.custom_action ? 1 : 0
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.scanner.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.custom_action[0].arn
+}
+
+# React: member accounts forward API Gateway changes here (rules on their
+# default buses, the member-events module, per region); only accounts of
+# this organization may put events on this bus.
+locals {
+  change_event_pattern = jsonencode({
+    source        = ["aws.apigateway"]
+    "detail-type" = ["AWS API Call via CloudTrail"]
+    detail = {
+      eventSource = ["apigateway.amazonaws.com"]
+      eventName   = ["CreateStage", "UpdateStage", "DeleteStage", "CreateDeployment", "DeleteRestApi", "ImportRestApi", "PutRestApi", "CreateRestApi", "TagResource", "UntagResource"]
+    }
+  })
+}
+
+resource "aws_cloudwatch_event_bus" "changes" {
+  count = var.enable_change_events ? 1 : 0
+  name  = "apigw-tracing"
+}
+
+data "aws_iam_policy_document" "change_bus" {
+  count = var.enable_change_events ? 1 : 0
+  statement {
+    sid       = "OrganizationMembersOnly"
+    actions   = ["events:PutEvents"]
+    resources = [aws_cloudwatch_event_bus.changes[0].arn]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:PrincipalOrgID"
+      values   = [var.organization_id]
+    }
+  }
+}
+
+resource "aws_cloudwatch_event_bus_policy" "changes" {
+  count          = var.enable_change_events ? 1 : 0
+  event_bus_name = aws_cloudwatch_event_bus.changes[0].name
+  policy         = data.aws_iam_policy_document.change_bus[0].json
+}
+
+resource "aws_cloudwatch_event_rule" "changes" {
+  count          = var.enable_change_events ? 1 : 0
+  name           = "${var.name}-changes"
+  description    = "A REST API changed in a member account -> rescan that API."
+  event_bus_name = aws_cloudwatch_event_bus.changes[0].name
+  event_pattern  = local.change_event_pattern
+}
+
+resource "aws_cloudwatch_event_target" "changes" {
+  count          = var.enable_change_events ? 1 : 0
+  rule           = aws_cloudwatch_event_rule.changes[0].name
+  event_bus_name = aws_cloudwatch_event_bus.changes[0].name
+  arn            = aws_lambda_function.scanner.arn
+}
+
+resource "aws_lambda_permission" "changes" {
+  count         = var.enable_change_events ? 1 : 0
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.scanner.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.changes[0].arn
 }

@@ -29,3 +29,8 @@ output "scan_queue_url" {
 output "scan_dead_letter_queue_url" {
   value = aws_sqs_queue.scan_dlq.url
 }
+
+output "change_event_bus_arn" {
+  description = "Give this to the member-events module (central_event_bus_arn)."
+  value       = var.enable_change_events ? aws_cloudwatch_event_bus.changes[0].arn : null
+}

@@ -150,6 +150,44 @@ variable "log_retention_days" {
   default     = 365
 }
 
+variable "enable_change_events" {
+  description = "Create the apigw-tracing event bus (organization only) and the rule that rescans one REST API per forwarded change event."
+  type        = bool
+  default     = true
+}
+
+variable "enable_remediation" {
+  description = "Let the function assume the member remediation role (enable_remediation on the member module too). When false it may not, and remediation is off."
+  type        = bool
+  default     = false
+}
+
+variable "remediation_mode" {
+  description = "With enable_remediation: off, on-request (Security Hub custom action), or auto (also after each scheduled scan, in remediate_accounts)."
+  type        = string
+  default     = "off"
+  validation {
+    condition     = contains(["off", "on-request", "auto"], var.remediation_mode)
+    error_message = "remediation_mode: off, on-request or auto."
+  }
+}
+
+variable "remediate_accounts" {
+  description = "For auto: the accounts it may change (12-digit ids), or [\"*\"] for every scanned account."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = var.remediate_accounts == ["*"] || alltrue([for a in var.remediate_accounts : can(regex("^[0-9]{12}$", a))])
+    error_message = "remediate_accounts: 12-digit account ids, or [\"*\"] alone."
+  }
+}
+
+variable "remediation_role_name" {
+  description = "The member remediation role's name."
+  type        = string
+  default     = "apigw-tracing-remediate"
+}
+
 variable "create_insight" {
   description = "Create the Security Hub insight \"API Gateway stages without X-Ray tracing, by account\" (needs Security Hub enabled in this account)."
   type        = bool

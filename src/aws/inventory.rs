@@ -165,6 +165,50 @@ pub async fn list_stages(
     inv
 }
 
+/// One REST API's stages (a change event): a single GetStages. An API that
+/// no longer exists is a complete inventory with no stage, so its findings
+/// are archived.
+#[instrument(skip_all, fields(account = %account, region = %region, api_id = %api_id))]
+pub async fn list_api_stages(
+    client: &aws_sdk_apigateway::Client,
+    account: &AccountId,
+    region: &str,
+    api_id: &str,
+) -> Inventory {
+    let mut inv = Inventory::default();
+    let api = ApiRef {
+        id: api_id.to_owned(),
+        name: None,
+    };
+    match client.get_stages().rest_api_id(api_id).send().await {
+        Ok(out) => {
+            inv.apis = 1;
+            inv.stages = out
+                .item()
+                .iter()
+                .map(|s| to_record(account, region, &api, s))
+                .collect();
+        }
+        Err(e) => {
+            let e: aws_sdk_apigateway::Error = e.into();
+            if matches!(e, aws_sdk_apigateway::Error::NotFoundException(_)) {
+                debug!("the API is gone");
+                return inv;
+            }
+            let err = InventoryError::GetStages {
+                account: account.clone(),
+                region: region.to_owned(),
+                api_id: api_id.to_owned(),
+                source: e,
+            };
+            warn!(error = %crate::report::chain(&err), "GetStages failed");
+            inv.errors.push(err);
+        }
+    }
+    inv.stages.sort_by(|a, b| a.stage_name.cmp(&b.stage_name));
+    inv
+}
+
 fn to_record(account: &AccountId, region: &str, api: &ApiRef, s: &Stage) -> StageRecord {
     StageRecord {
         account_id: account.clone(),

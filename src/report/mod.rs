@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::model::AccountId;
 use crate::trigger::Trigger;
 
 mod table;
@@ -73,6 +72,9 @@ pub struct Summary {
     /// (an over-broad `*/*/*` shows here; so does one that matches nothing).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub exemptions: Vec<ExemptionUse>,
+    /// Change events that changed nothing, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<crate::trigger::change::IgnoredEvent>,
 }
 
 /// One configured exemption (`APIGW_TRACING_EXEMPTIONS` entry `index`).
@@ -239,12 +241,36 @@ impl From<&crate::asff::InvalidFinding> for ErrorEntry {
 }
 
 impl Summary {
+    /// Adds another run's rows, errors and requests to this one (a burst of
+    /// change events answers with one summary).
+    pub fn absorb(&mut self, other: Summary) {
+        self.results.extend(other.results);
+        self.errors.extend(other.errors);
+        self.warnings.extend(other.warnings);
+        self.skipped.extend(other.skipped);
+        self.duration_ms += other.duration_ms;
+        for region in other.regions {
+            if !self.regions.contains(&region) {
+                self.regions.push(region);
+            }
+        }
+        if self.scanner_account.is_empty() {
+            self.scanner_account = other.scanner_account;
+        }
+        for (op, c) in other.requests {
+            let mine = self.requests.entry(op).or_default();
+            mine.calls += c.calls;
+            mine.attempts += c.attempts;
+        }
+        self.finish();
+    }
+
     /// An empty summary of a run about to start.
     pub fn new(
         trigger: Trigger,
         dry_run: bool,
         started_at: DateTime<Utc>,
-        scanner_account: &AccountId,
+        scanner_account: &str,
         regions: &[String],
         skipped: Vec<Skipped>,
     ) -> Self {
@@ -254,7 +280,7 @@ impl Summary {
             trigger,
             started_at: crate::asff::timestamp(started_at),
             duration_ms: 0,
-            scanner_account: scanner_account.to_string(),
+            scanner_account: scanner_account.to_owned(),
             regions: regions.to_vec(),
             totals: Totals::default(),
             results: Vec::new(),
@@ -264,6 +290,7 @@ impl Summary {
             fan_out: None,
             requests: BTreeMap::new(),
             exemptions: Vec::new(),
+            ignored: Vec::new(),
         }
     }
 
@@ -350,6 +377,7 @@ mod tests {
             fan_out: None,
             requests: BTreeMap::new(),
             exemptions: Vec::new(),
+            ignored: Vec::new(),
         };
         s.finish();
         s

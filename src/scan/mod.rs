@@ -68,6 +68,8 @@ pub struct ScanOutput {
 /// Everything a region task needs, shared by reference.
 struct Ctx<'a> {
     cfg: &'a Config,
+    /// A change event's one REST API.
+    api_id: Option<&'a str>,
     opts: ScanOptions,
     dry_run: bool,
     now: DateTime<Utc>,
@@ -143,6 +145,7 @@ async fn run_inner(
 
     let ctx = Ctx {
         cfg,
+        api_id: req.api_id.as_deref(),
         opts,
         dry_run: plan.dry_run,
         now,
@@ -162,7 +165,7 @@ async fn run_inner(
         req.trigger.clone(),
         dry_run,
         now,
-        &me.account,
+        me.account.as_str(),
         &regions,
         skipped,
     );
@@ -263,7 +266,7 @@ async fn plan_only(
         req.trigger.clone(),
         plan.dry_run,
         now,
-        &me.account,
+        me.account.as_str(),
         &plan.regions,
         plan.skipped,
     );

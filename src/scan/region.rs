@@ -27,7 +27,11 @@ pub(super) async fn scan_region(
 ) -> RegionOutput {
     let account = &session.account;
     let apigw = session.apigateway(region, &ctx.apigw_pacer);
-    let inv = inventory::list_stages(&apigw, account, region).await;
+    // A change event rescans one API: one GetStages, no GetRestApis.
+    let inv = match ctx.api_id {
+        Some(api_id) => inventory::list_api_stages(&apigw, account, region, api_id).await,
+        None => inventory::list_stages(&apigw, account, region).await,
+    };
     let mut warnings = Vec::new();
     let mut errors: Vec<ErrorEntry> = inv.errors.iter().map(ErrorEntry::from).collect();
     let mut result = RegionResult {
@@ -79,7 +83,22 @@ pub(super) async fn scan_region(
             match publish::existing_findings(reader, account, region).await {
                 Ok(existing) => {
                     warnings.extend(existing.foreign.iter().map(ErrorEntry::from));
-                    existing.ours
+                    match ctx.api_id {
+                        // Reconciled and archived for this API only.
+                        Some(api_id) => {
+                            let prefix = format!(
+                                "{}/{}/{account}/{region}/{api_id}/",
+                                asff::GENERATOR_ID,
+                                crate::model::partition_of(region)
+                            );
+                            existing
+                                .ours
+                                .into_iter()
+                                .filter(|f| f.id.starts_with(&prefix))
+                                .collect()
+                        }
+                        None => existing.ours,
+                    }
                 }
                 Err(e) => {
                     // Without the existing findings, an import would reset

@@ -12,11 +12,12 @@ use crate::model::{
     parse_accounts, parse_regions, quote, AccountId, InvalidAccountId, InvalidRegion,
 };
 
+pub mod change;
 mod event;
 mod sqs;
 
 pub use event::Event;
-pub use sqs::{queue_items, QueueItem};
+pub use sqs::{queue_items, QueueItem, QueueRequest};
 
 /// What one run should cover. `None` means "everything configured".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,6 +26,9 @@ pub struct ScanRequest {
     pub regions: Option<Vec<String>>,
     pub dry_run: bool,
     pub trigger: Trigger,
+    /// Only this REST API (a change event): one GetStages, and findings
+    /// reconciled and archived for this API only.
+    pub api_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -37,6 +41,8 @@ pub enum Trigger {
     Manual,
     /// One batch of the fan-out queue (one account per message).
     Queue,
+    /// CloudTrail change events: one REST API rescanned.
+    Change,
     #[default]
     Cli,
 }
@@ -48,6 +54,7 @@ impl Trigger {
             Trigger::Schedule { .. } => "schedule",
             Trigger::Manual => "manual",
             Trigger::Queue => "queue",
+            Trigger::Change => "change",
             Trigger::Cli => "cli",
         }
     }
@@ -144,6 +151,8 @@ pub const CUSTOM_ACTION: &str = "Security Hub Findings - Custom Action";
 pub enum Invocation {
     /// A Security Hub custom action: remediate the selected findings.
     CustomAction(Value),
+    /// A CloudTrail change event from API Gateway: rescan that one API.
+    Change(Value),
     /// Scan (or, for a large organization with a queue, plan) now.
     Scan(ScanRequest),
     /// A batch from the fan-out queue.
@@ -157,6 +166,9 @@ pub fn parse_invocation(event: &Value) -> Result<Invocation, TriggerError> {
             return SqsEvent::deserialize(event)
                 .map(Invocation::Queue)
                 .map_err(|e| TriggerError::MalformedSqs(short(&e)));
+        }
+        if change::is_change_event(event) {
+            return Ok(Invocation::Change(event.clone()));
         }
         if obj.get("detail-type").and_then(Value::as_str) == Some(CUSTOM_ACTION)
             && obj.get("source").and_then(Value::as_str) == Some("aws.securityhub")
@@ -223,6 +235,7 @@ pub fn parse_manual(event: &Value) -> Result<ScanRequest, TriggerError> {
         regions,
         dry_run: payload.dry_run.unwrap_or(false),
         trigger: Trigger::Manual,
+        api_id: None,
     })
 }
 

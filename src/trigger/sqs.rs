@@ -6,13 +6,22 @@ use serde_json::Value;
 
 use super::{parse_manual, short, ScanRequest, Trigger, TriggerError};
 
-/// One fan-out message: its id (for `batchItemFailures`) and what it asks.
+/// One message: its id (for `batchItemFailures`) and what it asks.
 #[derive(Debug)]
 pub struct QueueItem {
     pub message_id: String,
     /// A malformed message is a poison message: reported as failed, so SQS
     /// retries it and finally moves it to the dead-letter queue.
-    pub request: Result<ScanRequest, TriggerError>,
+    pub request: Result<QueueRequest, TriggerError>,
+}
+
+#[derive(Debug)]
+pub enum QueueRequest {
+    /// A fan-out message: scan these accounts.
+    Scan(ScanRequest),
+    /// A CloudTrail change event buffered by a queue: events for the same
+    /// API in one batch are rescanned once.
+    Change(Value),
 }
 
 /// The items of a queue batch. A record that is not from SQS or has no
@@ -35,16 +44,21 @@ pub fn queue_items(ev: &SqsEvent) -> Result<Vec<QueueItem>, TriggerError> {
             message_id: message_id.clone(),
             problem: Box::new(problem),
         };
-        let request = serde_json::from_str::<Value>(rec.body.as_deref().unwrap_or(""))
-            .map_err(|e| bad(TriggerError::BodyNotJson(short(&e))))
-            .and_then(|body| parse_manual(&body).map_err(bad))
-            .and_then(|req| match &req.accounts {
-                Some(a) if !a.is_empty() => Ok(ScanRequest {
-                    trigger: Trigger::Queue,
-                    ..req
+        let body = serde_json::from_str::<Value>(rec.body.as_deref().unwrap_or(""))
+            .map_err(|e| bad(TriggerError::BodyNotJson(short(&e))));
+        let request = match body {
+            Err(e) => Err(e),
+            Ok(body) if super::change::is_change_event(&body) => Ok(QueueRequest::Change(body)),
+            Ok(body) => parse_manual(&body)
+                .map_err(bad)
+                .and_then(|req| match &req.accounts {
+                    Some(a) if !a.is_empty() => Ok(QueueRequest::Scan(ScanRequest {
+                        trigger: Trigger::Queue,
+                        ..req
+                    })),
+                    _ => Err(bad(TriggerError::NoAccount)),
                 }),
-                _ => Err(bad(TriggerError::NoAccount)),
-            });
+        };
         items.push(QueueItem {
             message_id,
             request,

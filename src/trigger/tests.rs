@@ -159,7 +159,9 @@ mod queue {
         .unwrap();
         let ids: Vec<_> = items.iter().map(|i| i.message_id.as_str()).collect();
         assert_eq!(ids, ["m1", "m2", "m3", "m4"]);
-        let ok = items[0].request.as_ref().unwrap();
+        let Ok(QueueRequest::Scan(ok)) = items[0].request.as_ref() else {
+            panic!("{:?}", items[0].request)
+        };
         assert_eq!(
             (
                 ok.trigger.clone(),

@@ -42,16 +42,33 @@ cfn.create_stack(
     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
     Capabilities=["CAPABILITY_NAMED_IAM", "CAPABILITY_IAM"],
 )
-for _ in range(120):
-    status = cfn.describe_stacks(StackName="apigw-tracing")["Stacks"][0]["StackStatus"]
-    if not status.endswith("IN_PROGRESS"):
-        break
-    time.sleep(0.5)
-if status != "CREATE_COMPLETE":
-    events = cfn.describe_stack_events(StackName="apigw-tracing")["StackEvents"]
-    sys.exit(f"stack {status}: " + json.dumps([e.get("ResourceStatusReason") for e in events][:5]))
+def wait(stack):
+    for _ in range(120):
+        status = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
+        if not status.endswith("IN_PROGRESS"):
+            break
+        time.sleep(0.5)
+    if status != "CREATE_COMPLETE":
+        events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
+        sys.exit(f"stack {stack} {status}: " + json.dumps([e.get("ResourceStatusReason") for e in events][:5]))
+    return {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])}
+
+
+outputs = wait("apigw-tracing")
+# The member side, as the StackSets would create it in one account: the
+# scan and remediation roles, and the change-event forwarding rule.
+member_stacks = {
+    "apigw-tracing-member-role": ("member-role.yaml", {
+        "ScannerRoleArn": outputs["ScannerRoleArn"], "OrganizationId": "o-abcdefghij", "EnableRemediation": "true"}),
+    "apigw-tracing-member-events": ("member-events.yaml", {"CentralEventBusArn": outputs["ChangeEventBusArn"]}),
+}
+for stack, (name, p) in member_stacks.items():
+    with open(template_path.replace("template.yaml", name)) as f:
+        cfn.create_stack(StackName=stack, TemplateBody=f.read(), Capabilities=["CAPABILITY_NAMED_IAM", "CAPABILITY_IAM"],
+                         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in p.items()])
+    wait(stack)
 # moto lists the resources it skipped (queue policy, schedule, alarms) blank.
 resources = cfn.list_stack_resources(StackName="apigw-tracing")["StackResourceSummaries"]
 name = next(r["PhysicalResourceId"] for r in resources if r.get("LogicalResourceId") == "ScannerFunction")
 env = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
-print(json.dumps({"function": name, "environment": env}))
+print(json.dumps({"function": name, "environment": env, "outputs": outputs, "member_stacks": sorted(member_stacks)}))

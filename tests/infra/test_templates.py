@@ -162,6 +162,9 @@ def test_terraform_matches_the_sam_template():
         "QueueMaxConcurrency": "queue_max_concurrency",
         "ReservedConcurrency": "reserved_concurrency",
         "CreateInsight": "create_insight",
+        "EnableRemediation": "enable_remediation",
+        "RemediationMode": "remediation_mode",
+        "RemediationRoleName": "remediation_role_name",
     }
     for p, v in pairs.items():
         assert str(params[p]["Default"]).lower() == str(one(variables[v]["default"])).lower(), f"{p} != {v}"
@@ -227,3 +230,86 @@ def test_both_insights_show_this_products_failing_stages_by_account():
     filters = one(tf["filters"])
     assert one(one(filters["generator_id"])["value"]) == generator
     assert one(one(filters["compliance_status"])["value"]) == "FAILED"
+
+
+REMEDIATION_ACTIONS = {"apigateway:PATCH", "apigateway:GET", "securityhub:BatchImportFindings", "securityhub:GetFindings"}
+
+
+def test_the_remediation_role_allows_nothing_else_and_the_scan_role_stays_read_only():
+    member = cfn("member-role.yaml")["Resources"]
+    rem = member["RemediationRole"]
+    assert rem["Condition"] == "WantsRemediation", "created only when enabled"
+    statements = [st for p in rem["Properties"]["Policies"] for st in as_list(p["PolicyDocument"]["Statement"])]
+    assert set().union(*(cfn_actions(st) for st in statements)) == REMEDIATION_ACTIONS
+    patch = [st for st in statements if "apigateway:PATCH" in cfn_actions(st)]
+    assert len(patch) == 1 and "/restapis/*/stages/*" in str(patch[0]["Resource"])
+    # Trusted exactly like the scan role.
+    assert rem["Properties"]["AssumeRolePolicyDocument"] == member["ScanRole"]["Properties"]["AssumeRolePolicyDocument"]
+    scan = [st for p in member["ScanRole"]["Properties"]["Policies"] for st in as_list(p["PolicyDocument"]["Statement"])]
+    assert "apigateway:PATCH" not in set().union(*(cfn_actions(st) for st in scan))
+
+    tf = hcl(TF / "member-role" / "main.tf")
+    docs = blocks(tf, "data", "aws_iam_policy_document")
+    assert set().union(*(tf_actions(st) for st in docs["remediate"]["statement"])) == REMEDIATION_ACTIONS
+    assert "apigateway:PATCH" not in set().union(*(tf_actions(st) for st in docs["scan"]["statement"]))
+    role = blocks(tf, "resource", "aws_iam_role")["remediate"]
+    assert one(role["count"]) == "${var.enable_remediation ? 1 : 0}"
+
+
+def test_the_function_may_assume_the_remediation_role_only_when_enabled():
+    sam = cfn("template.yaml")
+    statements = sam["Resources"]["ScannerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    conditional = [st["Fn::If"] for st in statements if isinstance(st, dict) and "Fn::If" in st]
+    assert {c[0] for c in conditional} == {"WantsRemediation"}
+    assume = [c[1] for c in conditional if c[1]["Action"] == "sts:AssumeRole"][0]
+    assert assume["Condition"]["StringEquals"]["aws:ResourceOrgID"] == {"Ref": "OrganizationId"}
+    unconditional = set().union(*(cfn_actions(st) for st in statements if "Fn::If" not in st))
+    assert "apigateway:PATCH" not in unconditional
+    env = sam["Resources"]["ScannerFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["APIGW_TRACING_REMEDIATION"] == {"Fn::If": ["WantsRemediation", {"Ref": "RemediationMode"}, "off"]}
+    for name in ["EnableXRayTracingAction", "CustomActionRule", "CustomActionPermission"]:
+        assert sam["Resources"][name]["Condition"] == "WantsCustomAction", name
+    assert sam["Resources"]["EnableXRayTracingAction"]["Properties"]["Id"] == "EnableXRayTracing"
+    pattern = sam["Resources"]["CustomActionRule"]["Properties"]["EventPattern"]
+    assert pattern["detail-type"] == ["Security Hub Findings - Custom Action"]
+    assert pattern["source"] == ["aws.securityhub"]
+
+    text = (TF / "main.tf").read_text()
+    assert 'for_each = var.enable_remediation ? [1] : []' in text
+    assert 'APIGW_TRACING_REMEDIATION           = var.enable_remediation ? var.remediation_mode : "off"' in text or \
+        "var.enable_remediation ? var.remediation_mode : \"off\"" in text
+    for res in ["aws_securityhub_action_target", "aws_cloudwatch_event_rule", "aws_lambda_permission"]:
+        assert f'resource "{res}" "' in text
+
+
+def rust_event_names():
+    source = (ROOT / "src" / "trigger" / "change.rs").read_text()
+    block = source.split("pub const EVENT_NAMES")[1].split("];")[0]
+    return sorted(re.findall(r'"([A-Za-z]+)"', block))
+
+
+def test_the_change_bus_is_bound_to_the_organization_and_members_forward_only_these_events():
+    names = rust_event_names()
+    assert len(names) == 10
+    sam = cfn("template.yaml")["Resources"]
+    policy = sam["ChangeEventBusPolicy"]["Properties"]["Statement"]
+    assert policy["Action"] == "events:PutEvents"
+    assert policy["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}}
+    central = sam["ChangeEventRule"]["Properties"]["EventPattern"]
+    member = cfn("member-events.yaml")["Resources"]
+    forward = member["ForwardRule"]["Properties"]
+    assert forward["EventPattern"] == central
+    assert sorted(central["detail"]["eventName"]) == names
+    assert central["source"] == ["aws.apigateway"] and central["detail-type"] == ["AWS API Call via CloudTrail"]
+    assert forward["Targets"][0]["Arn"] == {"Ref": "CentralEventBusArn"}
+    role = member["ForwardRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert [cfn_actions(st) for st in role] == [{"events:PutEvents"}]
+    assert role[0]["Resource"] == {"Ref": "CentralEventBusArn"}
+
+    tf_text = (TF / "main.tf").read_text() + (TF / "member-events" / "main.tf").read_text()
+    for name in names:
+        assert tf_text.count(f'"{name}"') == 2, name
+    tf = hcl(TF / "main.tf")
+    bus = blocks(tf, "data", "aws_iam_policy_document")["change_bus"]
+    cond = one(one(bus["statement"])["condition"])
+    assert one(cond["variable"]) == "aws:PrincipalOrgID" and one(cond["values"]) == ["${var.organization_id}"]

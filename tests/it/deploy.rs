@@ -170,6 +170,7 @@ provider "aws" {{
     scheduler  = var.endpoint
     sqs        = var.endpoint
     sts        = var.endpoint
+    events     = var.endpoint
   }}
 }}
 module "central" {{
@@ -181,9 +182,14 @@ module "central" {{
   create_insight  = false
 }}
 module "member" {{
-  source           = "{central}/member-role"
-  scanner_role_arn = module.central.scanner_role_arn
-  organization_id  = "{ORG_ID}"
+  source             = "{central}/member-role"
+  scanner_role_arn   = module.central.scanner_role_arn
+  organization_id    = "{ORG_ID}"
+  enable_remediation = true
+}}
+module "member_events" {{
+  source                = "{central}/member-events"
+  central_event_bus_arn = module.central.change_event_bus_arn
 }}
 output "function_name" {{ value = module.central.function_name }}
 "#,

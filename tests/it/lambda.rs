@@ -93,7 +93,9 @@ async fn malformed_events_are_refused_before_any_aws_call() {
         json!({"acounts": ["111111111111"]}),
         json!({"dryRun": "true"}),
         json!("scan please"),
-        json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.apigateway", "detail": {}}),
+        // (A CloudTrail event from API Gateway is a change event: an unrelated
+        // one is answered as ignored, see react.rs.)
+        json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2", "detail": {}}),
         // Ambiguous: a schedule carrying a scope and a dry run, null values,
         // blank entries (each would have run a publishing scan before).
         json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {},

@@ -11,6 +11,7 @@ mod harness;
 mod lambda;
 mod lifecycle;
 mod proxy;
+mod react;
 mod remediate;
 mod runtime;
 mod runtime_api;

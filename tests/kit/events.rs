@@ -17,3 +17,18 @@ pub fn sqs_record(id: &str, body: &str) -> Value {
            "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:apigw-tracing-scan",
            "awsRegion": "eu-west-1"})
 }
+
+/// A CloudTrail change event of `tests/fixtures/cloudtrail`, for one
+/// account, REST API and stage.
+pub fn cloudtrail(name: &str, account: &str, api_id: &str, stage: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/cloudtrail/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .replace("{{ACCOUNT}}", account)
+        .replace("{{API_ID}}", api_id)
+        .replace("{{STAGE}}", stage);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}

@@ -33,6 +33,17 @@ variable "external_id" {
   sensitive   = true
 }
 
+variable "enable_remediation" {
+  description = "Also create the remediation role, which may turn X-Ray tracing on for this account's REST API stages (and nothing else)."
+  type        = bool
+  default     = false
+}
+
+variable "remediation_role_name" {
+  type    = string
+  default = "apigw-tracing-remediate"
+}
+
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
@@ -72,6 +83,7 @@ data "aws_iam_policy_document" "scan" {
     resources = [
       "arn:${local.partition}:apigateway:*::/restapis",
       "arn:${local.partition}:apigateway:*::/restapis/*/stages",
+      "arn:${local.partition}:apigateway:*::/restapis/*/stages/*",
     ]
   }
   statement {
@@ -101,4 +113,43 @@ resource "aws_iam_role_policy" "scan" {
 
 output "role_arn" {
   value = aws_iam_role.scan.arn
+}
+
+# Separate from the scan role, which stays read-only: only this role may
+# write, and only the stage setting remediation changes.
+data "aws_iam_policy_document" "remediate" {
+  statement {
+    sid       = "EnableStageTracing"
+    actions   = ["apigateway:PATCH", "apigateway:GET"]
+    resources = ["arn:${local.partition}:apigateway:*::/restapis/*/stages/*"]
+  }
+  statement {
+    sid       = "ImportOwnFindings"
+    actions   = ["securityhub:BatchImportFindings"]
+    resources = ["arn:${local.partition}:securityhub:*:${local.account}:product/${local.account}/default"]
+  }
+  statement {
+    sid       = "ReadFindingsToKeepCreatedAt"
+    actions   = ["securityhub:GetFindings"]
+    resources = ["arn:${local.partition}:securityhub:*:${local.account}:hub/default"]
+  }
+}
+
+resource "aws_iam_role" "remediate" {
+  count                = var.enable_remediation ? 1 : 0
+  name                 = var.remediation_role_name
+  description          = "Lets apigw-tracing turn X-Ray tracing on for REST API stages here, and record the fix in Security Hub."
+  max_session_duration = 3600
+  assume_role_policy   = data.aws_iam_policy_document.trust.json
+}
+
+resource "aws_iam_role_policy" "remediate" {
+  count  = var.enable_remediation ? 1 : 0
+  name   = "apigw-tracing-remediate"
+  role   = aws_iam_role.remediate[0].id
+  policy = data.aws_iam_policy_document.remediate.json
+}
+
+output "remediation_role_arn" {
+  value = var.enable_remediation ? aws_iam_role.remediate[0].arn : null
 }
