@@ -102,6 +102,15 @@ fn function_env(endpoint: &str, name: &str) -> BTreeMap<String, String> {
 /// moto provide) and runs one scheduled event: it must complete and find
 /// the seeded member's failing stage.
 async fn start_from_deployed(moto: &Moto, deployed: BTreeMap<String, String>, member: &str) {
+    assert_eq!(
+        deployed.get("APIGW_TRACING_REGIONS").map(String::as_str),
+        Some("eu-west-1")
+    );
+    // Empty means unset: no empty external id reaches the function.
+    assert!(
+        !deployed.contains_key("APIGW_TRACING_EXTERNAL_ID"),
+        "{deployed:?}"
+    );
     let mut env: Vec<(String, String)> = deployed.into_iter().collect();
     env.extend(moto.cli_env().into_iter().map(|(k, v)| (k.to_owned(), v)));
     let api = RuntimeApi::start();
@@ -220,15 +229,6 @@ output "function_name" {{ value = module.central.function_name }}
     ]));
     let name = run(&mut tf(&["output", "-raw", "function_name"]));
     let deployed = function_env(&moto.endpoint, name.trim());
-    assert_eq!(
-        deployed.get("APIGW_TRACING_REGIONS").map(String::as_str),
-        Some("eu-west-1")
-    );
-    // Empty means unset: no empty external id reaches the function.
-    assert!(
-        !deployed.contains_key("APIGW_TRACING_EXTERNAL_ID"),
-        "{deployed:?}"
-    );
     start_from_deployed(&moto, deployed, &member).await;
 }
 
@@ -274,13 +274,5 @@ async fn the_sam_template_deploys_to_moto_and_the_function_starts_from_it() {
             )
         })
         .collect();
-    assert_eq!(
-        deployed.get("APIGW_TRACING_REGIONS").map(String::as_str),
-        Some("eu-west-1")
-    );
-    assert!(
-        !deployed.contains_key("APIGW_TRACING_EXTERNAL_ID"),
-        "{deployed:?}"
-    );
     start_from_deployed(&moto, deployed, &member).await;
 }

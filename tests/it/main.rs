@@ -10,6 +10,7 @@ mod faults;
 mod harness;
 mod lambda;
 mod lifecycle;
+mod loopback;
 mod proxy;
 mod react;
 mod remediate;

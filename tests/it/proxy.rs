@@ -4,7 +4,6 @@
 //! keeps serving while a test blocks on a CLI subprocess.
 #![allow(dead_code)] // a toolbox: not every fault is used by every test
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,10 +11,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::HeaderMap;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
+
+use crate::loopback::Loopback;
 
 /// What a rule sees of a request.
 pub struct Seen<'a> {
@@ -109,51 +109,22 @@ pub fn scope(headers: &HeaderMap) -> (String, String) {
 pub struct FaultProxy {
     pub endpoint: String,
     state: Arc<Mutex<State>>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: Loopback,
 }
 
 impl FaultProxy {
     pub fn start(upstream: &str) -> Self {
         let upstream = upstream.to_owned();
         let state = Arc::new(Mutex::new(State::default()));
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let client: Client<HttpConnector, Full<Bytes>> =
+            Client::builder(TokioExecutor::new()).build_http();
         let st = state.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                let client: Client<HttpConnector, Full<Bytes>> =
-                    Client::builder(TokioExecutor::new()).build_http();
-                loop {
-                    let (stream, _) = tokio::select! {
-                        r = listener.accept() => r.unwrap(),
-                        _ = &mut stop_rx => return,
-                    };
-                    let (st, client, upstream) = (st.clone(), client.clone(), upstream.clone());
-                    tokio::spawn(async move {
-                        let svc = service_fn(move |req| {
-                            handle(req, st.clone(), client.clone(), upstream.clone())
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), svc)
-                            .await;
-                    });
-                }
-            });
-        });
-        let addr: SocketAddr = addr_rx.recv().unwrap();
+        let server =
+            Loopback::serve(move |req| handle(req, st.clone(), client.clone(), upstream.clone()));
         Self {
-            endpoint: format!("http://{addr}"),
+            endpoint: format!("http://{}", server.addr),
             state,
-            shutdown: Some(stop_tx),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -195,17 +166,6 @@ impl FaultProxy {
     /// Every request seen so far.
     pub fn log(&self) -> Vec<Logged> {
         self.state.lock().unwrap().log.clone()
-    }
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

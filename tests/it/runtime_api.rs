@@ -6,7 +6,6 @@
 #![allow(dead_code)] // a toolbox: not every test uses every part
 
 use std::collections::{BTreeMap, VecDeque};
-use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,9 +13,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+
+use crate::loopback::Loopback;
 
 const PREFIX: &str = "/2018-06-01/runtime";
 
@@ -43,48 +42,20 @@ pub struct RuntimeApi {
     /// `host:port`, the value of `AWS_LAMBDA_RUNTIME_API`.
     pub address: String,
     state: Arc<Mutex<State>>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
     counter: Mutex<u64>,
+    _server: Loopback,
 }
 
 impl RuntimeApi {
     pub fn start() -> Self {
         let state = Arc::new(Mutex::new(State::default()));
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
         let st = state.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                loop {
-                    let (stream, _) = tokio::select! {
-                        r = listener.accept() => r.unwrap(),
-                        _ = &mut stop_rx => return,
-                    };
-                    let st = st.clone();
-                    tokio::spawn(async move {
-                        let svc = service_fn(move |req| handle(req, st.clone()));
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), svc)
-                            .await;
-                    });
-                }
-            });
-        });
-        let addr: SocketAddr = addr_rx.recv().unwrap();
+        let server = Loopback::serve(move |req| handle(req, st.clone()));
         Self {
-            address: addr.to_string(),
+            address: server.addr.to_string(),
             state,
-            shutdown: Some(stop_tx),
-            thread: Some(thread),
             counter: Mutex::new(0),
+            _server: server,
         }
     }
 
@@ -139,17 +110,6 @@ impl RuntimeApi {
     /// How many times the function asked for its next event.
     pub fn next_calls(&self) -> usize {
         self.state.lock().unwrap().next_calls
-    }
-}
-
-impl Drop for RuntimeApi {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
