@@ -1,8 +1,5 @@
 use super::*;
-
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
-}
+use crate::evaluate::tests::today;
 
 fn template(text: &str) -> Vec<(String, Status, Option<usize>, Option<String>)> {
     let doc = yaml::parse(text).unwrap();

@@ -2,11 +2,11 @@
 //! [`Invocation`]), one answer type out ([`Answer`]: the run's summary, or
 //! the queue batch's `SqsBatchResponse`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::sqs::SqsBatchResponse;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
@@ -15,18 +15,13 @@ use serde_json::{json, Value};
 use tracing::{error, info, warn};
 
 use crate::aws::AwsEnv;
-use crate::config::AccountSource;
 use crate::config::{Config, RemediationMode};
 use crate::model::AccountId;
 use crate::remediate::decide::Requester;
 use crate::remediate::{RemediateOptions, RemediationReport};
 use crate::report::{chain, RunStatus, Summary};
 use crate::scan::{self, ScanError, ScanOptions};
-use crate::trigger::change::{read_change, IgnoredEvent};
-use crate::trigger::{
-    parse_invocation, queue_items, Event, Invocation, QueueRequest, ScanRequest, Trigger,
-    TriggerError,
-};
+use crate::trigger::{parse_invocation, Event, Invocation, ScanRequest, Trigger, TriggerError};
 
 /// Metric namespace of the embedded-metric-format log line.
 pub const METRIC_NAMESPACE: &str = "apigw-tracing";
@@ -93,6 +88,9 @@ impl From<HandlerError> for Diagnostic {
         }
     }
 }
+
+mod queue;
+mod react;
 
 /// Built once per execution environment, borrowed by every invocation.
 pub struct Handler {
@@ -168,76 +166,6 @@ impl Handler {
                 Ok(Answer::Batch(batch))
             }
         }
-    }
-
-    /// Change events: each REST API they name is rescanned once (one
-    /// GetStages; its findings reconciled and archived, nothing else
-    /// touched). Events that cannot matter are ignored without an AWS call.
-    pub async fn react(&self, events: Vec<Value>) -> Result<Summary, ScanError> {
-        let mut ignored = Vec::new();
-        let mut apis = BTreeSet::new();
-        for event in &events {
-            match read_change(event) {
-                Ok(c) => {
-                    apis.insert(c);
-                }
-                Err(i) => ignored.push(i),
-            }
-        }
-        let regions = crate::plan::regions(
-            &self.cfg,
-            &ScanRequest::default(),
-            self.env.home_region().as_deref(),
-        )?;
-        apis.retain(|c| {
-            let reason = if self.cfg.exclude.contains(&c.account) {
-                Some("the account is excluded (APIGW_TRACING_EXCLUDE_ACCOUNTS)")
-            } else if matches!(&self.cfg.accounts, AccountSource::Fixed(list) if !list.contains(&c.account)) {
-                Some("the account is not among the configured accounts")
-            } else if !regions.contains(&c.region) {
-                Some("the region is not among the configured regions")
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                ignored.push(IgnoredEvent {
-                    event_name: String::new(),
-                    account: Some(c.account.to_string()),
-                    region: Some(c.region.clone()),
-                    reason: reason.into(),
-                });
-            }
-            reason.is_none()
-        });
-        info!(
-            events = events.len(),
-            apis = apis.len(),
-            ignored = ignored.len(),
-            trigger = "change",
-            "invocation"
-        );
-        let mut summary = Summary::new(
-            Trigger::Change,
-            self.cfg.dry_run,
-            chrono::Utc::now(),
-            "",
-            &[],
-            Vec::new(),
-        );
-        for c in apis {
-            let req = ScanRequest {
-                accounts: Some(vec![c.account.clone()]),
-                regions: Some(vec![c.region.clone()]),
-                dry_run: false,
-                trigger: Trigger::Change,
-                api_id: Some(c.api_id.clone()),
-            };
-            let out = scan::run(&self.env, &self.cfg, &req, ScanOptions::default()).await?;
-            summary.absorb(out.summary);
-        }
-        summary.ignored = ignored;
-        summary.finish();
-        Ok(summary)
     }
 
     fn remediate_options(&self, requested_by: Requester, apply: bool) -> RemediateOptions {
@@ -320,102 +248,7 @@ impl Handler {
         println!("{}", metrics_line(&out.summary, now_ms()));
         Ok(out.summary)
     }
-
-    /// One batch of the fan-out queue. Messages with the same scope are
-    /// scanned together; a message is reported failed (so SQS delivers it
-    /// again, and after the queue's maxReceiveCount moves it to the
-    /// dead-letter queue) when it is malformed or its account had any error.
-    pub async fn consume(
-        &self,
-        event: LambdaEvent<SqsEvent>,
-    ) -> Result<SqsBatchResponse, HandlerError> {
-        let opts = self.options(&event.context);
-        let items = queue_items(&event.payload)?;
-        info!(messages = items.len(), "queue batch");
-        let mut failed: BTreeSet<String> = BTreeSet::new();
-        let mut groups: BTreeMap<Scope, Vec<(String, AccountId)>> = BTreeMap::new();
-        let mut changes: Vec<(String, Value)> = Vec::new();
-        for item in items {
-            match item.request {
-                Err(e) => {
-                    error!(message_id = %item.message_id, error = %chain(&e), "poison message");
-                    failed.insert(item.message_id);
-                }
-                Ok(QueueRequest::Change(event)) => changes.push((item.message_id, event)),
-                Ok(QueueRequest::Scan(req)) => {
-                    let key = (req.regions.clone().unwrap_or_default(), req.dry_run);
-                    for account in req.accounts.into_iter().flatten() {
-                        groups
-                            .entry(key.clone())
-                            .or_default()
-                            .push((item.message_id.clone(), account));
-                    }
-                }
-            }
-        }
-        for ((regions, dry_run), members) in groups {
-            let mut accounts: Vec<AccountId> = members.iter().map(|(_, a)| a.clone()).collect();
-            accounts.sort();
-            accounts.dedup();
-            let req = ScanRequest {
-                accounts: Some(accounts),
-                regions: (!regions.is_empty()).then_some(regions),
-                dry_run,
-                trigger: Trigger::Queue,
-                api_id: None,
-            };
-            let bad: BTreeSet<String> = match self.scan(&req, opts).await {
-                Ok(summary) => {
-                    if let Some(r) = self.auto_remediate(&summary).await {
-                        info!(
-                            enabled = r.totals.enabled,
-                            failed = r.totals.failed,
-                            skipped = r.totals.skipped,
-                            "auto remediation after the queue batch"
-                        );
-                    }
-                    summary.errors.iter().map(|e| e.account.clone()).collect()
-                }
-                Err(e) => {
-                    error!(error = %chain(&e), "queue batch not scanned");
-                    members.iter().map(|(_, a)| a.to_string()).collect()
-                }
-            };
-            failed.extend(
-                members
-                    .into_iter()
-                    .filter(|(_, a)| bad.contains(a.as_str()))
-                    .map(|(id, _)| id),
-            );
-        }
-        if !changes.is_empty() {
-            let (ids, events): (Vec<String>, Vec<Value>) = changes.into_iter().unzip();
-            match self.react(events).await {
-                // The next change event or scan covers a partial rescan.
-                Ok(summary) => info!(
-                    apis = summary.totals.apis,
-                    ignored = summary.ignored.len(),
-                    "change events"
-                ),
-                Err(e) => {
-                    error!(error = %chain(&e), "change events not rescanned");
-                    failed.extend(ids);
-                }
-            }
-        }
-        if !failed.is_empty() {
-            warn!(failed = failed.len(), "messages returned to the queue");
-        }
-        let mut response = SqsBatchResponse::default();
-        for id in failed {
-            response.add_failure(id);
-        }
-        Ok(response)
-    }
 }
-
-/// Messages asking for the same regions and dry-run mode are scanned together.
-type Scope = (Vec<String>, bool);
 
 /// Time kept after the run to log and return the summary.
 const RETURN_RESERVE: Duration = Duration::from_secs(5);
