@@ -83,8 +83,12 @@ lint-infra: $(TOOLS)/bin/checkov ## cfn-lint, checkov (CloudFormation + Terrafor
 	$(TOOLS)/bin/pytest -q tests/infra
 
 .PHONY: test
-test: venv lint sarif ## Lint, then every test (unit + integration against moto), SARIF validated
+test: venv lint sarif ## Lint, then every test (unit + integration against moto), SARIF validated, the demo run
 	$(CARGO) test --lib --tests
+	@mkdir -p target
+	@$(MAKE) --no-print-directory demo > target/demo.log 2>&1 \
+	  && echo "make demo: ok (output in target/demo.log)" \
+	  || { cat target/demo.log; echo "make demo FAILED"; exit 1; }
 
 .PHONY: package
 package: $(TOOLS)/bin/cargo-lambda ## Build the Lambda zip (provided.al2023, arm64) the templates deploy

@@ -27,13 +27,18 @@ fn moto_binary() -> PathBuf {
     if let Ok(p) = std::env::var("MOTO_SERVER") {
         return PathBuf::from(p);
     }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
-    assert!(
-        p.exists(),
-        "moto_server not found at {}: run `make venv` (or `make test`), or set MOTO_SERVER",
-        p.display()
-    );
-    p
+    // The workspace root's ./.venv, from this crate or from tools/.
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let found = manifest
+        .ancestors()
+        .map(|dir| dir.join(".venv/bin/moto_server"))
+        .find(|p| p.exists());
+    found.unwrap_or_else(|| {
+        panic!(
+            "moto_server not found in ./.venv above {}: run `make venv` (or `make test`), or set MOTO_SERVER",
+            manifest.display()
+        )
+    })
 }
 
 impl Moto {

@@ -98,11 +98,45 @@ async fn demo(bin: String) -> std::process::ExitCode {
         }
     }
     println!(
-        "\n{total} findings in {} Security Hubs. Stopping moto.",
+        "\n{total} findings in {} Security Hubs.",
         accounts.len() * REGIONS.len()
     );
+
+    // Fix: what remediation would change (a dry run writes nothing).
+    println!(
+        "\n== apigw-tracing remediate --regions {} (dry run: add --apply to change)\n",
+        REGIONS.join(",")
+    );
+    let mut cmd = Command::new(&bin);
+    cmd.args([
+        "remediate",
+        "--regions",
+        &REGIONS.join(","),
+        "--apigw-rps",
+        "20",
+    ]);
+    for (k, v) in moto.cli_env() {
+        cmd.env(k, v);
+    }
+    let remediate = cmd.status().expect("run apigw-tracing remediate");
+
+    // Prevent: the same rule on a template, before deploy (exit 3: a stage fails).
+    let template = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/check/sam/template.yaml"
+    );
+    println!("\n== apigw-tracing check tests/fixtures/check/sam/template.yaml\n");
+    let check = Command::new(&bin)
+        .args(["check", template])
+        .status()
+        .expect("run apigw-tracing check");
+    println!(
+        "(exit status {}: a stage fails the check)",
+        check.code().unwrap_or(-1)
+    );
+    println!("\nStopping moto.");
     drop(moto);
-    if status.success() {
+    if status.success() && remediate.success() && check.code() == Some(3) {
         std::process::ExitCode::SUCCESS
     } else {
         std::process::ExitCode::FAILURE
