@@ -121,13 +121,11 @@ async fn demo(bin: String) -> std::process::ExitCode {
     let remediate = cmd.status().expect("run apigw-tracing remediate");
 
     // Prevent: the same rule on a template, before deploy (exit 3: a stage fails).
-    let template = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/check/sam/template.yaml"
-    );
-    println!("\n== apigw-tracing check tests/fixtures/check/sam/template.yaml\n");
+    let template = "tests/fixtures/check/sam/template.yaml";
+    println!("\n== apigw-tracing check {template}\n");
     let check = Command::new(&bin)
         .args(["check", template])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .status()
         .expect("run apigw-tracing check");
     println!(
