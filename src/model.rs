@@ -29,6 +29,14 @@ pub fn cut(s: &str) -> String {
     out
 }
 
+/// Who the scanner runs as (sts:GetCallerIdentity).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub account: AccountId,
+    pub arn: String,
+    pub partition: String,
+}
+
 /// A 12-digit AWS account id, validated on construction.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -69,6 +69,27 @@ pub fn regions(
     Ok(asked.clone())
 }
 
+/// Why `account` in `region` is outside the configuration, if it is (for
+/// one account-region named by an event: a change, a custom action). Needs
+/// no AWS call; with the organization as the account set, membership is
+/// the caller's to check.
+pub fn outside_scope(
+    cfg: &Config,
+    regions: &[String],
+    account: &AccountId,
+    region: &str,
+) -> Option<&'static str> {
+    if cfg.exclude.contains(account) {
+        Some("the account is excluded (APIGW_TRACING_EXCLUDE_ACCOUNTS)")
+    } else if matches!(&cfg.accounts, AccountSource::Fixed(list) if !list.contains(account)) {
+        Some("the account is not among the configured accounts")
+    } else if !regions.iter().any(|r| r == region) {
+        Some("the region is not among the configured regions")
+    } else {
+        None
+    }
+}
+
 /// Whether `plan` needs the organization's account list: to cover it, or
 /// to check that a manual scope stays inside it. A queue message names an
 /// account the planner took from that list, so it is not listed again

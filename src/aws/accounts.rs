@@ -17,13 +17,7 @@ const ASSUME_ROLE: &str = "STS.AssumeRole";
 use crate::config::Config;
 use crate::model::AccountId;
 
-/// Who the scanner runs as.
-#[derive(Debug, Clone)]
-pub struct Identity {
-    pub account: AccountId,
-    pub arn: String,
-    pub partition: String,
-}
+pub use crate::model::Identity;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountsError {
@@ -81,8 +75,18 @@ fn sts_code(err: &CredentialsError) -> Option<String> {
     None
 }
 
-#[instrument(skip_all)]
+/// Who the scanner runs as: asked once per execution environment (the
+/// function's role does not change), then answered from `env`'s cache, so
+/// a warm Lambda spends no STS call on it per invocation or per run.
 pub async fn caller_identity(env: &AwsEnv) -> Result<Identity, AccountsError> {
+    env.identity
+        .get_or_try_init(|| ask_identity(env))
+        .await
+        .cloned()
+}
+
+#[instrument(skip_all)]
+async fn ask_identity(env: &AwsEnv) -> Result<Identity, AccountsError> {
     let out = env
         .sts()
         .get_caller_identity()

@@ -100,6 +100,9 @@ impl Intercept for CountRequests {
 pub struct AwsEnv {
     pub base: SdkConfig,
     pub stats: RequestStats,
+    /// The caller's identity, once known; shared by every copy of this
+    /// environment (see `accounts::caller_identity`).
+    identity: Arc<tokio::sync::OnceCell<crate::model::Identity>>,
 }
 
 impl AwsEnv {
@@ -141,6 +144,7 @@ impl AwsEnv {
         Self {
             base,
             stats: RequestStats::default(),
+            identity: Arc::default(),
         }
     }
 
@@ -150,6 +154,7 @@ impl AwsEnv {
         Self {
             base: self.base.clone(),
             stats: RequestStats::default(),
+            identity: self.identity.clone(),
         }
     }
 

@@ -64,6 +64,39 @@ impl Pacer {
     }
 }
 
+/// Security Hub's GetFindings quota: 3 requests/s (burst 6) per account-region.
+const GET_FINDINGS_RPS: NonZeroU32 = NonZeroU32::new(3).unwrap();
+
+/// The pacers of one run, one per quota. Reads and writes of a run share
+/// them: they count against the same per account-region quotas.
+#[derive(Debug)]
+pub struct Pacers {
+    /// API Gateway's control plane (10/s per account and region, shared
+    /// with the account's own deployments).
+    pub apigw: Pacer,
+    /// Security Hub writes (BatchImportFindings).
+    pub securityhub: Pacer,
+    /// Security Hub's GetFindings: never above its own 3/s.
+    pub getfindings: Pacer,
+}
+
+impl Pacers {
+    pub fn new(apigw_rps: NonZeroU32, securityhub_rps: NonZeroU32) -> Self {
+        Self {
+            apigw: Pacer::per_second(apigw_rps),
+            securityhub: Pacer::per_second(securityhub_rps),
+            getfindings: Pacer::per_second(securityhub_rps.min(GET_FINDINGS_RPS)),
+        }
+    }
+
+    /// Drops the state of every idle account-region (see `Pacer::forget_idle`).
+    pub fn forget_idle(&self) {
+        for pacer in [&self.apigw, &self.securityhub, &self.getfindings] {
+            pacer.forget_idle();
+        }
+    }
+}
+
 /// An HTTP client that waits for `pacer` before every request it sends:
 /// every attempt, SDK retries of throttled calls included, counts against
 /// the rate of its account-region.

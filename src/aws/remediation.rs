@@ -7,7 +7,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
 
 use crate::model::{AccountId, StageRecord};
-use crate::remediate::decide::PATCH;
+use crate::remediate::decide::{PATCH_PATH, PATCH_VALUE};
 use crate::report::{chain, ErrorEntry, ErrorKind};
 
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +77,6 @@ pub async fn enable_tracing(
     stage: &str,
 ) -> Result<(), RemediationError> {
     use aws_sdk_apigateway::types::{Op, PatchOperation};
-    debug_assert_eq!(PATCH, "op=replace,path=/tracingEnabled,value=true");
     let fail = |operation, source: aws_sdk_apigateway::Error| RemediationError::Call {
         account: account.clone(),
         region: region.to_owned(),
@@ -93,8 +92,8 @@ pub async fn enable_tracing(
         .patch_operations(
             PatchOperation::builder()
                 .op(Op::Replace)
-                .path("/tracingEnabled")
-                .value("true")
+                .path(PATCH_PATH)
+                .value(PATCH_VALUE)
                 .build(),
         )
         .send()

@@ -7,7 +7,6 @@ use serde_json::Value;
 use tracing::info;
 
 use super::Handler;
-use crate::config::AccountSource;
 use crate::report::Summary;
 use crate::scan::{self, ScanError, ScanOptions};
 use crate::trigger::change::{read_change, IgnoredEvent};
@@ -34,15 +33,7 @@ impl Handler {
             self.env.home_region().as_deref(),
         )?;
         apis.retain(|c| {
-            let reason = if self.cfg.exclude.contains(&c.account) {
-                Some("the account is excluded (APIGW_TRACING_EXCLUDE_ACCOUNTS)")
-            } else if matches!(&self.cfg.accounts, AccountSource::Fixed(list) if !list.contains(&c.account)) {
-                Some("the account is not among the configured accounts")
-            } else if !regions.contains(&c.region) {
-                Some("the region is not among the configured regions")
-            } else {
-                None
-            };
+            let reason = crate::plan::outside_scope(&self.cfg, &regions, &c.account, &c.region);
             if let Some(reason) = reason {
                 ignored.push(IgnoredEvent {
                     event_name: String::new(),

@@ -11,6 +11,7 @@ use crate::cli::{
     emit, RemediateCommand, RemediateFormat, EXIT_COMPLETE, EXIT_PARTIAL, EXIT_USAGE,
 };
 use crate::report::{chain, RunStatus};
+use crate::scan::ScanError;
 use crate::trigger::{ScanRequest, Trigger};
 
 pub async fn run(cmd: &RemediateCommand) -> u8 {
@@ -58,27 +59,14 @@ pub async fn run(cmd: &RemediateCommand) -> u8 {
         trigger: Trigger::Cli,
         ..ScanRequest::default()
     };
-    let organization = if crate::plan::needs_organization(&cfg, &req) {
-        match accounts::organization_accounts(&env).await {
-            Ok(list) => Some(list),
-            Err(e) => {
-                eprintln!("apigw-tracing: {}", chain(&e));
-                return EXIT_PARTIAL;
-            }
-        }
-    } else {
-        None
-    };
-    let plan = match crate::plan::plan(
-        &cfg,
-        &req,
-        env.home_region().as_deref(),
-        organization.as_deref(),
-    ) {
-        Ok(p) => p,
+    let plan = match crate::scan::plan_run(&env, &cfg, &req).await {
+        Ok((_, plan)) => plan,
         Err(e) => {
             eprintln!("apigw-tracing: {}", chain(&e));
-            return EXIT_USAGE;
+            return match e {
+                ScanError::Scope(_) => EXIT_USAGE,
+                ScanError::Accounts(_) => EXIT_PARTIAL,
+            };
         }
     };
     let opts = RemediateOptions {

@@ -9,9 +9,10 @@ use chrono::Utc;
 use serde_json::Value;
 
 use super::decide::{Action, StageArn};
-use super::{act, Gathered, Ignored, Pacers, RemediateOptions, RemediationReport};
+use super::{act, Gathered, Ignored, RemediateOptions, RemediationReport};
 use crate::asff::{is_our_id, GENERATOR_ID};
 use crate::aws::accounts::{self, Identity};
+use crate::aws::pacing::Pacers;
 use crate::aws::{remediation, AwsEnv};
 use crate::config::{AccountSource, Config};
 use crate::evaluate::evaluate;
@@ -97,15 +98,15 @@ pub async fn custom_action(
 ) -> RemediationReport {
     let mut report = RemediationReport::new(opts);
     report.ignored = ignored;
-    // Scope: the configured accounts (or the organization), minus the
-    // excluded ones, and the configured regions.
-    let allowed: Option<BTreeSet<AccountId>> = match &cfg.accounts {
-        AccountSource::Fixed(list) => Some(list.iter().cloned().collect()),
+    // Scope: as for any event (excluded accounts, the configured list and
+    // regions); with the organization as the account set, its members.
+    let organization: Option<BTreeSet<AccountId>> = match &cfg.accounts {
+        AccountSource::Fixed(_) => None,
         AccountSource::Organization => match accounts::organization_accounts(env).await {
             Ok(list) => Some(list.into_iter().collect()),
             Err(e) => {
                 report.errors.push(ErrorEntry::from(&e));
-                None
+                Some(BTreeSet::new())
             }
         },
     };
@@ -113,19 +114,22 @@ pub async fn custom_action(
         .unwrap_or_default();
     let mut by_account: BTreeMap<AccountId, Vec<FindingTarget>> = BTreeMap::new();
     for t in targets {
-        let in_scope = allowed.as_ref().is_some_and(|a| a.contains(&t.account))
-            && !cfg.exclude.contains(&t.account)
-            && regions.contains(&t.stage.region);
-        if in_scope {
-            by_account.entry(t.account.clone()).or_default().push(t);
-        } else {
-            report.ignored.push(Ignored {
-                finding_id: t.finding_id,
-                reason: "outside the configured accounts or regions".into(),
+        let outside = crate::plan::outside_scope(cfg, &regions, &t.account, &t.stage.region)
+            .or_else(|| {
+                organization
+                    .as_ref()
+                    .filter(|org| !org.contains(&t.account))
+                    .map(|_| "the account is not an ACTIVE account of the organization")
             });
+        match outside {
+            None => by_account.entry(t.account.clone()).or_default().push(t),
+            Some(reason) => report.ignored.push(Ignored {
+                finding_id: t.finding_id,
+                reason: reason.into(),
+            }),
         }
     }
-    let pacers = Pacers::new(cfg);
+    let pacers = Pacers::new(cfg.apigw_rps, cfg.securityhub_rps);
     let today = Utc::now().date_naive();
     for (account, targets) in by_account {
         let session = match accounts::open_session(env, cfg, me, &account).await {

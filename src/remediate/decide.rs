@@ -14,8 +14,15 @@ use crate::model::{partition_of, quote, validate_region, AccountId};
 
 /// Tag (any value) that keeps remediation away from a stage.
 pub const TAG_NO_REMEDIATE: &str = "apigw-tracing:no-remediate";
-/// The one change remediation makes (UpdateStage patch operation).
-pub const PATCH: &str = "op=replace,path=/tracingEnabled,value=true";
+/// The one change remediation makes: an UpdateStage patch operation
+/// `replace` of this path with this value (the adapter sends exactly these).
+pub const PATCH_PATH: &str = "/tracingEnabled";
+pub const PATCH_VALUE: &str = "true";
+
+/// The patch as the AWS CLI spells it, for the report.
+pub fn patch() -> String {
+    format!("op=replace,path={PATCH_PATH},value={PATCH_VALUE}")
+}
 
 /// Who asked for the change (logged with every change).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -168,7 +175,7 @@ pub fn action(
         api_id: ev.stage.api_id.clone(),
         stage: ev.stage.stage_name.clone(),
         action,
-        patch: matches!(action, Action::Enabled | Action::WouldEnable).then(|| PATCH.to_owned()),
+        patch: matches!(action, Action::Enabled | Action::WouldEnable).then(patch),
         reason,
     }
 }

@@ -15,7 +15,7 @@ use tracing::{info, warn};
 
 use crate::asff::{self, build_finding, FirstSeen};
 use crate::aws::accounts::{self, Identity};
-use crate::aws::pacing::Pacer;
+use crate::aws::pacing::Pacers;
 use crate::aws::{inventory, publish, remediation, AccountSession, AwsEnv};
 use crate::config::Config;
 use crate::evaluate::{evaluate, Evaluation};
@@ -103,26 +103,6 @@ impl RemediationReport {
     }
 }
 
-/// Rates shared by reads and writes: they count against the same quota.
-pub struct Pacers {
-    apigw: Pacer,
-    securityhub: Pacer,
-    getfindings: Pacer,
-}
-
-impl Pacers {
-    pub fn new(cfg: &Config) -> Self {
-        Self {
-            apigw: Pacer::per_second(cfg.apigw_rps),
-            securityhub: Pacer::per_second(cfg.securityhub_rps),
-            getfindings: Pacer::per_second(
-                cfg.securityhub_rps
-                    .min(std::num::NonZeroU32::new(3).unwrap()),
-            ),
-        }
-    }
-}
-
 /// Stages of one account-region to decide on (from an inventory, or read
 /// one by one for a custom action); `complete` is false when a read failed.
 pub struct Gathered {
@@ -141,7 +121,7 @@ pub fn run<'a>(
     opts: &'a RemediateOptions,
 ) -> BoxFuture<'a, RemediationReport> {
     async move {
-        let pacers = Pacers::new(cfg);
+        let pacers = Pacers::new(cfg.apigw_rps, cfg.securityhub_rps);
         let mut report = RemediationReport::new(opts);
         let pacers = &pacers;
         let mut accounts = stream::iter(plan.targets.clone())

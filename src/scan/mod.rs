@@ -15,16 +15,13 @@ use tracing::{error, info, instrument, warn};
 
 use crate::asff::Finding;
 use crate::aws::accounts::{self, AccountsError, Identity};
-use crate::aws::pacing::Pacer;
+use crate::aws::pacing::Pacers;
 use crate::aws::{fanout, AccountSession, AwsEnv};
 use crate::config::Config;
 use crate::model::AccountId;
 use crate::plan::{self, Plan, PlanError};
 use crate::report::{ErrorEntry, ExemptionUse, RunStatus, Summary};
 use crate::trigger::ScanRequest;
-
-/// Security Hub's GetFindings quota: 3 requests/s (burst 6) per account-region.
-const GET_FINDINGS_RPS: std::num::NonZeroU32 = std::num::NonZeroU32::new(3).unwrap();
 
 /// A run that could not start: nothing was scanned and nothing published.
 #[derive(Debug, thiserror::Error)]
@@ -73,10 +70,7 @@ struct Ctx<'a> {
     opts: ScanOptions,
     dry_run: bool,
     now: DateTime<Utc>,
-    apigw_pacer: Pacer,
-    securityhub_pacer: Pacer,
-    /// GetFindings allows 3 requests/s per account and region.
-    getfindings_pacer: Pacer,
+    pacers: Pacers,
     slots: Semaphore,
 }
 
@@ -110,28 +104,7 @@ async fn run_inner(
     let started = Instant::now();
     let now = Utc::now();
     let env = &env.with_fresh_stats();
-    let home = env.home_region();
-    // Scope errors that need no AWS call come first: a request outside the
-    // configured regions or the configured account list is refused before
-    // anything is asked of AWS.
-    plan::regions(cfg, req, home.as_deref())?;
-    if !plan::needs_organization(cfg, req) {
-        plan::plan(cfg, req, home.as_deref(), None)?;
-    }
-    let me = accounts::caller_identity(env)
-        .await
-        .map_err(ScanError::Accounts)?;
-    let organization = if plan::needs_organization(cfg, req) {
-        Some(
-            accounts::organization_accounts(env)
-                .await
-                .map_err(ScanError::Accounts)?,
-        )
-    } else {
-        None
-    };
-    let plan = plan::plan(cfg, req, home.as_deref(), organization.as_deref())?;
-    drop(organization);
+    let (me, plan) = plan_run(env, cfg, req).await?;
     if let Some(queue_url) = &plan.fan_out {
         return Ok(plan_only(env, queue_url, &me, plan.clone(), req, now, started).await);
     }
@@ -149,9 +122,7 @@ async fn run_inner(
         opts,
         dry_run: plan.dry_run,
         now,
-        apigw_pacer: Pacer::per_second(cfg.apigw_rps),
-        securityhub_pacer: Pacer::per_second(cfg.securityhub_rps),
-        getfindings_pacer: Pacer::per_second(cfg.securityhub_rps.min(GET_FINDINGS_RPS)),
+        pacers: Pacers::new(cfg.apigw_rps, cfg.securityhub_rps),
         slots: Semaphore::new(cfg.concurrency),
     };
     let Plan {
@@ -212,6 +183,37 @@ async fn run_inner(
 
 fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Plans a run (a scan, or a remediation): scope errors that need no AWS
+/// call come first, so a request outside the configured regions or account
+/// list is refused before anything is asked of AWS; then who we are; then
+/// the organization's accounts, only when the plan needs them.
+pub async fn plan_run(
+    env: &AwsEnv,
+    cfg: &Config,
+    req: &ScanRequest,
+) -> Result<(Identity, Plan), ScanError> {
+    let home = env.home_region();
+    let without_listing = if plan::needs_organization(cfg, req) {
+        plan::regions(cfg, req, home.as_deref())?;
+        None
+    } else {
+        Some(plan::plan(cfg, req, home.as_deref(), None)?)
+    };
+    let me = accounts::caller_identity(env)
+        .await
+        .map_err(ScanError::Accounts)?;
+    let plan = match without_listing {
+        Some(plan) => plan,
+        None => {
+            let organization = accounts::organization_accounts(env)
+                .await
+                .map_err(ScanError::Accounts)?;
+            plan::plan(cfg, req, home.as_deref(), Some(&organization))?
+        }
+    };
+    Ok((me, plan))
 }
 
 /// The run's totals on one structured line (the whole summary is the
@@ -320,13 +322,7 @@ async fn scan_account(
     let outcomes = futures::future::join_all(tasks).await;
     // This account's regions are done: their pacing state can go, so memory
     // does not grow with the number of accounts.
-    for pacer in [
-        &ctx.apigw_pacer,
-        &ctx.securityhub_pacer,
-        &ctx.getfindings_pacer,
-    ] {
-        pacer.forget_idle();
-    }
+    ctx.pacers.forget_idle();
     outcomes
 }
 

@@ -26,7 +26,7 @@ pub(super) async fn scan_region(
     region: &str,
 ) -> RegionOutput {
     let account = &session.account;
-    let apigw = session.apigateway(region, &ctx.apigw_pacer);
+    let apigw = session.apigateway(region, &ctx.pacers.apigw);
     // A change event rescans one API: one GetStages, no GetRestApis.
     let inv = match ctx.api_id {
         Some(api_id) => inventory::list_api_stages(&apigw, account, region, api_id).await,
@@ -73,8 +73,8 @@ pub(super) async fn scan_region(
     // Two clients: GetFindings and BatchImportFindings have their own quotas.
     let hubs = (!ctx.dry_run).then(|| {
         (
-            session.securityhub(region, &ctx.getfindings_pacer),
-            session.securityhub(region, &ctx.securityhub_pacer),
+            session.securityhub(region, &ctx.pacers.getfindings),
+            session.securityhub(region, &ctx.pacers.securityhub),
         )
     });
     let existing = match &hubs {

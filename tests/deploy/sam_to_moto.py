@@ -62,13 +62,14 @@ member_stacks = {
         "ScannerRoleArn": outputs["ScannerRoleArn"], "OrganizationId": "o-abcdefghij", "EnableRemediation": "true"}),
     "apigw-tracing-member-events": ("member-events.yaml", {"CentralEventBusArn": outputs["ChangeEventBusArn"]}),
 }
+member_outputs = {}
 for stack, (name, p) in member_stacks.items():
     with open(template_path.replace("template.yaml", name)) as f:
         cfn.create_stack(StackName=stack, TemplateBody=f.read(), Capabilities=["CAPABILITY_NAMED_IAM", "CAPABILITY_IAM"],
                          Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in p.items()])
-    wait(stack)
+    member_outputs.update(wait(stack))
 # moto lists the resources it skipped (queue policy, schedule, alarms) blank.
 resources = cfn.list_stack_resources(StackName="apigw-tracing")["StackResourceSummaries"]
 name = next(r["PhysicalResourceId"] for r in resources if r.get("LogicalResourceId") == "ScannerFunction")
 env = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
-print(json.dumps({"function": name, "environment": env, "outputs": outputs, "member_stacks": sorted(member_stacks)}))
+print(json.dumps({"function": name, "environment": env, "outputs": outputs, "member_outputs": member_outputs}))

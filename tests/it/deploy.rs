@@ -274,5 +274,24 @@ async fn the_sam_template_deploys_to_moto_and_the_function_starts_from_it() {
             )
         })
         .collect();
+    // The central bus, and the member side as deployed: the remediation
+    // role (EnableRemediation) and the forwarding rule on the default bus.
+    let bus = v["outputs"]["ChangeEventBusArn"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(bus.ends_with(":event-bus/apigw-tracing"), "{v:#}");
+    let member_side = &v["member_outputs"];
+    assert!(
+        member_side["RemediationRoleArn"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(":role/apigw-tracing-remediate")),
+        "{v:#}"
+    );
+    assert!(
+        member_side["ForwardRuleArn"]
+            .as_str()
+            .is_some_and(|a| a.contains(":rule/")),
+        "{v:#}"
+    );
     start_from_deployed(&moto, deployed, &member).await;
 }
