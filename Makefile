@@ -72,7 +72,7 @@ lint: lint-rust lint-infra ## Every static check (make test runs it)
 .PHONY: lint-rust
 lint-rust: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --test it -- -D warnings
 
 .PHONY: lint-infra
 lint-infra: $(TOOLS)/bin/checkov ## cfn-lint, checkov (CloudFormation + Terraform), IAM and consistency tests
@@ -82,9 +82,16 @@ lint-infra: $(TOOLS)/bin/checkov ## cfn-lint, checkov (CloudFormation + Terrafor
 	$(TOOLS)/bin/checkov --quiet --compact --skip-download --framework cloudformation terraform -d infra
 	$(TOOLS)/bin/pytest -q tests/infra
 
+.PHONY: unit
+unit: ## Unit tests: no moto, no network, nothing to install (the fast tier; also a bare `cargo test`)
+	$(CARGO) test --workspace
+
+.PHONY: it
+it: venv ## Integration tests against moto (servers shared per test process, reset between tests)
+	$(CARGO) test --test it
+
 .PHONY: test
-test: venv lint sarif ## Lint, then every test (unit + integration against moto), SARIF validated, the demo run
-	$(CARGO) test --lib --tests
+test: venv lint sarif unit it ## Lint, then every test (unit + integration against moto), SARIF validated, the demo run
 	@mkdir -p target
 	@$(MAKE) --no-print-directory demo > target/demo.log 2>&1 \
 	  && echo "make demo: ok (output in target/demo.log)" \

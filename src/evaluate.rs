@@ -68,23 +68,23 @@ pub fn compliance(tracing_enabled: bool) -> Compliance {
 
 pub fn evaluate(stage: StageRecord, rules: &Rules, today: NaiveDate) -> Evaluation {
     let compliance = compliance(stage.tracing_enabled);
-    let check = exempt::check(&stage, rules, today);
+    let found = exempt::lookup(&stage, rules, today);
     // An exemption only matters while the stage fails the check.
     let failing = compliance == Compliance::Failed;
     Evaluation {
         stage,
         compliance,
-        exemption: check.active.filter(|_| failing),
-        lapsed: check.lapsed.filter(|_| failing),
-        problems: check.problems,
-        matched_rule: check.matched_rule,
+        exemption: found.active.filter(|_| failing),
+        lapsed: found.lapsed.filter(|_| failing),
+        problems: found.problems,
+        matched_rule: found.matched_rule,
     }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::AccountId;
+    use crate::model::{AccountId, Region, StageRef};
 
     pub fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
@@ -92,11 +92,13 @@ pub(crate) mod tests {
 
     pub fn stage(api: &str, name: &str, tracing: bool) -> StageRecord {
         StageRecord {
-            account_id: AccountId::parse("111111111111").unwrap(),
-            region: "eu-west-1".into(),
-            api_id: api.into(),
+            place: StageRef::new(
+                AccountId::parse("111111111111").unwrap(),
+                Region::parse("eu-west-1").unwrap(),
+                api,
+                name,
+            ),
             api_name: Some(format!("{api}-name")),
-            stage_name: name.into(),
             deployment_id: Some("dep1".into()),
             tracing_enabled: tracing,
             description: None,

@@ -1,11 +1,16 @@
 //! apigw-tracing: finds API Gateway REST API stages without X-Ray active
-//! tracing across an AWS Organization and reports them to Security Hub.
+//! tracing across an AWS Organization, keeps one Security Hub finding per
+//! stage true, refuses new ones at review, and fixes them on request.
 //!
-//! The product's verbs: [`scan`] (and [`lambda`] / [`cli`], its entry
-//! points). They run over one pure core that knows no SDK type: [`plan`],
-//! [`evaluate`], [`exempt`], [`asff`], [`reconcile`], [`report`] (with
-//! [`model`], [`config`] and [`trigger`] for inputs). Everything that talks
-//! to AWS is in [`aws`].
+//! The product's verbs: [`scan`], [`check`], [`remediate`] and [`react`],
+//! reached through two entry points, [`lambda`] (the function: one event
+//! type in, parsed once by [`trigger`], dispatched to a verb) and [`cli`]
+//! (one file per command). They run over one pure core that knows no SDK
+//! type: [`plan`], [`evaluate`], [`exempt`], [`reconcile`] (the one
+//! findings step), [`asff`], [`report`], with [`model`] (the value types of
+//! places: `AccountId`, `Region`, `StageRef`, `AccountRegion`), [`config`]
+//! and [`trigger`] for inputs. Everything that talks to AWS is in [`aws`],
+//! whose adapters return the project's own types.
 
 pub mod asff;
 pub mod aws;
@@ -18,6 +23,7 @@ pub mod lambda;
 pub mod logging;
 pub mod model;
 pub mod plan;
+pub mod react;
 pub mod reconcile;
 pub mod remediate;
 pub mod report;

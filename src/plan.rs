@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use crate::config::{AccountSource, Config};
-use crate::model::{parse_regions, AccountId, InvalidRegion};
+use crate::model::{join_regions, AccountId, InvalidRegion, Region};
 use crate::report::Skipped;
 use crate::trigger::{ScanRequest, Trigger};
 
@@ -20,7 +20,7 @@ pub struct Plan {
     pub targets: Vec<AccountId>,
     /// Accounts asked for but not scanned, with the reason.
     pub skipped: Vec<Skipped>,
-    pub regions: Vec<String>,
+    pub regions: Vec<Region>,
     /// The queue to send one message per account to, when this run only
     /// plans (a large organization); `None` scans here.
     pub fan_out: Option<String>,
@@ -34,7 +34,7 @@ pub enum PlanError {
     #[error("AWS_REGION")]
     HomeRegion(#[source] InvalidRegion),
     #[error("region {region} is outside the configured regions ({configured}); a request may only narrow them")]
-    RegionOutOfScope { region: String, configured: String },
+    RegionOutOfScope { region: Region, configured: String },
     #[error(
         "account {account} is not in {set}; a request may only narrow the configured accounts"
     )]
@@ -50,10 +50,10 @@ pub fn regions(
     cfg: &Config,
     req: &ScanRequest,
     home: Option<&str>,
-) -> Result<Vec<String>, PlanError> {
+) -> Result<Vec<Region>, PlanError> {
     let configured = if cfg.regions.is_empty() {
         let home = home.ok_or(PlanError::NoRegion)?;
-        parse_regions(&[home.to_owned()]).map_err(PlanError::HomeRegion)?
+        vec![Region::parse(home).map_err(PlanError::HomeRegion)?]
     } else {
         cfg.regions.clone()
     };
@@ -62,8 +62,8 @@ pub fn regions(
     };
     if let Some(region) = asked.iter().find(|r| !configured.contains(r)) {
         return Err(PlanError::RegionOutOfScope {
-            region: region.clone(),
-            configured: configured.join(","),
+            region: *region,
+            configured: join_regions(&configured),
         });
     }
     Ok(asked.clone())
@@ -75,15 +75,15 @@ pub fn regions(
 /// the caller's to check.
 pub fn outside_scope(
     cfg: &Config,
-    regions: &[String],
+    regions: &[Region],
     account: &AccountId,
-    region: &str,
+    region: Region,
 ) -> Option<&'static str> {
     if cfg.exclude.contains(account) {
         Some("the account is excluded (APIGW_TRACING_EXCLUDE_ACCOUNTS)")
     } else if matches!(&cfg.accounts, AccountSource::Fixed(list) if !list.contains(account)) {
         Some("the account is not among the configured accounts")
-    } else if !regions.iter().any(|r| r == region) {
+    } else if !regions.contains(&region) {
         Some("the region is not among the configured regions")
     } else {
         None
@@ -137,7 +137,7 @@ pub fn plan(
         }
         if cfg.exclude.contains(id) {
             skipped.push(Skipped {
-                account: id.to_string(),
+                account: id.clone(),
                 reason: "excluded by configuration (APIGW_TRACING_EXCLUDE_ACCOUNTS)".into(),
             });
         } else {
@@ -148,9 +148,10 @@ pub fn plan(
     // the CLI always scans.
     let lambda_run = matches!(req.trigger, Trigger::Schedule { .. } | Trigger::Manual);
     let fan_out = cfg
+        .fan_out
         .queue_url
         .clone()
-        .filter(|_| lambda_run && targets.len() > cfg.fan_out_above);
+        .filter(|_| lambda_run && targets.len() > cfg.fan_out.above);
     Ok(Plan {
         targets,
         skipped,

@@ -1,211 +1,167 @@
-//! Reconciling what was observed with what Security Hub already holds, per
-//! account-region. Pure.
+//! The one findings step, shared by `scan` and `remediate`: what was
+//! observed, against what Security Hub already holds, gives the findings to
+//! import, checked and sized into batches, and what to archive. Pure.
 //!
 //! - an observed stage keeps its finding `Id`, `CreatedAt` and
 //!   `FirstObservedAt`; `UpdatedAt` / `LastObservedAt` move to now;
 //! - an ACTIVE finding whose stage was not observed is re-imported
-//!   ARCHIVED, but only when the inventory of that account-region
-//!   completed: a partial scan never archives anything;
+//!   ARCHIVED, but only when the inventory it belongs to completed: a
+//!   partial scan never archives anything;
 //! - findings already ARCHIVED whose stage is gone are left to expire
-//!   (Security Hub deletes them 30 days after their last update).
+//!   (Security Hub deletes them 30 days after their last update);
+//! - a finding that breaks the ASFF rules is never sent.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::asff::{build_finding, timestamp, Finding, FirstSeen, RecordState};
+use crate::asff::{self, build_finding, Finding, FirstSeen, InvalidFinding, RecordState};
 use crate::evaluate::Evaluation;
 
+/// BatchImportFindings accepts at most 100 findings per call.
+pub const MAX_BATCH_FINDINGS: usize = 100;
+/// ... and at most 6 MB per request (read as decimal, the safe side), with
+/// room for the request envelope.
+pub const MAX_BATCH_BYTES: usize = 6_000_000 - 64 * 1024;
+
+/// What the observation covered, which decides what an unseen finding means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every stage in scope was read: an unseen finding's stage is gone.
+    Complete,
+    /// A read failed: unseen findings are left as they are (and counted).
+    Partial,
+    /// Only the observed stages are concerned (remediation's PASSED
+    /// findings): the others are not looked at.
+    ObservedOnly,
+}
+
+/// The findings to send for one account-region, and the counts.
 #[derive(Debug, Default)]
-pub struct Reconciled {
-    /// Everything to import: one finding per observed stage, then the
-    /// archivals.
-    pub findings: Vec<Finding>,
+pub struct Prepared {
+    /// Everything to import, in calls BatchImportFindings accepts: one
+    /// finding per observed stage, then the archivals.
+    pub batches: Vec<Vec<Finding>>,
     /// ACTIVE findings archived because their stage is gone.
     pub archived: usize,
     /// ACTIVE findings whose stage was not observed, left untouched because
-    /// the inventory was incomplete.
+    /// the observation was partial.
     pub archive_withheld: usize,
+    /// Findings not sent because they break the ASFF rules.
+    pub invalid: Vec<InvalidFinding>,
 }
 
-pub fn reconcile(
+impl Prepared {
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.batches.iter().flatten()
+    }
+
+    pub fn len(&self) -> usize {
+        self.batches.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.batches.is_empty()
+    }
+
+    pub fn into_findings(self) -> Vec<Finding> {
+        self.batches.into_iter().flatten().collect()
+    }
+}
+
+/// The findings step. `existing` holds what Security Hub has for the same
+/// scope (an account-region, or one API of it).
+pub fn prepare(
     observed: &[Evaluation],
     existing: &[Finding],
-    inventory_complete: bool,
+    coverage: Coverage,
     now: DateTime<Utc>,
-) -> Reconciled {
+) -> Prepared {
+    let (findings, archived, archive_withheld) = reconcile(observed, existing, coverage, now);
+    let mut out = Prepared {
+        archived,
+        archive_withheld,
+        ..Prepared::default()
+    };
+    let mut valid = Vec::with_capacity(findings.len());
+    let mut sizes = Vec::with_capacity(findings.len());
+    for finding in findings {
+        match asff::validate(&finding) {
+            Ok(bytes) => {
+                valid.push(finding);
+                sizes.push(bytes);
+            }
+            Err(bad) => out.invalid.push(bad),
+        }
+    }
+    let mut rest = valid.into_iter();
+    out.batches = batch_sizes(&sizes)
+        .into_iter()
+        .map(|n| rest.by_ref().take(n).collect())
+        .collect();
+    out
+}
+
+/// Every finding to import (valid or not): one per observed stage, then
+/// the archivals; and the archived and withheld counts.
+fn reconcile(
+    observed: &[Evaluation],
+    existing: &[Finding],
+    coverage: Coverage,
+    now: DateTime<Utc>,
+) -> (Vec<Finding>, usize, usize) {
     let by_id: BTreeMap<&str, &Finding> = existing.iter().map(|f| (f.id.as_str(), f)).collect();
-    let mut out = Reconciled::default();
+    let mut findings = Vec::with_capacity(observed.len());
     let mut seen = BTreeSet::new();
     for ev in observed {
-        let id = crate::asff::finding_id(&ev.stage);
-        let first_seen = by_id.get(id.as_str()).map(|f| FirstSeen {
-            created_at: f.created_at.clone(),
-            first_observed_at: f.first_observed_at.clone(),
-        });
-        out.findings
-            .push(build_finding(ev, now, first_seen.as_ref()));
+        let id = asff::finding_id(&ev.stage.place);
+        let first_seen = by_id.get(id.as_str()).map(|f| FirstSeen::from(*f));
+        findings.push(build_finding(ev, now, first_seen.as_ref()));
         seen.insert(id);
     }
-    let now = timestamp(now);
-    for f in existing {
-        if f.record_state != RecordState::Active || seen.contains(&f.id) {
-            continue;
+    let (mut archived, mut withheld) = (0, 0);
+    let now = asff::finding_time(now);
+    let unseen = existing
+        .iter()
+        .filter(|f| f.record_state == RecordState::Active && !seen.contains(&f.id));
+    for f in unseen {
+        match coverage {
+            Coverage::ObservedOnly => {}
+            Coverage::Partial => withheld += 1,
+            Coverage::Complete => {
+                let mut gone = f.clone();
+                gone.record_state = RecordState::Archived;
+                // Must be newer than the stored UpdatedAt or Security Hub
+                // ignores the update; LastObservedAt stays when the stage was
+                // last seen.
+                gone.updated_at = now;
+                findings.push(gone);
+                archived += 1;
+            }
         }
-        if !inventory_complete {
-            out.archive_withheld += 1;
-            continue;
+    }
+    (findings, archived, withheld)
+}
+
+/// How many consecutive findings (given their serialised sizes) go in each
+/// call: at most [`MAX_BATCH_FINDINGS`] and [`MAX_BATCH_BYTES`].
+pub fn batch_sizes(sizes: &[usize]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let (mut count, mut bytes) = (0, 0);
+    for &size in sizes {
+        if count > 0 && (count == MAX_BATCH_FINDINGS || bytes + size > MAX_BATCH_BYTES) {
+            out.push(count);
+            count = 0;
+            bytes = 0;
         }
-        let mut gone = f.clone();
-        gone.record_state = RecordState::Archived;
-        // Must be newer than the stored UpdatedAt or Security Hub ignores
-        // the update; LastObservedAt stays when the stage was last seen.
-        gone.updated_at = now.clone();
-        out.findings.push(gone);
-        out.archived += 1;
+        count += 1;
+        bytes += size;
+    }
+    if count > 0 {
+        out.push(count);
     }
     out
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-
-    use super::*;
-    use crate::evaluate::tests::{eval, stage};
-    use crate::evaluate::Compliance;
-
-    fn at(day: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, day, 2, 0, 0).unwrap()
-    }
-
-    fn state(r: &Reconciled) -> Vec<(String, RecordState, Compliance, String)> {
-        r.findings
-            .iter()
-            .map(|f| {
-                let short = f.id.rsplit_once("/eu-west-1/").unwrap().1.to_owned();
-                (
-                    short,
-                    f.record_state,
-                    f.compliance.status,
-                    f.created_at.clone(),
-                )
-            })
-            .collect()
-    }
-
-    #[test]
-    fn observed_stages_keep_their_first_seen_and_gone_ones_are_archived() {
-        let first = reconcile(
-            &[
-                eval(stage("a", "prod", false)),
-                eval(stage("b", "prod", false)),
-            ],
-            &[],
-            true,
-            at(1),
-        );
-        assert_eq!((first.findings.len(), first.archived), (2, 0));
-
-        // Day 2: a/prod fixed, b/prod deleted, c/prod new.
-        let second = reconcile(
-            &[
-                eval(stage("a", "prod", true)),
-                eval(stage("c", "prod", false)),
-            ],
-            &first.findings,
-            true,
-            at(2),
-        );
-        let d1 = "2026-11-01T02:00:00.000Z".to_owned();
-        let d2 = "2026-11-02T02:00:00.000Z".to_owned();
-        assert_eq!(
-            state(&second),
-            [
-                (
-                    "a/prod".into(),
-                    RecordState::Active,
-                    Compliance::Passed,
-                    d1.clone()
-                ),
-                (
-                    "c/prod".into(),
-                    RecordState::Active,
-                    Compliance::Failed,
-                    d2.clone()
-                ),
-                (
-                    "b/prod".into(),
-                    RecordState::Archived,
-                    Compliance::Failed,
-                    d1.clone()
-                ),
-            ]
-        );
-        assert_eq!(second.archived, 1);
-        let archived = &second.findings[2];
-        assert_eq!(archived.updated_at, d2);
-        assert_eq!(
-            archived.last_observed_at, d1,
-            "last observed when it still existed"
-        );
-        assert_eq!(second.findings[0].updated_at, d2);
-        assert_eq!(second.findings[0].first_observed_at, d1);
-    }
-
-    #[test]
-    fn an_incomplete_inventory_archives_nothing() {
-        let first = reconcile(
-            &[
-                eval(stage("a", "prod", false)),
-                eval(stage("b", "prod", false)),
-            ],
-            &[],
-            true,
-            at(1),
-        );
-        let partial = reconcile(
-            &[eval(stage("a", "prod", false))],
-            &first.findings,
-            false,
-            at(2),
-        );
-        assert_eq!(
-            (
-                partial.findings.len(),
-                partial.archived,
-                partial.archive_withheld
-            ),
-            (1, 0, 1)
-        );
-        assert!(partial
-            .findings
-            .iter()
-            .all(|f| f.record_state == RecordState::Active));
-    }
-
-    #[test]
-    fn already_archived_findings_of_gone_stages_are_left_to_expire() {
-        let first = reconcile(&[eval(stage("a", "prod", false))], &[], true, at(1));
-        let gone = reconcile(&[], &first.findings, true, at(2));
-        assert_eq!(gone.archived, 1);
-        let again = reconcile(&[], &gone.findings, true, at(3));
-        assert!(
-            again.findings.is_empty(),
-            "not refreshed, so Security Hub can delete it"
-        );
-    }
-
-    #[test]
-    fn rerunning_gives_the_same_ids() {
-        let evs = [
-            eval(stage("a", "prod", false)),
-            eval(stage("a", "dev", true)),
-        ];
-        let one = reconcile(&evs, &[], true, at(1));
-        let two = reconcile(&evs, &one.findings, true, at(2));
-        let ids = |r: &Reconciled| r.findings.iter().map(|f| f.id.clone()).collect::<Vec<_>>();
-        assert_eq!(ids(&one), ids(&two));
-        assert_eq!(two.archived, 0);
-    }
-}
+mod tests;

@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::evaluate::Compliance;
 use crate::evaluate::Evaluation;
-use crate::model::{Partition, StageRecord};
+use crate::model::{cut_to, AccountId, AccountRegion, Partition, Region, StageRef};
 
 pub const SCHEMA_VERSION: &str = "2018-10-08";
 pub const GENERATOR_ID: &str = "apigw-tracing/xray-active-tracing";
@@ -32,14 +32,18 @@ pub struct Finding {
     pub product_arn: String,
     pub product_name: String,
     pub company_name: String,
-    pub region: String,
+    pub region: Region,
     pub generator_id: String,
-    pub aws_account_id: String,
+    pub aws_account_id: AccountId,
     pub types: Vec<String>,
-    pub first_observed_at: String,
-    pub last_observed_at: String,
-    pub created_at: String,
-    pub updated_at: String,
+    #[serde(with = "ts")]
+    pub first_observed_at: DateTime<Utc>,
+    #[serde(with = "ts")]
+    pub last_observed_at: DateTime<Utc>,
+    #[serde(with = "ts")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "ts")]
+    pub updated_at: DateTime<Utc>,
     pub severity: Severity,
     pub title: String,
     pub description: String,
@@ -141,7 +145,7 @@ pub struct Resource {
     pub r#type: String,
     pub id: String,
     pub partition: Partition,
-    pub region: String,
+    pub region: Region,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
     pub details: ResourceDetails,
@@ -163,64 +167,45 @@ pub struct StageDetails {
     pub description: Option<String>,
     pub cache_cluster_enabled: bool,
     pub tracing_enabled: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_updated_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "ts_opt")]
+    pub created_date: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "ts_opt")]
+    pub last_updated_date: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub web_acl_arn: Option<String>,
 }
 
 /// Timestamps of a finding that already exists, kept on re-import.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FirstSeen {
-    pub created_at: String,
-    pub first_observed_at: String,
+    pub created_at: DateTime<Utc>,
+    pub first_observed_at: DateTime<Utc>,
 }
 
-/// ASFF timestamps: RFC 3339, UTC, milliseconds.
-pub fn timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+impl From<&Finding> for FirstSeen {
+    fn from(f: &Finding) -> Self {
+        Self {
+            created_at: f.created_at,
+            first_observed_at: f.first_observed_at,
+        }
+    }
 }
 
-/// The finding's `Id`: deterministic from partition, account, region, API
-/// and stage, so reruns and retries update one finding instead of adding one.
-pub fn finding_id(stage: &StageRecord) -> String {
-    format!(
-        "{GENERATOR_ID}/{}/{}/{}/{}/{}",
-        stage.partition(),
-        stage.account_id,
-        stage.region,
-        stage.api_id,
-        stage.stage_name
-    )
+/// The finding `Id` of a stage (see [`StageRef::finding_id`]).
+pub fn finding_id(stage: &StageRef) -> String {
+    stage.finding_id(GENERATOR_ID)
 }
 
-/// Whether `id` has the shape this product writes for `account` in
-/// `region`: `<GeneratorId>/<partition>/<account>/<region>/<apiId>/<stage>`.
-/// A finding with our GeneratorId but another Id (an older tool, a hand
-/// import) is not ours to update or archive.
-pub fn is_our_id(id: &str, account: &str, region: &str) -> bool {
-    let prefix = format!(
-        "{GENERATOR_ID}/{}/{account}/{region}/",
-        crate::model::partition_of(region)
-    );
-    let Some(rest) = id.strip_prefix(&prefix) else {
-        return false;
-    };
-    let mut parts = rest.split('/');
-    let api = parts.next().unwrap_or_default();
-    let stage = parts.next().unwrap_or_default();
-    parts.next().is_none()
-        && !api.is_empty()
-        && api.bytes().all(|b| b.is_ascii_alphanumeric())
-        && !stage.is_empty()
+/// The stage a finding `Id` of this product names, if it has that shape.
+pub fn stage_of_id(id: &str) -> Option<StageRef> {
+    StageRef::from_finding_id(GENERATOR_ID, id)
 }
 
-/// With the default product ARN, the importing account must own the
-/// finding: one product ARN per member account and region.
-pub fn product_arn(partition: Partition, region: &str, account: &str) -> String {
-    format!("arn:{partition}:securityhub:{region}:{account}:product/{account}/default")
+/// Whether `id` has the shape this product writes for `at`. A finding with
+/// our GeneratorId but another Id (an older tool, a hand import) is not
+/// ours to update or archive.
+pub fn is_our_id(id: &str, at: &AccountRegion) -> bool {
+    stage_of_id(id).is_some_and(|s| s.account == at.account && s.region == at.region)
 }
 
 /// Builds the finding for one evaluated stage. `first_seen` carries the
@@ -231,10 +216,11 @@ pub fn build_finding(
     first_seen: Option<&FirstSeen>,
 ) -> Finding {
     let s = &ev.stage;
-    let now = timestamp(now);
+    let p = &s.place;
+    let now = finding_time(now);
     let (created_at, first_observed_at) = match first_seen {
-        Some(f) => (f.created_at.clone(), f.first_observed_at.clone()),
-        None => (now.clone(), now.clone()),
+        Some(f) => (f.created_at, f.first_observed_at),
+        None => (now, now),
     };
     // AWS's own control (APIGateway.3) is LOW; passed checks are
     // INFORMATIONAL, as Security Hub's controls report them.
@@ -249,13 +235,13 @@ pub fn build_finding(
     let types = vec![FINDING_TYPE.to_owned()];
     let mut fields = BTreeMap::new();
     let mut field = |k: &str, v: String| {
-        fields.insert(format!("{FIELD_PREFIX}{k}"), truncate(&v, 2048));
+        fields.insert(format!("{FIELD_PREFIX}{k}"), cut_to(&v, 2048));
     };
-    field("ApiId", s.api_id.clone());
+    field("ApiId", p.api_id.clone());
     if let Some(name) = &s.api_name {
         field("ApiName", name.clone());
     }
-    field("StageName", s.stage_name.clone());
+    field("StageName", p.stage.clone());
     field("TracingEnabled", s.tracing_enabled.to_string());
     if let Some(e) = &ev.exemption {
         field("Exempt", "true".into());
@@ -274,16 +260,16 @@ pub fn build_finding(
 
     Finding {
         schema_version: SCHEMA_VERSION.into(),
-        id: finding_id(s),
-        product_arn: product_arn(s.partition(), &s.region, s.account_id.as_str()),
+        id: finding_id(p),
+        product_arn: p.account_region().product_arn(),
         product_name: PRODUCT_NAME.into(),
         company_name: COMPANY_NAME.into(),
-        region: s.region.clone(),
+        region: p.region,
         generator_id: GENERATOR_ID.into(),
-        aws_account_id: s.account_id.to_string(),
+        aws_account_id: p.account.clone(),
         types: types.clone(),
         first_observed_at,
-        last_observed_at: now.clone(),
+        last_observed_at: now,
         created_at,
         updated_at: now,
         severity: severity.clone(),
@@ -291,31 +277,31 @@ pub fn build_finding(
         description: describe(ev),
         remediation: Remediation {
             recommendation: Recommendation {
-                text: remediation_text(s),
+                text: remediation_text(p),
                 url: REMEDIATION_URL.into(),
             },
         },
         product_fields: fields,
         resources: vec![Resource {
             r#type: "AwsApiGatewayStage".into(),
-            id: s.arn(),
-            partition: s.partition(),
-            region: s.region.clone(),
+            id: p.arn(),
+            partition: p.partition(),
+            region: p.region,
             // ASFF tag values are limited to 256 characters; API Gateway's too.
             tags: s
                 .tags
                 .iter()
-                .map(|(k, v)| (truncate(k, 128), truncate(v, 256)))
+                .map(|(k, v)| (cut_to(k, 128), cut_to(v, 256)))
                 .collect(),
             details: ResourceDetails {
                 aws_api_gateway_stage: StageDetails {
-                    stage_name: s.stage_name.clone(),
+                    stage_name: p.stage.clone(),
                     deployment_id: s.deployment_id.clone(),
-                    description: s.description.as_deref().map(|d| truncate(d, 1024)),
+                    description: s.description.as_deref().map(|d| cut_to(d, 1024)),
                     cache_cluster_enabled: s.cache_cluster_enabled,
                     tracing_enabled: s.tracing_enabled,
-                    created_date: s.created_date.map(timestamp),
-                    last_updated_date: s.last_updated_date.map(timestamp),
+                    created_date: s.created_date.map(finding_time),
+                    last_updated_date: s.last_updated_date.map(finding_time),
                     web_acl_arn: s.web_acl_arn.clone(),
                 },
             },
@@ -335,9 +321,10 @@ pub fn build_finding(
 
 fn describe(ev: &Evaluation) -> String {
     let s = &ev.stage;
+    let p = &s.place;
     let api = match &s.api_name {
-        Some(name) => format!("'{}' ({})", truncate(name, 128), s.api_id),
-        None => s.api_id.clone(),
+        Some(name) => format!("'{}' ({})", cut_to(name, 128), p.api_id),
+        None => p.api_id.clone(),
     };
     let exemption = |e: &crate::exempt::Exemption| {
         let until = e.until.map(|d| format!(" until {d}")).unwrap_or_default();
@@ -345,7 +332,7 @@ fn describe(ev: &Evaluation) -> String {
             "{}{until} ({}): {}",
             "exempted",
             e.source,
-            truncate(&e.reason, 512)
+            cut_to(&e.reason, 512)
         )
     };
     let text = match ev.compliance {
@@ -354,7 +341,7 @@ fn describe(ev: &Evaluation) -> String {
                 "Stage '{}' of REST API {api} in account {} region {} does not have X-Ray active tracing \
                  enabled (tracingEnabled is false or unset). Requests through this stage leave no trace, \
                  so a failure along the request path cannot be followed end to end.",
-                s.stage_name, s.account_id, s.region
+                p.stage, p.account, p.region
             );
             if let Some(e) = &ev.exemption {
                 t = format!("{} {t}", capitalise(&exemption(e)));
@@ -365,10 +352,10 @@ fn describe(ev: &Evaluation) -> String {
         }
         Compliance::Passed => format!(
             "Stage '{}' of REST API {api} in account {} region {} has X-Ray active tracing enabled.",
-            s.stage_name, s.account_id, s.region
+            p.stage, p.account, p.region
         ),
     };
-    truncate(&text, 1024)
+    cut_to(&text, 1024)
 }
 
 fn capitalise(s: &str) -> String {
@@ -379,39 +366,16 @@ fn capitalise(s: &str) -> String {
 }
 
 /// The exact command that fixes this stage.
-pub fn remediation_text(s: &StageRecord) -> String {
+pub fn remediation_text(s: &StageRef) -> String {
     format!(
-        "Turn on X-Ray active tracing for this stage: aws apigateway update-stage --region {} \
-         --rest-api-id {} --stage-name {} --patch-operations op=replace,path=/tracingEnabled,value=true \
+        "Turn on X-Ray active tracing for this stage: {} \
          (or set TracingEnabled: true on the stage in its CloudFormation, SAM or Terraform source).",
-        s.region,
-        shell_word(&s.api_id),
-        shell_word(&s.stage_name)
+        crate::model::fix_command(s)
     )
 }
 
-/// Quotes a word for a POSIX shell unless it is plainly safe.
-fn shell_word(w: &str) -> String {
-    if !w.is_empty()
-        && w.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
-        w.to_owned()
-    } else {
-        format!("'{}'", w.replace('\'', r"'\''"))
-    }
-}
-
-/// Cuts `s` to at most `max` characters, marking the cut.
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
+mod time;
+pub use time::{finding_time, parse_timestamp, timestamp, ts, ts_opt};
 mod validate;
 pub use validate::{validate, FindingProblem, InvalidFinding, MAX_FINDING_BYTES};
 

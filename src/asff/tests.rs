@@ -22,14 +22,14 @@ fn failing_stage_makes_a_low_failed_active_finding() {
         f.product_arn,
         "arn:aws:securityhub:eu-west-1:111111111111:product/111111111111/default"
     );
-    assert_eq!(f.aws_account_id, "111111111111");
+    assert_eq!(f.aws_account_id.as_str(), "111111111111");
     assert_eq!(f.compliance.status, Compliance::Failed);
     assert_eq!(f.severity.label, SeverityLabel::Low);
     assert_eq!(f.finding_provider_fields.severity, f.severity);
     assert_eq!(f.finding_provider_fields.types, f.types);
     assert_eq!(f.types, [FINDING_TYPE]);
     assert_eq!(f.record_state, RecordState::Active);
-    assert_eq!(f.created_at, "2026-11-24T02:00:00.000Z");
+    assert_eq!(timestamp(f.created_at), "2026-11-24T02:00:00.000Z");
     assert_eq!(f.resources[0].r#type, "AwsApiGatewayStage");
     assert_eq!(
         f.resources[0].id,
@@ -63,9 +63,9 @@ fn ids_differ_by_every_component() {
     let base = stage("abc123", "prod", false);
     let mut ids = std::collections::BTreeSet::new();
     let mut other_region = base.clone();
-    other_region.region = "cn-north-1".into();
+    other_region.place.region = Region::parse("cn-north-1").unwrap();
     let mut other_account = base.clone();
-    other_account.account_id = crate::model::AccountId::parse("222222222222").unwrap();
+    other_account.place.account = AccountId::parse("222222222222").unwrap();
     for s in [
         base.clone(),
         other_region,
@@ -73,7 +73,7 @@ fn ids_differ_by_every_component() {
         stage("abc124", "prod", false),
         stage("abc123", "dev", false),
     ] {
-        ids.insert(finding_id(&s));
+        ids.insert(finding_id(&s.place));
     }
     assert_eq!(ids.len(), 5);
     assert!(ids.iter().any(|i| i.contains("/aws-cn/")));
@@ -82,13 +82,13 @@ fn ids_differ_by_every_component() {
 #[test]
 fn first_seen_timestamps_are_kept() {
     let seen = FirstSeen {
-        created_at: "2026-01-01T00:00:00.000Z".into(),
-        first_observed_at: "2026-01-02T00:00:00.000Z".into(),
+        created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+        first_observed_at: Utc.with_ymd_and_hms(2026, 1, 2, 0, 0, 0).unwrap(),
     };
     let f = build_finding(&eval(stage("a", "prod", false)), now(), Some(&seen));
     assert_eq!(f.created_at, seen.created_at);
     assert_eq!(f.first_observed_at, seen.first_observed_at);
-    assert_eq!(f.updated_at, "2026-11-24T02:00:00.000Z");
+    assert_eq!(timestamp(f.updated_at), "2026-11-24T02:00:00.000Z");
     assert_eq!(f.last_observed_at, f.updated_at);
 }
 
@@ -147,17 +147,17 @@ fn validation_names_each_broken_rule() {
         ("GeneratorId", |f| f.generator_id = " ".into()),
         ("Title", |f| f.title = "t".repeat(257)),
         ("Description", |f| f.description = "d".repeat(1025)),
-        ("AwsAccountId", |f| f.aws_account_id = "12".into()),
         ("ProductArn", |f| {
             f.product_arn =
                 "arn:aws:securityhub:eu-west-1:999999999999:product/999999999999/default".into()
         }),
-        ("ProductArn", |f| f.region = "us-east-1".into()),
+        ("ProductArn", |f| {
+            f.region = Region::parse("us-east-1").unwrap()
+        }),
         ("Types", |f| f.types = vec!["Made Up/Thing".into()]),
         ("Types", |f| f.types.clear()),
-        ("CreatedAt", |f| f.created_at = "yesterday".into()),
         ("UpdatedAt", |f| {
-            f.created_at = "2030-01-01T00:00:00.000Z".into()
+            f.created_at = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()
         }),
         ("ProductFields", |f| {
             f.product_fields
@@ -251,6 +251,9 @@ fn values_outside_asff_cannot_be_held() {
         ("/Compliance/Status", "MAYBE"),
         ("/RecordState", "DELETED"),
         ("/Resources/0/Partition", "aws-mars"),
+        ("/AwsAccountId", "12"),
+        ("/Region", "moon-1"),
+        ("/CreatedAt", "yesterday"),
     ] {
         let mut v = good.clone();
         *v.pointer_mut(pointer).unwrap() = serde_json::json!(bad);

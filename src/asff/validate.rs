@@ -2,9 +2,8 @@
 //! Limits from the Security Hub API reference (AwsSecurityFinding) and the
 //! BatchImportFindings documentation.
 
-use chrono::DateTime;
-
 use super::{Finding, SCHEMA_VERSION};
+use crate::model::{AccountId, Region};
 
 /// BatchImportFindings rejects a finding larger than 240 KB.
 pub const MAX_FINDING_BYTES: usize = 240 * 1024;
@@ -29,14 +28,14 @@ pub struct FindingProblem {
 #[error("finding {id} breaks the ASFF rules: {}", .problems.iter().map(|p| format!("{}: {}", p.field, p.problem)).collect::<Vec<_>>().join("; "))]
 pub struct InvalidFinding {
     pub id: String,
-    pub account: String,
-    pub region: String,
+    pub account: AccountId,
+    pub region: Region,
     pub problems: Vec<FindingProblem>,
 }
 
-struct Checker(Vec<FindingProblem>);
+struct Problems(Vec<FindingProblem>);
 
-impl Checker {
+impl Problems {
     fn fail(&mut self, field: &'static str, problem: impl Into<String>) {
         self.0.push(FindingProblem {
             field,
@@ -57,25 +56,12 @@ impl Checker {
             );
         }
     }
-
-    fn time(&mut self, field: &'static str, value: &str) -> Option<DateTime<chrono::FixedOffset>> {
-        match DateTime::parse_from_rfc3339(value) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                self.fail(
-                    field,
-                    format!("{value:?} is not an RFC 3339 timestamp ({e})"),
-                );
-                None
-            }
-        }
-    }
 }
 
 /// Checks one finding against the ASFF rules; returns its serialised size
 /// in bytes, which batching needs too (so the finding is serialised once).
 pub fn validate(f: &Finding) -> Result<usize, InvalidFinding> {
-    let mut c = Checker(Vec::new());
+    let mut c = Problems(Vec::new());
     if f.schema_version != SCHEMA_VERSION {
         c.fail("SchemaVersion", format!("must be {SCHEMA_VERSION}"));
     }
@@ -86,14 +72,8 @@ pub fn validate(f: &Finding) -> Result<usize, InvalidFinding> {
     c.text("ProductName", &f.product_name, 128);
     c.text("CompanyName", &f.company_name, 128);
 
-    let account_ok =
-        f.aws_account_id.len() == 12 && f.aws_account_id.bytes().all(|b| b.is_ascii_digit());
-    if !account_ok {
-        c.fail(
-            "AwsAccountId",
-            format!("{:?} is not a 12-digit account id", f.aws_account_id),
-        );
-    }
+    // AwsAccountId is an AccountId and Region a Region: they cannot be
+    // malformed.
     // The default product ARN must name the finding's own account and the
     // region it is imported into, or Security Hub refuses the import.
     let arn_parts: Vec<&str> = f.product_arn.splitn(6, ':').collect();
@@ -101,8 +81,8 @@ pub fn validate(f: &Finding) -> Result<usize, InvalidFinding> {
     let arn_ok = arn_parts.len() == 6
         && arn_parts[0] == "arn"
         && arn_parts[2] == "securityhub"
-        && arn_parts[3] == f.region
-        && arn_parts[4] == f.aws_account_id
+        && arn_parts[3] == f.region.as_str()
+        && arn_parts[4] == f.aws_account_id.as_str()
         && arn_parts[5] == expected_resource;
     if !arn_ok {
         c.fail(
@@ -133,19 +113,12 @@ pub fn validate(f: &Finding) -> Result<usize, InvalidFinding> {
         }
     }
 
-    let created = c.time("CreatedAt", &f.created_at);
-    let updated = c.time("UpdatedAt", &f.updated_at);
-    let first = c.time("FirstObservedAt", &f.first_observed_at);
-    let last = c.time("LastObservedAt", &f.last_observed_at);
-    if let (Some(a), Some(b)) = (created, updated) {
-        if b < a {
-            c.fail("UpdatedAt", "is before CreatedAt");
-        }
+    // Timestamps are `DateTime`s, written in ASFF's format by `asff::ts`.
+    if f.updated_at < f.created_at {
+        c.fail("UpdatedAt", "is before CreatedAt");
     }
-    if let (Some(a), Some(b)) = (first, last) {
-        if b < a {
-            c.fail("LastObservedAt", "is before FirstObservedAt");
-        }
+    if f.last_observed_at < f.first_observed_at {
+        c.fail("LastObservedAt", "is before FirstObservedAt");
     }
 
     // Severity labels, compliance status, record state and partition are
@@ -230,7 +203,7 @@ pub fn validate(f: &Finding) -> Result<usize, InvalidFinding> {
         Err(InvalidFinding {
             id: f.id.clone(),
             account: f.aws_account_id.clone(),
-            region: f.region.clone(),
+            region: f.region,
             problems: c.0,
         })
     }

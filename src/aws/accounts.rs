@@ -15,7 +15,7 @@ use crate::report::{chain, ErrorEntry, ErrorKind};
 
 const ASSUME_ROLE: &str = "STS.AssumeRole";
 use crate::config::Config;
-use crate::model::AccountId;
+use crate::model::{AccountId, Partition};
 
 pub use crate::model::Identity;
 
@@ -53,8 +53,8 @@ impl AccountsError {
 impl From<&AccountsError> for ErrorEntry {
     fn from(e: &AccountsError) -> Self {
         let account = match e {
-            AccountsError::AssumeRole { account, .. } => account.as_str(),
-            _ => "",
+            AccountsError::AssumeRole { account, .. } => Some(account),
+            _ => None,
         };
         Self {
             code: e.code(),
@@ -101,9 +101,8 @@ async fn ask_identity(env: &AwsEnv) -> Result<Identity, AccountsError> {
     let partition = arn
         .split(':')
         .nth(1)
-        .filter(|p| !p.is_empty())
-        .unwrap_or("aws")
-        .to_owned();
+        .and_then(Partition::parse)
+        .unwrap_or(Partition::Aws);
     Ok(Identity {
         account,
         arn,
@@ -149,7 +148,7 @@ pub async fn open_session(
     me: &Identity,
     account: &AccountId,
 ) -> Result<AccountSession, AccountsError> {
-    open_session_as(env, cfg, me, account, &cfg.role_name).await
+    open_session_as(env, cfg, me, account, &cfg.assume.role_name).await
 }
 
 /// The same with another member role (remediation writes through its own,
@@ -166,8 +165,8 @@ pub async fn open_session_as(
     }
     let role_arn = format!("arn:{}:iam::{}:role/{}", me.partition, account, role_name);
     let mut builder =
-        AssumeRoleProvider::builder(role_arn.clone()).session_name(cfg.session_name.clone());
-    if let Some(ext) = &cfg.external_id {
+        AssumeRoleProvider::builder(role_arn.clone()).session_name(cfg.assume.session_name.clone());
+    if let Some(ext) = &cfg.assume.external_id {
         builder = builder.external_id(ext.clone());
     }
     // `configure` makes the STS call inherit endpoint, HTTP client, retry

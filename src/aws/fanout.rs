@@ -6,7 +6,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::json;
 use tracing::{info, instrument, warn};
 
-use crate::model::AccountId;
+use crate::model::{AccountId, Region};
 use crate::report::{chain, ErrorEntry, ErrorKind, FanOutReport};
 
 /// SendMessageBatch takes at most 10 entries.
@@ -23,7 +23,7 @@ pub enum FanOutError {
     },
     #[error("SQS refused the message for account {account}: {code}: {message}")]
     Refused {
-        account: String,
+        account: AccountId,
         code: String,
         message: String,
     },
@@ -41,8 +41,8 @@ impl FanOutError {
 impl From<&FanOutError> for ErrorEntry {
     fn from(e: &FanOutError) -> Self {
         let account = match e {
-            FanOutError::Refused { account, .. } => account.as_str(),
-            FanOutError::Send { .. } => "",
+            FanOutError::Refused { account, .. } => Some(account),
+            FanOutError::Send { .. } => None,
         };
         Self {
             code: e.code(),
@@ -52,7 +52,7 @@ impl From<&FanOutError> for ErrorEntry {
 }
 
 /// The body of one fan-out message: the manual payload, scoped to one account.
-pub fn message_body(account: &AccountId, regions: &[String], dry_run: bool) -> String {
+pub fn message_body(account: &AccountId, regions: &[Region], dry_run: bool) -> String {
     json!({"accounts": [account], "regions": regions, "dryRun": dry_run}).to_string()
 }
 
@@ -63,7 +63,7 @@ pub async fn enqueue(
     client: &aws_sdk_sqs::Client,
     queue_url: &str,
     accounts: &[AccountId],
-    regions: &[String],
+    regions: &[Region],
     dry_run: bool,
 ) -> (FanOutReport, Vec<FanOutError>) {
     use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
@@ -118,10 +118,14 @@ pub async fn enqueue(
             }
             if attempt == 1 {
                 report.accounts_not_queued += failed.len();
-                errors.extend(failed.iter().map(|f| FanOutError::Refused {
-                    account: f.id().to_owned(),
-                    code: f.code().to_owned(),
-                    message: f.message().unwrap_or_default().to_owned(),
+                // Entry ids are the account ids this call sent.
+                errors.extend(failed.iter().filter_map(|f| {
+                    let account = pending.iter().find(|a| a.as_str() == f.id())?;
+                    Some(FanOutError::Refused {
+                        account: (*account).clone(),
+                        code: f.code().to_owned(),
+                        message: f.message().unwrap_or_default().to_owned(),
+                    })
                 }));
             } else {
                 let ids: Vec<&str> = failed.iter().map(|f| f.id()).collect();
@@ -144,7 +148,11 @@ mod tests {
     #[test]
     fn a_message_is_a_valid_scoped_manual_payload() {
         let a = AccountId::parse("111111111111").unwrap();
-        let body = message_body(&a, &["eu-west-1".into()], true);
+        let body = message_body(
+            &a,
+            &[crate::model::Region::parse("eu-west-1").unwrap()],
+            true,
+        );
         let req = crate::trigger::parse_manual(&serde_json::from_str(&body).unwrap()).unwrap();
         assert_eq!(req.accounts.unwrap(), [a]);
         assert_eq!(req.regions.unwrap(), ["eu-west-1"]);

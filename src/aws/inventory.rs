@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use futures::{stream, FutureExt, StreamExt};
 use tracing::{debug, instrument, warn};
 
-use crate::model::{AccountId, StageRecord};
+use crate::model::{AccountRegion, StageRecord, StageRef};
 use crate::report::{chain, ErrorEntry, ErrorKind};
 
 /// GetRestApis returns at most 500 items per page.
@@ -20,17 +20,15 @@ const STAGE_CALLS_IN_FLIGHT: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
-    #[error("account {account} region {region}: apigateway:GetRestApis failed")]
+    #[error("{at}: apigateway:GetRestApis failed")]
     GetRestApis {
-        account: AccountId,
-        region: String,
+        at: AccountRegion,
         #[source]
         source: aws_sdk_apigateway::Error,
     },
-    #[error("account {account} region {region} API {api_id}: apigateway:GetStages failed")]
+    #[error("{at} API {api_id}: apigateway:GetStages failed")]
     GetStages {
-        account: AccountId,
-        region: String,
+        at: AccountRegion,
         api_id: String,
         #[source]
         source: aws_sdk_apigateway::Error,
@@ -56,18 +54,14 @@ impl InventoryError {
 
 impl From<&InventoryError> for ErrorEntry {
     fn from(e: &InventoryError) -> Self {
-        let (kind, account, region) = match e {
-            InventoryError::GetRestApis {
-                account, region, ..
-            } => (ErrorKind::GetRestApis, account, region),
-            InventoryError::GetStages {
-                account, region, ..
-            } => (ErrorKind::GetStages, account, region),
+        let (kind, at) = match e {
+            InventoryError::GetRestApis { at, .. } => (ErrorKind::GetRestApis, at),
+            InventoryError::GetStages { at, .. } => (ErrorKind::GetStages, at),
         };
         Self {
             api_id: e.api_id().map(str::to_owned),
             code: e.code(),
-            ..Self::new(kind, account.as_str(), Some(region), chain(e))
+            ..Self::at(kind, at, chain(e))
         }
     }
 }
@@ -89,17 +83,13 @@ impl Inventory {
 }
 
 #[derive(Debug, Clone)]
-struct ApiRef {
+struct ApiSeen {
     id: String,
     name: Option<String>,
 }
 
-#[instrument(skip_all, fields(account = %account, region = %region))]
-pub async fn list_stages(
-    client: &aws_sdk_apigateway::Client,
-    account: &AccountId,
-    region: &str,
-) -> Inventory {
+#[instrument(skip_all, fields(account = %at.account, region = %at.region))]
+pub async fn list_stages(client: &aws_sdk_apigateway::Client, at: &AccountRegion) -> Inventory {
     let mut inv = Inventory::default();
     let mut apis = Vec::new();
     let mut pages = client
@@ -111,15 +101,14 @@ pub async fn list_stages(
         match pages.next().await {
             None => break,
             Some(Ok(page)) => apis.extend(page.items().iter().filter_map(|api| {
-                api.id().map(|id| ApiRef {
+                api.id().map(|id| ApiSeen {
                     id: id.to_owned(),
                     name: api.name().map(str::to_owned),
                 })
             })),
             Some(Err(e)) => {
                 let err = InventoryError::GetRestApis {
-                    account: account.clone(),
-                    region: region.to_owned(),
+                    at: at.clone(),
                     source: e.into(),
                 };
                 warn!(error = %crate::report::chain(&err), "inventory failed");
@@ -142,15 +131,12 @@ pub async fn list_stages(
         .buffer_unordered(STAGE_CALLS_IN_FLIGHT);
     while let Some((api, out)) = results.next().await {
         match out {
-            Ok(out) => inv.stages.extend(
-                out.item()
-                    .iter()
-                    .map(|s| to_record(account, region, &api, s)),
-            ),
+            Ok(out) => inv
+                .stages
+                .extend(out.item().iter().map(|s| to_record(at, &api, s))),
             Err(e) => {
                 let err = InventoryError::GetStages {
-                    account: account.clone(),
-                    region: region.to_owned(),
+                    at: at.clone(),
                     api_id: api.id.clone(),
                     source: e.into(),
                 };
@@ -160,34 +146,28 @@ pub async fn list_stages(
         }
     }
     // Stable order: findings, reports and batches come out the same each run.
-    inv.stages
-        .sort_by(|a, b| (&a.api_id, &a.stage_name).cmp(&(&b.api_id, &b.stage_name)));
+    inv.stages.sort_by(|a, b| a.place.cmp(&b.place));
     inv
 }
 
 /// One REST API's stages (a change event): a single GetStages. An API that
 /// no longer exists is a complete inventory with no stage, so its findings
 /// are archived.
-#[instrument(skip_all, fields(account = %account, region = %region, api_id = %api_id))]
+#[instrument(skip_all, fields(account = %at.account, region = %at.region, api_id = %api_id))]
 pub async fn list_api_stages(
     client: &aws_sdk_apigateway::Client,
-    account: &AccountId,
-    region: &str,
+    at: &AccountRegion,
     api_id: &str,
 ) -> Inventory {
     let mut inv = Inventory::default();
-    let api = ApiRef {
+    let api = ApiSeen {
         id: api_id.to_owned(),
         name: None,
     };
     match client.get_stages().rest_api_id(api_id).send().await {
         Ok(out) => {
             inv.apis = 1;
-            inv.stages = out
-                .item()
-                .iter()
-                .map(|s| to_record(account, region, &api, s))
-                .collect();
+            inv.stages = out.item().iter().map(|s| to_record(at, &api, s)).collect();
         }
         Err(e) => {
             let e: aws_sdk_apigateway::Error = e.into();
@@ -196,8 +176,7 @@ pub async fn list_api_stages(
                 return inv;
             }
             let err = InventoryError::GetStages {
-                account: account.clone(),
-                region: region.to_owned(),
+                at: at.clone(),
                 api_id: api_id.to_owned(),
                 source: e,
             };
@@ -205,17 +184,19 @@ pub async fn list_api_stages(
             inv.errors.push(err);
         }
     }
-    inv.stages.sort_by(|a, b| a.stage_name.cmp(&b.stage_name));
+    inv.stages.sort_by(|a, b| a.place.cmp(&b.place));
     inv
 }
 
-fn to_record(account: &AccountId, region: &str, api: &ApiRef, s: &Stage) -> StageRecord {
+fn to_record(at: &AccountRegion, api: &ApiSeen, s: &Stage) -> StageRecord {
     StageRecord {
-        account_id: account.clone(),
-        region: region.to_owned(),
-        api_id: api.id.clone(),
+        place: StageRef::new(
+            at.account.clone(),
+            at.region,
+            &api.id,
+            s.stage_name().unwrap_or_default(),
+        ),
         api_name: api.name.clone(),
-        stage_name: s.stage_name().unwrap_or_default().to_owned(),
         deployment_id: s.deployment_id().map(str::to_owned),
         // Absent in the response means false; the SDK already maps it so.
         tracing_enabled: s.tracing_enabled(),

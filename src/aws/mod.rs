@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::model::AccountId;
+use crate::model::{AccountId, AccountRegion};
 use crate::report::OpCount;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -124,12 +124,12 @@ impl AwsEnv {
         // (API Gateway's 429 TooManyRequestsException, Security Hub's
         // ThrottlingException), 5xx and timeouts.
         let retry = RetryConfig::standard()
-            .with_max_attempts(cfg.max_attempts)
-            .with_initial_backoff(Duration::from_millis(500))
+            .with_max_attempts(cfg.limits.max_attempts)
+            .with_initial_backoff(cfg.limits.retry_base)
             .with_max_backoff(Duration::from_secs(20));
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(5))
-            .operation_attempt_timeout(cfg.attempt_timeout)
+            .operation_attempt_timeout(cfg.limits.attempt_timeout)
             .build();
         // One HTTP client (one connection pool) for every SDK client of the
         // run; the SDK would otherwise build one per client. It is also what
@@ -222,31 +222,38 @@ pub struct AccountSession {
 impl AccountSession {
     /// This account's configuration in `region`, every request paced by
     /// `pacer` for this account-region.
-    fn paced(&self, region: &str, pacer: &Pacer) -> SdkConfig {
+    fn paced(&self, region: crate::model::Region, pacer: &Pacer) -> SdkConfig {
         let http = self
             .sdk
             .http_client()
             .expect("AwsEnv always sets the HTTP client");
         self.sdk
             .to_builder()
-            .region(Region::new(region.to_owned()))
+            .region(Region::new(region.as_str()))
             .http_client(PacedHttpClient::new(
                 http,
                 pacer.clone(),
-                self.account.clone(),
-                region,
+                AccountRegion::new(self.account.clone(), region),
             ))
             .build()
     }
 
-    pub fn apigateway(&self, region: &str, pacer: &Pacer) -> aws_sdk_apigateway::Client {
+    pub fn apigateway(
+        &self,
+        region: crate::model::Region,
+        pacer: &Pacer,
+    ) -> aws_sdk_apigateway::Client {
         let conf = aws_sdk_apigateway::config::Builder::from(&self.paced(region, pacer))
             .interceptor(CountRequests(self.stats.clone()))
             .build();
         aws_sdk_apigateway::Client::from_conf(conf)
     }
 
-    pub fn securityhub(&self, region: &str, pacer: &Pacer) -> aws_sdk_securityhub::Client {
+    pub fn securityhub(
+        &self,
+        region: crate::model::Region,
+        pacer: &Pacer,
+    ) -> aws_sdk_securityhub::Client {
         let conf = aws_sdk_securityhub::config::Builder::from(&self.paced(region, pacer))
             .interceptor(CountRequests(self.stats.clone()))
             .build();

@@ -20,9 +20,9 @@ use aws_smithy_runtime_api::client::runtime_components::{
 use aws_smithy_types::config_bag::ConfigBag;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::model::AccountId;
+use crate::model::AccountRegion;
 
-type Key = (AccountId, String);
+type Key = AccountRegion;
 
 #[derive(Clone)]
 pub struct Pacer {
@@ -54,13 +54,21 @@ impl Pacer {
         self.limiter.len()
     }
 
-    /// Waits until one more request to `account` in `region` fits the rate
-    /// (what `PacedConnector` does for every request; tests call it directly).
+    /// Whether one more request to `at` fits the rate now (and counts it).
     #[cfg(test)]
-    async fn ready(&self, account: &AccountId, region: &str) {
+    fn admits(&self, at: &AccountRegion) -> bool {
+        self.limiter.check_key(at).is_ok()
+    }
+
+    /// How long one more request to `at` would wait, if it must.
+    #[cfg(test)]
+    fn wait_for(&self, at: &AccountRegion) -> Option<std::time::Duration> {
+        use governor::clock::{Clock, DefaultClock};
+        let now = DefaultClock::default().now();
         self.limiter
-            .until_key_ready(&(account.clone(), region.to_owned()))
-            .await;
+            .check_key(at)
+            .err()
+            .map(|not_until| not_until.wait_time_from(now))
     }
 }
 
@@ -108,11 +116,11 @@ pub struct PacedHttpClient {
 }
 
 impl PacedHttpClient {
-    pub fn new(inner: SharedHttpClient, pacer: Pacer, account: AccountId, region: &str) -> Self {
+    pub fn new(inner: SharedHttpClient, pacer: Pacer, at: AccountRegion) -> Self {
         Self {
             inner,
             pacer,
-            key: (account, region.to_owned()),
+            key: at,
         }
     }
 }
@@ -178,27 +186,45 @@ impl std::fmt::Debug for Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
-    #[tokio::test]
-    async fn holds_the_rate_per_key_and_keys_do_not_share() {
+    /// The rate is read from the limiter's answers, not by waiting: the
+    /// test takes no time whatever the machine.
+    #[test]
+    fn holds_the_rate_per_key_and_keys_do_not_share() {
         let pacer = Pacer::per_second(NonZeroU32::new(20).unwrap());
-        let a = AccountId::parse("111111111111").unwrap();
-        let b = AccountId::parse("222222222222").unwrap();
-        let start = Instant::now();
-        for _ in 0..11 {
-            pacer.ready(&a, "eu-west-1").await;
-        }
-        // 11 requests at 20/s with no burst: the 11th waits 10 x 50 ms.
-        let paced = start.elapsed();
-        assert!(paced >= Duration::from_millis(480), "{paced:?}");
-        let other = Instant::now();
-        pacer.ready(&b, "eu-west-1").await;
-        pacer.ready(&a, "us-east-1").await;
-        assert!(other.elapsed() < Duration::from_millis(40));
+        let at = |account: &str, region: &str| {
+            AccountRegion::new(
+                crate::model::AccountId::parse(account).unwrap(),
+                crate::model::Region::parse(region).unwrap(),
+            )
+        };
+        let a = at("111111111111", "eu-west-1");
+        assert!(pacer.admits(&a), "the first request goes at once");
+        // No burst: the next one to the same account-region waits about
+        // one interval (50 ms at 20/s).
+        let wait = pacer.wait_for(&a).expect("must wait");
+        assert!(
+            wait > Duration::from_millis(30) && wait <= Duration::from_millis(50),
+            "{wait:?}"
+        );
+        // Other account-regions have their own budget.
+        assert!(pacer.admits(&at("222222222222", "eu-west-1")));
+        assert!(pacer.admits(&at("111111111111", "us-east-1")));
         assert_eq!(pacer.tracked(), 3);
-        // Once idle for longer than one interval, the state is forgotten.
-        tokio::time::sleep(Duration::from_millis(120)).await;
+    }
+
+    #[test]
+    fn idle_account_regions_are_forgotten() {
+        let pacer = Pacer::per_second(NonZeroU32::new(1000).unwrap());
+        let a = AccountRegion::new(
+            crate::model::AccountId::parse("111111111111").unwrap(),
+            crate::model::Region::parse("eu-west-1").unwrap(),
+        );
+        assert!(pacer.admits(&a));
+        assert_eq!(pacer.tracked(), 1);
+        // One interval at 1,000/s is 1 ms: idle after that.
+        std::thread::sleep(Duration::from_millis(5));
         pacer.forget_idle();
         assert_eq!(pacer.tracked(), 0);
     }

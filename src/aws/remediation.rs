@@ -6,29 +6,20 @@
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
 
-use crate::model::{AccountId, StageRecord};
-use crate::remediate::decide::{PATCH_PATH, PATCH_VALUE};
+use crate::model::{StageRecord, StageRef, PATCH_PATH, PATCH_VALUE};
 use crate::report::{chain, ErrorEntry, ErrorKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RemediationError {
-    #[error("account {account} region {region} API {api_id} stage {stage}: apigateway:{operation} failed")]
+    #[error("{stage}: apigateway:{operation} failed")]
     Call {
-        account: AccountId,
-        region: String,
-        api_id: String,
-        stage: String,
+        stage: StageRef,
         operation: &'static str,
         #[source]
         source: aws_sdk_apigateway::Error,
     },
-    #[error("account {account} region {region} API {api_id} stage {stage}: tracing is still off after UpdateStage")]
-    NotConfirmed {
-        account: AccountId,
-        region: String,
-        api_id: String,
-        stage: String,
-    },
+    #[error("{stage}: tracing is still off after UpdateStage")]
+    NotConfirmed { stage: StageRef },
 }
 
 impl RemediationError {
@@ -38,31 +29,21 @@ impl RemediationError {
             Self::NotConfirmed { .. } => None,
         }
     }
+
+    pub fn stage(&self) -> &StageRef {
+        match self {
+            Self::Call { stage, .. } | Self::NotConfirmed { stage } => stage,
+        }
+    }
 }
 
 impl From<&RemediationError> for ErrorEntry {
     fn from(e: &RemediationError) -> Self {
-        let (RemediationError::Call {
-            account,
-            region,
-            api_id,
-            ..
-        }
-        | RemediationError::NotConfirmed {
-            account,
-            region,
-            api_id,
-            ..
-        }) = e;
+        let stage = e.stage();
         Self {
-            api_id: Some(api_id.clone()),
+            api_id: Some(stage.api_id.clone()),
             code: e.code(),
-            ..Self::new(
-                ErrorKind::Remediation,
-                account.as_str(),
-                Some(region),
-                chain(e),
-            )
+            ..Self::at(ErrorKind::Remediation, &stage.account_region(), chain(e))
         }
     }
 }
@@ -71,24 +52,18 @@ impl From<&RemediationError> for ErrorEntry {
 /// `Ok` only when the stage reads back with tracing on.
 pub async fn enable_tracing(
     client: &aws_sdk_apigateway::Client,
-    account: &AccountId,
-    region: &str,
-    api_id: &str,
-    stage: &str,
+    stage: &StageRef,
 ) -> Result<(), RemediationError> {
     use aws_sdk_apigateway::types::{Op, PatchOperation};
     let fail = |operation, source: aws_sdk_apigateway::Error| RemediationError::Call {
-        account: account.clone(),
-        region: region.to_owned(),
-        api_id: api_id.to_owned(),
-        stage: stage.to_owned(),
+        stage: stage.clone(),
         operation,
         source,
     };
     client
         .update_stage()
-        .rest_api_id(api_id)
-        .stage_name(stage)
+        .rest_api_id(&stage.api_id)
+        .stage_name(&stage.stage)
         .patch_operations(
             PatchOperation::builder()
                 .op(Op::Replace)
@@ -101,8 +76,8 @@ pub async fn enable_tracing(
         .map_err(|e| fail("UpdateStage", e.into()))?;
     let after = client
         .get_stage()
-        .rest_api_id(api_id)
-        .stage_name(stage)
+        .rest_api_id(&stage.api_id)
+        .stage_name(&stage.stage)
         .send()
         .await
         .map_err(|e| fail("GetStage", e.into()))?;
@@ -110,10 +85,7 @@ pub async fn enable_tracing(
         Ok(())
     } else {
         Err(RemediationError::NotConfirmed {
-            account: account.clone(),
-            region: region.to_owned(),
-            api_id: api_id.to_owned(),
-            stage: stage.to_owned(),
+            stage: stage.clone(),
         })
     }
 }
@@ -121,15 +93,12 @@ pub async fn enable_tracing(
 /// One stage as it is now; `None` when it (or its API) is gone.
 pub async fn get_stage(
     client: &aws_sdk_apigateway::Client,
-    account: &AccountId,
-    region: &str,
-    api_id: &str,
-    stage: &str,
+    stage: &StageRef,
 ) -> Result<Option<StageRecord>, RemediationError> {
     let out = match client
         .get_stage()
-        .rest_api_id(api_id)
-        .stage_name(stage)
+        .rest_api_id(&stage.api_id)
+        .stage_name(&stage.stage)
         .send()
         .await
     {
@@ -140,10 +109,7 @@ pub async fn get_stage(
                 return Ok(None);
             }
             return Err(RemediationError::Call {
-                account: account.clone(),
-                region: region.to_owned(),
-                api_id: api_id.to_owned(),
-                stage: stage.to_owned(),
+                stage: stage.clone(),
                 operation: "GetStage",
                 source: e,
             });
@@ -153,11 +119,8 @@ pub async fn get_stage(
         t.and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos()))
     };
     Ok(Some(StageRecord {
-        account_id: account.clone(),
-        region: region.to_owned(),
-        api_id: api_id.to_owned(),
+        place: stage.clone(),
         api_name: None,
-        stage_name: out.stage_name().unwrap_or(stage).to_owned(),
         deployment_id: out.deployment_id().map(str::to_owned),
         tracing_enabled: out.tracing_enabled(),
         description: out

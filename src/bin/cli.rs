@@ -1,14 +1,22 @@
 //! `apigw-tracing`: the command line.
 
-use apigw_tracing::cli::{self, Cli, EXIT_PARTIAL};
-use clap::Parser;
+use apigw_tracing::cli::{self, Aws, ExitStatus, Output};
 
 fn main() -> std::process::ExitCode {
-    let args = Cli::parse();
     apigw_tracing::logging::init_cli();
-    let code = apigw_tracing::logging::block_on(move || cli::run(args)).unwrap_or_else(|e| {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let status = apigw_tracing::logging::block_on(move || async move {
+        let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr());
+        cli::main(
+            args,
+            &Aws::Default,
+            &mut Output::new(&mut stdout, &mut stderr),
+        )
+        .await
+    })
+    .unwrap_or_else(|e| {
         eprintln!("apigw-tracing: {e}");
-        EXIT_PARTIAL
+        ExitStatus::Partial
     });
-    std::process::ExitCode::from(code)
+    status.into()
 }

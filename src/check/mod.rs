@@ -3,7 +3,7 @@
 //! status: PASSED, FAILED, EXEMPT (a valid `apigw-tracing:exempt` tag) or
 //! UNKNOWN (the value is known only at deploy time). Pure but for reading
 //! files (`files`); the rule is `evaluate::compliance` and
-//! `exempt::check_tags`, shared with the scan.
+//! `exempt::lookup_tags`, shared with the scan.
 
 use std::collections::BTreeMap;
 
@@ -81,20 +81,20 @@ pub struct PlannedStage {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Status {
+pub enum Verdict {
     Failed,
     Unknown,
     Exempt,
     Passed,
 }
 
-impl Status {
+impl Verdict {
     pub fn as_str(self) -> &'static str {
         match self {
-            Status::Passed => "PASSED",
-            Status::Failed => "FAILED",
-            Status::Exempt => "EXEMPT",
-            Status::Unknown => "UNKNOWN",
+            Verdict::Passed => "PASSED",
+            Verdict::Failed => "FAILED",
+            Verdict::Exempt => "EXEMPT",
+            Verdict::Unknown => "UNKNOWN",
         }
     }
 }
@@ -107,7 +107,7 @@ pub struct CheckResult {
     #[serde(rename = "type")]
     pub resource_type: String,
     pub stage: Option<String>,
-    pub status: Status,
+    pub status: Verdict,
     pub line: Option<usize>,
     pub message: String,
     /// For FAILED: the one-line fix.
@@ -123,7 +123,7 @@ pub fn judge(file: &str, s: PlannedStage, today: NaiveDate) -> (CheckResult, Vec
     let mut warnings = Vec::new();
     let (status, mut message, fix, exemption) = match &s.tracing {
         Tracing::Unknown(why) => (
-            Status::Unknown,
+            Verdict::Unknown,
             format!("X-Ray tracing cannot be known before deploy: {why}"),
             None,
             None,
@@ -136,13 +136,13 @@ pub fn judge(file: &str, s: PlannedStage, today: NaiveDate) -> (CheckResult, Vec
                 .unwrap_or_default();
             match compliance(on) {
                 Compliance::Passed => (
-                    Status::Passed,
+                    Verdict::Passed,
                     format!("X-Ray tracing is on{suffix}"),
                     None,
                     None,
                 ),
                 Compliance::Failed => {
-                    let check = exempt::check_tags(&s.tags, today);
+                    let check = exempt::lookup_tags(&s.tags, today);
                     warnings.extend(
                         check
                             .problems
@@ -151,7 +151,7 @@ pub fn judge(file: &str, s: PlannedStage, today: NaiveDate) -> (CheckResult, Vec
                     );
                     match check.active {
                         Some(e) => (
-                            Status::Exempt,
+                            Verdict::Exempt,
                             format!("X-Ray tracing is off, exempted: {}{suffix}", e.reason),
                             None,
                             Some(e.reason),
@@ -167,7 +167,7 @@ pub fn judge(file: &str, s: PlannedStage, today: NaiveDate) -> (CheckResult, Vec
                                 })
                                 .unwrap_or_default();
                             (
-                                Status::Failed,
+                                Verdict::Failed,
                                 format!("X-Ray tracing is off (false or unset){suffix}{lapsed}; fix: {}", s.fix.text()),
                                 Some(s.fix.text().to_owned()),
                                 None,
@@ -215,10 +215,10 @@ impl CheckSummary {
         self.stages = results.len();
         for r in results {
             match r.status {
-                Status::Passed => self.passed += 1,
-                Status::Failed => self.failed += 1,
-                Status::Exempt => self.exempt += 1,
-                Status::Unknown => self.unknown += 1,
+                Verdict::Passed => self.passed += 1,
+                Verdict::Failed => self.failed += 1,
+                Verdict::Exempt => self.exempt += 1,
+                Verdict::Unknown => self.unknown += 1,
             }
         }
     }

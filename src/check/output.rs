@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::files::{self, FileError};
-use super::{judge, CheckResult, CheckSummary, Status};
+use super::{judge, CheckResult, CheckSummary, Verdict};
 
 /// Everything one `check` found.
 #[derive(Debug, Default, Serialize)]
@@ -72,13 +72,13 @@ pub fn table(c: &Checked) -> String {
             r.stage.as_deref().unwrap_or("?")
         );
         match r.status {
-            Status::Failed => {
+            Verdict::Failed => {
                 let _ = writeln!(out, "  -> {}", r.fix.as_deref().unwrap_or_default());
             }
-            Status::Exempt | Status::Unknown => {
+            Verdict::Exempt | Verdict::Unknown => {
                 let _ = writeln!(out, "  ({})", r.message);
             }
-            Status::Passed => out.push('\n'),
+            Verdict::Passed => out.push('\n'),
         }
     }
     let s = &c.summary;

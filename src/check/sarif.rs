@@ -12,7 +12,7 @@ use serde_sarif::sarif::{
 };
 
 use super::output::Checked;
-use super::{CheckResult, Status};
+use super::{CheckResult, Verdict};
 
 pub const RULE_ID: &str = "APIGW-TRACING-001";
 pub const HELP_URI: &str =
@@ -58,10 +58,10 @@ pub fn fingerprint(r: &CheckResult) -> String {
 
 fn result(r: &CheckResult) -> Option<SarifResult> {
     let level = match r.status {
-        Status::Passed => return None,
-        Status::Failed => ResultLevel::Error,
-        Status::Exempt => ResultLevel::Error,
-        Status::Unknown => ResultLevel::Note,
+        Verdict::Passed => return None,
+        Verdict::Failed => ResultLevel::Error,
+        Verdict::Exempt => ResultLevel::Error,
+        Verdict::Unknown => ResultLevel::Note,
     };
     let artifact = ArtifactLocation::builder().uri(r.file.clone()).build();
     let physical = match r.line {
@@ -92,7 +92,7 @@ fn result(r: &CheckResult) -> Option<SarifResult> {
         .locations(vec![location])
         .partial_fingerprints(fingerprints);
     Some(match (&r.status, &r.exemption) {
-        (Status::Exempt, Some(reason)) => base
+        (Verdict::Exempt, Some(reason)) => base
             .suppressions(vec![Suppression::builder()
                 .kind(serde_json::json!("inSource"))
                 .justification(reason.clone())

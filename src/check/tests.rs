@@ -1,7 +1,7 @@
 use super::*;
 use crate::evaluate::tests::today;
 
-fn template(text: &str) -> Vec<(String, Status, Option<usize>, Option<String>)> {
+fn template(text: &str) -> Vec<(String, Verdict, Option<usize>, Option<String>)> {
     let doc = yaml::parse(text).unwrap();
     assert!(template::is_template(&doc));
     template::stages(&doc)
@@ -67,15 +67,15 @@ Resources:
 "#,
     );
     let want = [
-        ("On", Status::Passed, Some(6), Some("prod")),
-        ("OnString", Status::Passed, Some(9), Some("prod2")),
-        ("Off", Status::Failed, Some(12), Some("dev")),
-        ("ByParam", Status::Passed, Some(15), Some("p")),
-        ("ByParamNoDefault", Status::Unknown, Some(18), Some("q")),
-        ("Computed", Status::Unknown, Some(21), Some("(Fn::Sub)")),
-        ("Exempted", Status::Exempt, Some(26), Some("legacy")),
-        ("Lapsed", Status::Failed, Some(31), Some("old")),
-        ("Deploy", Status::Failed, Some(38), Some("v1")),
+        ("On", Verdict::Passed, Some(6), Some("prod")),
+        ("OnString", Verdict::Passed, Some(9), Some("prod2")),
+        ("Off", Verdict::Failed, Some(12), Some("dev")),
+        ("ByParam", Verdict::Passed, Some(15), Some("p")),
+        ("ByParamNoDefault", Verdict::Unknown, Some(18), Some("q")),
+        ("Computed", Verdict::Unknown, Some(21), Some("(Fn::Sub)")),
+        ("Exempted", Verdict::Exempt, Some(26), Some("legacy")),
+        ("Lapsed", Verdict::Failed, Some(31), Some("old")),
+        ("Deploy", Verdict::Failed, Some(38), Some("v1")),
     ];
     let want: Vec<_> = want
         .iter()
@@ -127,9 +127,9 @@ Resources:
     assert_eq!(
         statuses,
         [
-            ("Explicit", Status::Passed, Some(6)),
-            ("ExplicitOff", Status::Exempt, Some(9)),
-            ("ServerlessRestApi", Status::Passed, Some(15)),
+            ("Explicit", Verdict::Passed, Some(6)),
+            ("ExplicitOff", Verdict::Exempt, Some(9)),
+            ("ServerlessRestApi", Verdict::Passed, Some(15)),
         ]
     );
     // Without the global, the implicit API fails, reported once, at the first function.
@@ -140,7 +140,7 @@ Resources:
         off,
         [(
             "ServerlessRestApi".to_owned(),
-            Status::Failed,
+            Verdict::Failed,
             Some(3),
             Some("Prod".to_owned())
         )]
@@ -175,7 +175,7 @@ fn terraform_plans_by_address() {
     )
     .unwrap();
     assert!(terraform::is_plan(&plan));
-    let got: Vec<(String, Status)> = terraform::stages(&plan)
+    let got: Vec<(String, Verdict)> = terraform::stages(&plan)
         .into_iter()
         .map(|s| {
             let (r, _) = judge("plan.json", s, today());
@@ -184,16 +184,16 @@ fn terraform_plans_by_address() {
         })
         .collect();
     let want = [
-        ("aws_api_gateway_stage.on", Status::Passed),
+        ("aws_api_gateway_stage.on", Verdict::Passed),
         (
             "module.api[\"orders\"].aws_api_gateway_stage.this",
-            Status::Failed,
+            Verdict::Failed,
         ),
-        ("aws_api_gateway_stage.unknown", Status::Unknown),
-        ("aws_api_gateway_stage.replaced", Status::Exempt),
-        ("aws_api_gateway_stage.kept", Status::Exempt),
-        ("awscc_apigateway_stage.cc", Status::Passed),
-        ("aws_api_gateway_deployment.d", Status::Failed),
+        ("aws_api_gateway_stage.unknown", Verdict::Unknown),
+        ("aws_api_gateway_stage.replaced", Verdict::Exempt),
+        ("aws_api_gateway_stage.kept", Verdict::Exempt),
+        ("awscc_apigateway_stage.cc", Verdict::Passed),
+        ("aws_api_gateway_deployment.d", Verdict::Failed),
     ];
     let want: Vec<_> = want.iter().map(|(a, s)| (a.to_string(), *s)).collect();
     assert_eq!(got, want);
@@ -212,7 +212,7 @@ fn a_malformed_exemption_tag_fails_with_a_warning() {
     )
     .unwrap();
     let (r, warnings) = judge("t.yaml", template::stages(&doc).remove(0), today());
-    assert_eq!(r.status, Status::Failed);
+    assert_eq!(r.status, Verdict::Failed);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("t.yaml: S:"), "{warnings:?}");
 }
@@ -224,7 +224,7 @@ fn fingerprints_are_stable_and_distinct() {
         resource: resource.into(),
         resource_type: "t".into(),
         stage: Some("prod".into()),
-        status: Status::Failed,
+        status: Verdict::Failed,
         line: Some(3),
         message: String::new(),
         fix: None,

@@ -5,14 +5,15 @@ use std::collections::BTreeSet;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use clap::{ArgAction, Args};
-
 use std::sync::Arc;
 
 use crate::exempt::{Rules, RulesError};
 use crate::model::{
-    parse_accounts, parse_regions, quote, AccountId, InvalidAccountId, InvalidRegion,
+    parse_accounts, parse_regions, quote, AccountId, InvalidAccountId, InvalidRegion, Region,
 };
+
+mod args;
+pub use args::ScanArgs;
 
 pub const DEFAULT_ROLE_NAME: &str = "apigw-tracing-scan";
 pub const DEFAULT_SESSION_NAME: &str = "apigw-tracing";
@@ -43,103 +44,6 @@ impl RemediateScope {
     }
 }
 
-/// Every setting of a scan. Each has a flag and an environment variable; the
-/// Lambda function reads only the environment.
-#[derive(Debug, Clone, Args)]
-pub struct ScanArgs {
-    /// Scan only these account ids (comma-separated) instead of every ACTIVE
-    /// account that AWS Organizations lists.
-    #[arg(long, env = "APIGW_TRACING_ACCOUNTS", value_delimiter = ',')]
-    pub accounts: Vec<String>,
-
-    /// Never scan these account ids (comma-separated).
-    #[arg(long, env = "APIGW_TRACING_EXCLUDE_ACCOUNTS", value_delimiter = ',')]
-    pub exclude_accounts: Vec<String>,
-
-    /// Regions to scan (comma-separated). Default: the region of the AWS
-    /// configuration (AWS_REGION).
-    #[arg(long, env = "APIGW_TRACING_REGIONS", value_delimiter = ',')]
-    pub regions: Vec<String>,
-
-    /// Role assumed in every member account (not in the scanner's own).
-    #[arg(long, env = "APIGW_TRACING_ROLE_NAME", default_value = DEFAULT_ROLE_NAME)]
-    pub role_name: String,
-
-    /// ExternalId passed to sts:AssumeRole, when the member role requires one.
-    #[arg(long, env = "APIGW_TRACING_EXTERNAL_ID")]
-    pub external_id: Option<String>,
-
-    /// Role session name; shows in the members' CloudTrail.
-    #[arg(long, env = "APIGW_TRACING_SESSION_NAME", default_value = DEFAULT_SESSION_NAME)]
-    pub session_name: String,
-
-    /// Scan and build findings but send nothing to Security Hub.
-    #[arg(long, env = "APIGW_TRACING_DRY_RUN", action = ArgAction::SetTrue)]
-    pub dry_run: bool,
-
-    /// Maximum API Gateway requests per second to one account and region. The
-    /// control plane allows 10 (not adjustable), shared with the account's
-    /// own deployments.
-    #[arg(long, env = "APIGW_TRACING_APIGW_RPS", default_value_t = NonZeroU32::new(5).unwrap())]
-    pub apigw_rps: NonZeroU32,
-
-    /// Maximum Security Hub requests per second to one account and region
-    /// (BatchImportFindings allows 10, burst 30).
-    #[arg(long, env = "APIGW_TRACING_SECURITYHUB_RPS", default_value_t = NonZeroU32::new(5).unwrap())]
-    pub securityhub_rps: NonZeroU32,
-
-    /// Account-regions scanned at the same time.
-    #[arg(long, env = "APIGW_TRACING_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub concurrency: u16,
-
-    /// Attempts per AWS request (first try included) before it is reported as
-    /// failed; throttling and 5xx are retried with exponential backoff.
-    #[arg(long, env = "APIGW_TRACING_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
-    pub max_attempts: u32,
-
-    /// Exemptions for teams that cannot tag their stages: a JSON array of
-    /// {"stage": "<stage ARN or account/apiId/stage, * wildcards>",
-    /// "reason": "...", "until": "YYYY-MM-DD"} ("until" optional).
-    #[arg(long, env = "APIGW_TRACING_EXEMPTIONS", default_value = "")]
-    pub exemptions: String,
-
-    /// Fan-out queue (SQS URL). When set, a scheduled or manual Lambda run
-    /// that covers more than --fan-out-above accounts only plans: one message
-    /// per account; the function scans them as it consumes the queue.
-    #[arg(long, env = "APIGW_TRACING_QUEUE_URL")]
-    pub queue_url: Option<String>,
-
-    /// Fan out (with a queue) only above this many accounts.
-    #[arg(long, env = "APIGW_TRACING_FAN_OUT_ABOVE", default_value_t = 0)]
-    pub fan_out_above: usize,
-
-    /// Lambda: stop starting account-regions this many seconds before the
-    /// invocation's deadline (what is left is reported as not scanned).
-    #[arg(long, env = "APIGW_TRACING_DEADLINE_MARGIN_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=600))]
-    pub deadline_margin_secs: u64,
-
-    /// Lambda: what the function may fix. off; on-request (a Security Hub
-    /// custom action); auto (also after each scheduled scan, in the
-    /// accounts of --remediate-accounts).
-    #[arg(long, env = "APIGW_TRACING_REMEDIATION", value_enum, default_value_t = RemediationMode::Off)]
-    pub remediation: RemediationMode,
-
-    /// Lambda, auto: the accounts whose failing stages are fixed after each
-    /// scan (comma-separated); `*` means every scanned account and must be
-    /// written out.
-    #[arg(long, env = "APIGW_TRACING_REMEDIATE_ACCOUNTS", value_delimiter = ',')]
-    pub remediate_accounts: Vec<String>,
-
-    /// The member role remediation writes through (separate from the
-    /// read-only scan role).
-    #[arg(long, env = "APIGW_TRACING_REMEDIATION_ROLE_NAME", default_value = DEFAULT_REMEDIATION_ROLE_NAME)]
-    pub remediation_role_name: String,
-
-    /// Timeout of one attempt of one AWS request, in seconds.
-    #[arg(long, env = "APIGW_TRACING_ATTEMPT_TIMEOUT_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=300))]
-    pub attempt_timeout_secs: u64,
-}
-
 /// Where the accounts come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccountSource {
@@ -149,30 +53,57 @@ pub enum AccountSource {
     Fixed(Vec<AccountId>),
 }
 
-/// Validated settings.
+/// Validated settings, grouped so each part goes where it is used.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub accounts: AccountSource,
     pub exclude: BTreeSet<AccountId>,
     /// Empty: use the region of the AWS configuration.
-    pub regions: Vec<String>,
+    pub regions: Vec<Region>,
+    pub assume: AssumeRole,
+    pub dry_run: bool,
+    pub limits: Limits,
+    pub exemptions: Arc<Rules>,
+    pub fan_out: FanOut,
+    pub remediation: Remediation,
+}
+
+/// How the scanner reaches a member account.
+#[derive(Debug, Clone)]
+pub struct AssumeRole {
+    /// The read-only scan role, in every member account.
     pub role_name: String,
     pub external_id: Option<String>,
     pub session_name: String,
-    pub dry_run: bool,
+}
+
+/// Rates, concurrency, retries and time limits.
+#[derive(Debug, Clone)]
+pub struct Limits {
     pub apigw_rps: NonZeroU32,
     pub securityhub_rps: NonZeroU32,
     pub concurrency: usize,
     pub max_attempts: u32,
     pub attempt_timeout: Duration,
+    /// First retry backoff; it doubles per attempt (with jitter), up to 20 s.
+    pub retry_base: Duration,
     pub deadline_margin: Duration,
-    pub exemptions: Arc<Rules>,
+}
+
+/// Fan-out over the queue, for organizations too large for one invocation.
+#[derive(Debug, Clone)]
+pub struct FanOut {
     pub queue_url: Option<String>,
-    pub fan_out_above: usize,
-    pub remediation: RemediationMode,
+    pub above: usize,
+}
+
+/// What the Lambda function may fix, where, and through which role.
+#[derive(Debug, Clone)]
+pub struct Remediation {
+    pub mode: RemediationMode,
     /// Required with `auto`.
-    pub remediate_accounts: Option<RemediateScope>,
-    pub remediation_role_name: String,
+    pub accounts: Option<RemediateScope>,
+    pub role_name: String,
 }
 
 /// A setting by both its names: `--role-name (APIGW_TRACING_ROLE_NAME)`.
@@ -363,22 +294,31 @@ impl ScanArgs {
             },
             exclude: exclude.into_iter().collect(),
             regions,
-            role_name: self.role_name.clone(),
-            external_id,
-            session_name: self.session_name.clone(),
+            assume: AssumeRole {
+                role_name: self.role_name.clone(),
+                external_id,
+                session_name: self.session_name.clone(),
+            },
             dry_run: self.dry_run,
-            apigw_rps: self.apigw_rps,
-            securityhub_rps: self.securityhub_rps,
-            concurrency: usize::from(self.concurrency),
-            max_attempts: self.max_attempts,
-            attempt_timeout: Duration::from_secs(self.attempt_timeout_secs),
-            deadline_margin: Duration::from_secs(self.deadline_margin_secs),
+            limits: Limits {
+                apigw_rps: self.apigw_rps,
+                securityhub_rps: self.securityhub_rps,
+                concurrency: usize::from(self.concurrency),
+                max_attempts: self.max_attempts,
+                attempt_timeout: Duration::from_millis(self.attempt_timeout_ms()),
+                retry_base: Duration::from_millis(self.retry_base_ms),
+                deadline_margin: Duration::from_secs(self.deadline_margin_secs),
+            },
             exemptions,
-            queue_url,
-            fan_out_above: self.fan_out_above,
-            remediation: self.remediation,
-            remediate_accounts,
-            remediation_role_name: self.remediation_role_name.clone(),
+            fan_out: FanOut {
+                queue_url,
+                above: self.fan_out_above,
+            },
+            remediation: Remediation {
+                mode: self.remediation,
+                accounts: remediate_accounts,
+                role_name: self.remediation_role_name.clone(),
+            },
         })
     }
 }

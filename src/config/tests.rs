@@ -15,8 +15,8 @@ pub(crate) fn config(argv: &[&str]) -> Config {
 fn defaults_scan_the_organization_with_the_default_role() {
     let c = parse(&[]).unwrap();
     assert_eq!(c.accounts, AccountSource::Organization);
-    assert_eq!(c.role_name, "apigw-tracing-scan");
-    assert_eq!(c.apigw_rps.get(), 5);
+    assert_eq!(c.assume.role_name, "apigw-tracing-scan");
+    assert_eq!(c.limits.apigw_rps.get(), 5);
     assert!(!c.dry_run);
     assert!(c.regions.is_empty());
 }
@@ -82,10 +82,14 @@ fn bad_values_are_rejected_with_the_setting_named() {
 
 #[test]
 fn an_empty_external_id_means_none() {
-    assert_eq!(parse(&["--external-id", ""]).unwrap().external_id, None);
+    assert_eq!(
+        parse(&["--external-id", ""]).unwrap().assume.external_id,
+        None
+    );
     assert_eq!(
         parse(&["--external-id", "abc-123"])
             .unwrap()
+            .assume
             .external_id
             .as_deref(),
         Some("abc-123")

@@ -38,7 +38,7 @@ pub struct Exemption {
 
 /// What the exemption rules say of one stage.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Check {
+pub struct Lookup {
     /// In force today.
     pub active: Option<Exemption>,
     /// Given, but its date has passed.
@@ -59,10 +59,10 @@ pub(crate) fn parse_date(s: &str) -> Result<NaiveDate, String> {
 }
 
 /// The exemption for `stage` on `today`: its tags first, then configuration.
-pub fn check(stage: &StageRecord, rules: &Rules, today: NaiveDate) -> Check {
-    let mut out = Check::default();
+pub fn lookup(stage: &StageRecord, rules: &Rules, today: NaiveDate) -> Lookup {
+    let mut out = Lookup::default();
     let from_tags = from_tags(&stage.tags, &mut out.problems);
-    let configured = rules.find(stage);
+    let configured = rules.find(&stage.place);
     out.matched_rule = configured.map(|(index, _)| index);
     let exemption = from_tags.or_else(|| configured.map(|(_, e)| e.clone()));
     in_force(out, exemption, today)
@@ -70,13 +70,13 @@ pub fn check(stage: &StageRecord, rules: &Rules, today: NaiveDate) -> Check {
 
 /// The exemption a stage's tags give it on `today` (plan-time `check`:
 /// tags are all a template or plan can carry).
-pub fn check_tags(tags: &BTreeMap<String, String>, today: NaiveDate) -> Check {
-    let mut out = Check::default();
+pub fn lookup_tags(tags: &BTreeMap<String, String>, today: NaiveDate) -> Lookup {
+    let mut out = Lookup::default();
     let exemption = from_tags(tags, &mut out.problems);
     in_force(out, exemption, today)
 }
 
-fn in_force(mut out: Check, exemption: Option<Exemption>, today: NaiveDate) -> Check {
+fn in_force(mut out: Lookup, exemption: Option<Exemption>, today: NaiveDate) -> Lookup {
     let Some(exemption) = exemption else {
         return out;
     };
@@ -168,14 +168,14 @@ mod tests {
             (&[(TAG_EXEMPT_UNTIL, "2030-01-01")], false, false, 0),
         ];
         for (tags, active, lapsed, problems) in cases {
-            let c = check(&tagged(tags), &none, today());
+            let c = lookup(&tagged(tags), &none, today());
             assert_eq!(
                 (c.active.is_some(), c.lapsed.is_some(), c.problems.len()),
                 (*active, *lapsed, *problems),
                 "{tags:?}: {c:?}"
             );
         }
-        let c = check(&tagged(&[(TAG_EXEMPT, " legacy ")]), &none, today());
+        let c = lookup(&tagged(&[(TAG_EXEMPT, " legacy ")]), &none, today());
         assert_eq!(c.active.unwrap().reason, "legacy");
     }
 
@@ -190,29 +190,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rules.len(), 3);
-        let by_arn = check(&stage("abc123", "prod", false), &rules, today());
+        let by_arn = lookup(&stage("abc123", "prod", false), &rules, today());
         assert_eq!(
             by_arn.active.as_ref().map(|e| e.reason.as_str()),
             Some("by arn")
         );
         assert_eq!(by_arn.active.unwrap().source, Source::Config);
-        let sandbox = check(&stage("zzz", "sandbox-7", false), &rules, today());
+        let sandbox = lookup(&stage("zzz", "sandbox-7", false), &rules, today());
         assert_eq!(
             sandbox.active.unwrap().until,
             NaiveDate::from_ymd_opt(2027, 1, 1)
         );
-        assert!(check(&stage("zzz", "prod", false), &rules, today())
+        assert!(lookup(&stage("zzz", "prod", false), &rules, today())
             .active
             .is_none());
         let mut old = stage("old", "v1", false);
-        old.account_id = crate::model::AccountId::parse("222222222222").unwrap();
-        let lapsed = check(&old, &rules, today());
+        old.place.account = crate::model::AccountId::parse("222222222222").unwrap();
+        let lapsed = lookup(&old, &rules, today());
         assert!(lapsed.active.is_none() && lapsed.lapsed.is_some());
         // A tag wins over configuration.
         let mut both = stage("abc123", "prod", false);
         both.tags.insert(TAG_EXEMPT.into(), "by tag".into());
         assert_eq!(
-            check(&both, &rules, today()).active.unwrap().source,
+            lookup(&both, &rules, today()).active.unwrap().source,
             Source::Tag
         );
     }

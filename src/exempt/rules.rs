@@ -7,7 +7,7 @@ use serde_json::Value;
 use wildmatch::WildMatch;
 
 use super::{parse_date, Exemption, Source};
-use crate::model::{quote, validate_region, StageRecord};
+use crate::model::{is_api_id_char, is_stage_name_char, quote, Region, StageRef};
 
 /// One entry: `stage` (a stage ARN such as
 /// `arn:aws:apigateway:eu-west-1::/restapis/a1b2c3/stages/prod`, or
@@ -128,9 +128,9 @@ impl Rules {
     }
 
     /// The first entry matching `stage`: its index and exemption.
-    pub(super) fn find(&self, stage: &StageRecord) -> Option<(usize, &Exemption)> {
+    pub(super) fn find(&self, stage: &StageRef) -> Option<(usize, &Exemption)> {
         let arn = stage.arn();
-        let path = format!("{}/{}/{}", stage.account_id, stage.api_id, stage.stage_name);
+        let path = stage.path();
         self.0
             .iter()
             .enumerate()
@@ -148,15 +148,6 @@ fn segment(value: &str, what: &str, ok: impl Fn(char) -> bool) -> Result<(), Str
         return Err(format!("the {what} {} holds {c:?}", quote(value)));
     }
     Ok(())
-}
-
-fn api_char(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-}
-
-/// API Gateway stage names: letters, digits, `-` and `_`.
-fn stage_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
 
 /// Refuses a pattern that can never match a stage.
@@ -183,7 +174,7 @@ fn check_pattern(p: &str) -> Result<(), String> {
             return Err("expected arn:<partition>:apigateway:<region>::/restapis/<apiId>/stages/<stage> (API Gateway ARNs have no account)".into());
         }
         if !region.contains('*') {
-            validate_region(region).map_err(|e| e.to_string())?;
+            Region::parse(region).map_err(|e| e.to_string())?;
         }
         let Some(tail) = resource.strip_prefix("/restapis/") else {
             return Err("the resource must be /restapis/<apiId>/stages/<stage>".into());
@@ -191,8 +182,8 @@ fn check_pattern(p: &str) -> Result<(), String> {
         let Some((api, stage)) = tail.split_once("/stages/") else {
             return Err("the resource must be /restapis/<apiId>/stages/<stage>".into());
         };
-        segment(api, "API id", api_char)?;
-        return segment(stage, "stage name", stage_char);
+        segment(api, "API id", is_api_id_char)?;
+        return segment(stage, "stage name", is_stage_name_char);
     }
     let parts: Vec<&str> = p.split('/').collect();
     let [account, api, stage] = parts[..] else {
@@ -202,8 +193,8 @@ fn check_pattern(p: &str) -> Result<(), String> {
     if !account.contains('*') && account.len() != 12 {
         return Err(format!("the account {} is not 12 digits", quote(account)));
     }
-    segment(api, "API id", api_char)?;
-    segment(stage, "stage name", stage_char)
+    segment(api, "API id", is_api_id_char)?;
+    segment(stage, "stage name", is_stage_name_char)
 }
 
 #[cfg(test)]

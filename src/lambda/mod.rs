@@ -2,7 +2,6 @@
 //! [`Invocation`]), one answer type out ([`Answer`]: the run's summary, or
 //! the queue batch's `SqsBatchResponse`).
 
-use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -14,13 +13,15 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use tracing::{error, info, warn};
 
+use crate::asff::Finding;
+use crate::aws::pacing::Pacers;
 use crate::aws::AwsEnv;
 use crate::config::{Config, RemediationMode};
-use crate::model::AccountId;
+use crate::evaluate::Evaluation;
 use crate::remediate::decide::Requester;
-use crate::remediate::{RemediateOptions, RemediationReport};
+use crate::remediate::{RemediateOptions, RemediationReport, Remediator};
 use crate::report::{chain, RunStatus, Summary};
-use crate::scan::{self, ScanError, ScanOptions};
+use crate::scan::{self, ScanError, ScanOptions, ScanOutput};
 use crate::trigger::{parse_invocation, Event, Invocation, ScanRequest, Trigger, TriggerError};
 
 /// Metric namespace of the embedded-metric-format log line.
@@ -59,8 +60,6 @@ pub enum HandlerError {
     /// A custom action while remediation is off: nothing is changed.
     #[error("remediation is off (APIGW_TRACING_REMEDIATION=off): the custom action changes nothing; set it to on-request or auto to allow it")]
     RemediationOff,
-    #[error("invalid custom action event")]
-    CustomAction(#[from] crate::remediate::CustomActionError),
     #[error("remediation not started")]
     Identity(#[source] crate::aws::accounts::AccountsError),
 }
@@ -76,9 +75,7 @@ impl std::fmt::Debug for HandlerError {
 impl From<HandlerError> for Diagnostic {
     fn from(e: HandlerError) -> Self {
         let error_type = match &e {
-            HandlerError::Event(_)
-            | HandlerError::Scan(ScanError::Scope(_))
-            | HandlerError::CustomAction(_) => "InvalidEvent",
+            HandlerError::Event(_) | HandlerError::Scan(ScanError::Scope(_)) => "InvalidEvent",
             HandlerError::Scan(_) | HandlerError::Identity(_) => "ScanNotStarted",
             HandlerError::RemediationOff => "RemediationDisabled",
         };
@@ -90,7 +87,6 @@ impl From<HandlerError> for Diagnostic {
 }
 
 mod queue;
-mod react;
 
 /// Built once per execution environment, borrowed by every invocation.
 pub struct Handler {
@@ -126,19 +122,18 @@ impl Handler {
             .map_err(TriggerError::NotJson)
             .and_then(|v| parse_invocation(&v))
             .inspect_err(|e| error!(error = %chain(e), "event refused"))?;
+        let opts = self.options(&context);
         match invocation {
             Invocation::Scan(req) => {
                 info!(trigger = req.trigger.as_str(), "invocation");
-                let opts = self.options(&context);
-                let summary = self.scan(&req, opts).await?;
-                let remediation = self.auto_remediate(&summary).await;
+                let (summary, remediation) = self.scan(&req, opts).await?;
                 Ok(Answer::Summary(Box::new(ScanAnswer {
                     summary,
                     remediation,
                 })))
             }
-            Invocation::Change(event) => {
-                let summary = self.react(vec![event]).await?;
+            Invocation::Change(change) => {
+                let summary = crate::react::react(&self.env, &self.cfg, vec![change], opts).await?;
                 Ok(Answer::Summary(Box::new(ScanAnswer {
                     summary,
                     remediation: None,
@@ -146,19 +141,18 @@ impl Handler {
             }
             Invocation::CustomAction(event) => {
                 info!(trigger = "custom_action", "invocation");
-                if self.cfg.remediation == RemediationMode::Off {
+                if self.cfg.remediation.mode == RemediationMode::Off {
                     error!("custom action refused: remediation is off");
                     return Err(HandlerError::RemediationOff);
                 }
-                let (targets, ignored) = crate::remediate::parse_custom_action(&event)?;
-                let env = self.env.with_fresh_stats();
-                let me = crate::aws::accounts::caller_identity(&env)
+                // A function configured for dry runs reports what the
+                // action would change and changes nothing.
+                let writing = self
+                    .writing(Requester::CustomAction, !self.cfg.dry_run)
                     .await
                     .map_err(HandlerError::Identity)?;
-                let opts = self.remediate_options(Requester::CustomAction, true);
                 let report =
-                    crate::remediate::custom_action(&env, &self.cfg, &me, targets, ignored, &opts)
-                        .await;
+                    crate::remediate::custom_action(&writing.remediator(&self.cfg), event).await;
                 Ok(Answer::Remediation(Box::new(report)))
             }
             Invocation::Queue(batch) => {
@@ -168,60 +162,88 @@ impl Handler {
         }
     }
 
-    fn remediate_options(&self, requested_by: Requester, apply: bool) -> RemediateOptions {
-        RemediateOptions {
-            apply,
-            stages: Vec::new(),
-            requested_by,
-            role_name: self.cfg.remediation_role_name.clone(),
+    /// `auto`, after a scheduled scan (or a queue batch) that scanned here:
+    /// the failing, non-exempt stages of the allowed accounts, handed over
+    /// by the scan, are fixed. A dry run stays a dry run.
+    async fn auto_remediate(
+        &self,
+        summary: &Summary,
+        failing: Vec<(Evaluation, Finding)>,
+    ) -> Option<RemediationReport> {
+        let scope = self.auto_scope(&summary.trigger)?;
+        if summary.fan_out.is_some() {
+            return None;
         }
+        let plan = crate::remediate::auto_plan(summary, failing, scope);
+        if plan.is_empty() {
+            return None;
+        }
+        let writing = self
+            .writing(Requester::Automatic, !summary.dry_run)
+            .await
+            .ok()?;
+        Some(crate::remediate::apply_plan(&writing.remediator(&self.cfg), plan).await)
     }
 
-    /// `auto`: after a scheduled scan (or a queue batch) that scanned here,
-    /// fix the failing, non-exempt stages of the allowed accounts. A dry
-    /// run stays a dry run.
-    async fn auto_remediate(&self, summary: &Summary) -> Option<RemediationReport> {
-        let scope = self.cfg.remediate_accounts.as_ref()?;
-        let scheduled = matches!(summary.trigger, Trigger::Schedule { .. } | Trigger::Queue);
-        if self.cfg.remediation != RemediationMode::Auto || !scheduled || summary.fan_out.is_some()
-        {
-            return None;
-        }
-        // Only accounts whose every region was scanned completely.
-        let failed: BTreeSet<&str> = summary.errors.iter().map(|e| e.account.as_str()).collect();
-        let mut targets: Vec<AccountId> = summary
-            .results
-            .iter()
-            .filter(|r| !failed.contains(r.account.as_str()))
-            .filter_map(|r| AccountId::parse(&r.account).ok())
-            .filter(|a| scope.allows(a))
-            .collect();
-        targets.sort();
-        targets.dedup();
-        if targets.is_empty() {
-            return None;
-        }
-        let plan = crate::plan::Plan {
-            targets,
-            skipped: Vec::new(),
-            regions: summary.regions.clone(),
-            fan_out: None,
-            dry_run: summary.dry_run,
-        };
+    /// What a remediation of this invocation runs with: its own request
+    /// counts, who we are (cached), its own pacers.
+    async fn writing(
+        &self,
+        requested_by: Requester,
+        apply: bool,
+    ) -> Result<Writing, crate::aws::accounts::AccountsError> {
         let env = self.env.with_fresh_stats();
-        let me = crate::aws::accounts::caller_identity(&env).await.ok()?;
-        let opts = self.remediate_options(Requester::Automatic, !summary.dry_run);
-        Some(crate::remediate::run(&env, &self.cfg, &plan, &me, &opts).await)
+        let me = crate::aws::accounts::caller_identity(&env).await?;
+        Ok(Writing {
+            env,
+            me,
+            pacers: Pacers::new(self.cfg.limits.apigw_rps, self.cfg.limits.securityhub_rps),
+            opts: RemediateOptions {
+                apply,
+                stages: Vec::new(),
+                requested_by,
+            },
+        })
+    }
+
+    /// The accounts `auto` may fix after a run of this trigger, if any.
+    fn auto_scope(&self, trigger: &Trigger) -> Option<&crate::config::RemediateScope> {
+        let scheduled = matches!(trigger, Trigger::Schedule { .. } | Trigger::Queue);
+        (self.cfg.remediation.mode == RemediationMode::Auto && scheduled)
+            .then_some(self.cfg.remediation.accounts.as_ref())
+            .flatten()
     }
 
     fn options(&self, context: &Context) -> ScanOptions {
         ScanOptions {
             deadline: self.run_deadline(context.deadline()),
-            start_margin: self.cfg.deadline_margin,
+            start_margin: self.cfg.limits.deadline_margin,
             ..ScanOptions::default()
         }
     }
+}
 
+/// A remediation's environment, identity, pacers and options.
+struct Writing {
+    env: AwsEnv,
+    me: crate::model::Identity,
+    pacers: Pacers,
+    opts: RemediateOptions,
+}
+
+impl Writing {
+    fn remediator<'a>(&'a self, cfg: &'a Config) -> Remediator<'a> {
+        Remediator {
+            env: &self.env,
+            cfg,
+            me: &self.me,
+            opts: &self.opts,
+            pacers: &self.pacers,
+        }
+    }
+}
+
+impl Handler {
     /// The instant the scan must be over: the invocation's deadline less the
     /// time needed to return. A deadline before this environment started is
     /// not an epoch time (`cargo lambda watch` sends a duration; a test
@@ -239,14 +261,23 @@ impl Handler {
         Some(tokio::time::Instant::now() + remaining.saturating_sub(RETURN_RESERVE))
     }
 
-    async fn scan(&self, req: &ScanRequest, opts: ScanOptions) -> Result<Summary, ScanError> {
+    /// One scan, then `auto` remediation of what it handed over.
+    async fn scan(
+        &self,
+        req: &ScanRequest,
+        mut opts: ScanOptions,
+    ) -> Result<(Summary, Option<RemediationReport>), ScanError> {
+        opts.hand_over = self.auto_scope(&req.trigger).cloned();
         // scan::run has logged the totals ("scan finished") and every
         // account-region and error on its own line; the full summary is the
         // answer (a log event holds at most 256 KB, an organization's
         // summary several MB).
-        let out = scan::run(&self.env, &self.cfg, req, opts).await?;
-        println!("{}", metrics_line(&out.summary, now_ms()));
-        Ok(out.summary)
+        let ScanOutput {
+            summary, failing, ..
+        } = scan::run(&self.env, &self.cfg, req, opts).await?;
+        println!("{}", metrics_line(&summary, now_ms()));
+        let remediation = self.auto_remediate(&summary, failing).await;
+        Ok((summary, remediation))
     }
 }
 

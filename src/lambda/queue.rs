@@ -6,16 +6,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
-use serde_json::Value;
 use tracing::{error, info, warn};
 
 use super::{Handler, HandlerError};
-use crate::model::AccountId;
+use crate::model::{AccountId, Region};
 use crate::report::chain;
-use crate::trigger::{queue_items, QueueRequest, ScanRequest, Trigger};
+use crate::trigger::{queue_items, Change, QueueRequest, ScanRequest, Trigger};
 
 /// Messages asking for the same regions and dry-run mode are scanned together.
-type Scope = (Vec<String>, bool);
+type Scope = (Vec<Region>, bool);
 
 impl Handler {
     /// One batch of the fan-out queue. Messages with the same scope are
@@ -31,7 +30,7 @@ impl Handler {
         info!(messages = items.len(), "queue batch");
         let mut failed: BTreeSet<String> = BTreeSet::new();
         let mut groups: BTreeMap<Scope, Vec<(String, AccountId)>> = BTreeMap::new();
-        let mut changes: Vec<(String, Value)> = Vec::new();
+        let mut changes: Vec<(String, Change)> = Vec::new();
         for item in items {
             match item.request {
                 Err(e) => {
@@ -61,9 +60,9 @@ impl Handler {
                 trigger: Trigger::Queue,
                 api_id: None,
             };
-            let bad: BTreeSet<String> = match self.scan(&req, opts).await {
-                Ok(summary) => {
-                    if let Some(r) = self.auto_remediate(&summary).await {
+            let bad: BTreeSet<AccountId> = match self.scan(&req, opts.clone()).await {
+                Ok((summary, remediation)) => {
+                    if let Some(r) = remediation {
                         info!(
                             enabled = r.totals.enabled,
                             failed = r.totals.failed,
@@ -71,23 +70,27 @@ impl Handler {
                             "auto remediation after the queue batch"
                         );
                     }
-                    summary.errors.iter().map(|e| e.account.clone()).collect()
+                    summary
+                        .errors
+                        .iter()
+                        .filter_map(|e| e.account.clone())
+                        .collect()
                 }
                 Err(e) => {
                     error!(error = %chain(&e), "queue batch not scanned");
-                    members.iter().map(|(_, a)| a.to_string()).collect()
+                    members.iter().map(|(_, a)| a.clone()).collect()
                 }
             };
             failed.extend(
                 members
                     .into_iter()
-                    .filter(|(_, a)| bad.contains(a.as_str()))
+                    .filter(|(_, a)| bad.contains(a))
                     .map(|(id, _)| id),
             );
         }
         if !changes.is_empty() {
-            let (ids, events): (Vec<String>, Vec<Value>) = changes.into_iter().unzip();
-            match self.react(events).await {
+            let (ids, events): (Vec<String>, Vec<Change>) = changes.into_iter().unzip();
+            match crate::react::react(&self.env, &self.cfg, events, opts).await {
                 // The next change event or scan covers a partial rescan.
                 Ok(summary) => info!(
                     apis = summary.totals.apis,

@@ -8,7 +8,7 @@ fn ids(v: &[&str]) -> Vec<AccountId> {
 fn request(trigger: Trigger, accounts: Option<&[&str]>, regions: Option<&[&str]>) -> ScanRequest {
     ScanRequest {
         accounts: accounts.map(ids),
-        regions: regions.map(|r| r.iter().map(|s| s.to_string()).collect()),
+        regions: regions.map(|r| r.iter().map(|s| Region::parse(s).unwrap()).collect()),
         dry_run: false,
         trigger,
         api_id: None,
@@ -191,7 +191,7 @@ fn only_a_large_lambda_run_with_a_queue_fans_out() {
             p.fan_out.is_some(),
             fans_out,
             "{trigger:?} {scope:?} {:?}",
-            cfg.queue_url
+            cfg.fan_out.queue_url
         );
     }
     assert!(needs_organization(

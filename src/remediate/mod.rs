@@ -1,11 +1,12 @@
 //! `remediate`: turn X-Ray tracing on where the check fails, through a
-//! separate, write-capable member role. Scans the scope as `scan` does
-//! (read role), decides per stage (`decide`, pure), and with `apply` sends
-//! one UpdateStage per stage, reads it back, and imports that stage's
-//! finding as PASSED at once (same Id, CreatedAt kept). Without `apply`
-//! nothing is written: no UpdateStage, no BatchImportFindings.
-
-use std::collections::BTreeMap;
+//! separate, write-capable member role. The stages to decide on come from
+//! an inventory through the read role (the CLI), from the scan that just
+//! ran (`auto`, see [`auto_plan`]) or from a custom action's findings, each
+//! read again. Per stage: decide (`decide`, pure), and with `apply` one
+//! UpdateStage, read back, and that stage's finding imported as PASSED at
+//! once (same Id, CreatedAt kept) through the same findings step as the
+//! scan. Without `apply` nothing is written: no UpdateStage, no
+//! BatchImportFindings.
 
 use chrono::Utc;
 use futures::future::BoxFuture;
@@ -13,18 +14,24 @@ use futures::{stream, FutureExt, StreamExt};
 use serde::Serialize;
 use tracing::{info, warn};
 
-use crate::asff::{self, build_finding, FirstSeen};
+use crate::asff::Finding;
 use crate::aws::accounts::{self, Identity};
 use crate::aws::pacing::Pacers;
 use crate::aws::{inventory, publish, remediation, AccountSession, AwsEnv};
 use crate::config::Config;
 use crate::evaluate::{evaluate, Evaluation};
-use crate::model::{AccountId, StageRecord};
+use crate::model::{AccountId, AccountRegion, StageArn, StageRecord};
 use crate::plan::Plan;
+use crate::reconcile::{prepare, Coverage};
 use crate::report::{ErrorEntry, RunStatus};
+use crate::trigger::IgnoredFinding;
 
+mod auto;
+mod custom;
 pub mod decide;
-use decide::{action, decide, Action, Decision, Requester, StageAction, StageArn};
+pub use auto::auto_plan;
+pub use custom::custom_action;
+use decide::{action, decide, Action, Decision, Requester, StageAction};
 
 #[derive(Debug, Clone)]
 pub struct RemediateOptions {
@@ -33,12 +40,10 @@ pub struct RemediateOptions {
     /// Only these stages (empty: every stage in scope).
     pub stages: Vec<StageArn>,
     pub requested_by: Requester,
-    /// The member role that may write (`apigw-tracing-remediate`).
-    pub role_name: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Totals {
+pub struct RemediationTotals {
     pub enabled: usize,
     pub would_enable: usize,
     pub skipped: usize,
@@ -53,18 +58,12 @@ pub struct RemediationReport {
     /// `partial` when a change failed or an account-region could not be
     /// read (nothing was changed there).
     pub status: RunStatus,
-    pub totals: Totals,
+    pub totals: RemediationTotals,
     pub stages: Vec<StageAction>,
     pub errors: Vec<ErrorEntry>,
     /// Custom action: findings that were not acted on, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub ignored: Vec<Ignored>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Ignored {
-    pub finding_id: String,
-    pub reason: String,
+    pub ignored: Vec<IgnoredFinding>,
 }
 
 impl RemediationReport {
@@ -73,7 +72,7 @@ impl RemediationReport {
             apply: opts.apply,
             requested_by: opts.requested_by,
             status: RunStatus::Complete,
-            totals: Totals::default(),
+            totals: RemediationTotals::default(),
             stages: Vec::new(),
             errors: Vec::new(),
             ignored: Vec::new(),
@@ -81,7 +80,7 @@ impl RemediationReport {
     }
 
     pub fn finish(&mut self) {
-        let mut t = Totals::default();
+        let mut t = RemediationTotals::default();
         for s in &self.stages {
             match s.action {
                 Action::Enabled => t.enabled += 1,
@@ -96,23 +95,36 @@ impl RemediationReport {
         } else {
             RunStatus::Complete
         };
-        self.stages.sort_by(|a, b| {
-            (&a.account, &a.region, &a.api_id, &a.stage)
-                .cmp(&(&b.account, &b.region, &b.api_id, &b.stage))
-        });
+        self.stages.sort_by(|a, b| a.stage.cmp(&b.stage));
     }
 }
 
-/// Stages of one account-region to decide on (from an inventory, or read
-/// one by one for a custom action); `complete` is false when a read failed.
-pub struct Gathered {
-    pub region: String,
+/// The stages of one account-region to decide on. `complete` is false
+/// when a read failed (then nothing is changed here).
+#[derive(Debug, Clone)]
+pub struct RegionStages {
+    pub at: AccountRegion,
     pub evaluations: Vec<Evaluation>,
     pub complete: bool,
     pub errors: Vec<ErrorEntry>,
+    /// What Security Hub holds for these stages, when the caller has read
+    /// it already (the scan before `auto`); `None`: read it before the
+    /// PASSED findings are imported, to keep their CreatedAt.
+    pub findings: Option<Vec<Finding>>,
 }
 
-/// Remediates every account-region of `plan`.
+/// What one remediation needs, shared by every account it covers.
+#[derive(Clone, Copy)]
+pub struct Remediator<'a> {
+    pub env: &'a AwsEnv,
+    pub cfg: &'a Config,
+    pub me: &'a Identity,
+    pub opts: &'a RemediateOptions,
+    pub pacers: &'a Pacers,
+}
+
+/// Inventories every account-region of `plan` through the scan role, then
+/// remediates (the CLI).
 pub fn run<'a>(
     env: &'a AwsEnv,
     cfg: &'a Config,
@@ -121,225 +133,220 @@ pub fn run<'a>(
     opts: &'a RemediateOptions,
 ) -> BoxFuture<'a, RemediationReport> {
     async move {
-        let pacers = Pacers::new(cfg.apigw_rps, cfg.securityhub_rps);
-        let mut report = RemediationReport::new(opts);
-        let pacers = &pacers;
-        let mut accounts = stream::iter(plan.targets.clone())
-            .map(
-                |account| -> BoxFuture<'_, (Vec<StageAction>, Vec<ErrorEntry>)> {
-                    async move {
-                        let gathered =
-                            match gather_inventory(env, cfg, me, &account, &plan.regions, pacers)
-                                .await
-                            {
-                                Ok(g) => g,
-                                Err(e) => return (Vec::new(), vec![e]),
-                            };
-                        act(env, cfg, me, &account, gathered, opts, pacers).await
+        let pacers = Pacers::new(cfg.limits.apigw_rps, cfg.limits.securityhub_rps);
+        let r = Remediator {
+            env,
+            cfg,
+            me,
+            opts,
+            pacers: &pacers,
+        };
+        let r = &r;
+        let work = plan
+            .targets
+            .iter()
+            .cloned()
+            .map(|account| -> AccountWork<'_> {
+                async move {
+                    match inventory_account(r, &account, plan).await {
+                        Ok(regions) => r.account(&account, regions).await,
+                        Err(e) => (Vec::new(), vec![e]),
                     }
-                    .boxed()
-                },
-            )
-            .buffer_unordered(cfg.concurrency);
-        while let Some((stages, errors)) = accounts.next().await {
-            report.stages.extend(stages);
-            report.errors.extend(errors);
-        }
-        report.finish();
-        report
+                }
+                .boxed()
+            });
+        let report = RemediationReport::new(opts);
+        collect(report, work, cfg.limits.concurrency).await
     }
     .boxed()
 }
 
+/// Remediates what `auto_plan` planned, `concurrency` accounts at a time.
+pub async fn apply_plan(
+    r: &Remediator<'_>,
+    plan: Vec<(AccountId, Vec<RegionStages>)>,
+) -> RemediationReport {
+    let work = plan
+        .into_iter()
+        .map(|(account, regions)| async move { r.account(&account, regions).await }.boxed());
+    collect(
+        RemediationReport::new(r.opts),
+        work,
+        r.cfg.limits.concurrency,
+    )
+    .await
+}
+
+/// One account's remediation: its report lines and errors.
+pub type AccountWork<'a> = BoxFuture<'a, (Vec<StageAction>, Vec<ErrorEntry>)>;
+
+/// Runs the per-account work `concurrency` at a time into one report.
+pub async fn collect<'a>(
+    mut report: RemediationReport,
+    work: impl Iterator<Item = AccountWork<'a>>,
+    concurrency: usize,
+) -> RemediationReport {
+    let mut accounts = stream::iter(work).buffer_unordered(concurrency);
+    while let Some((stages, errors)) = accounts.next().await {
+        report.stages.extend(stages);
+        report.errors.extend(errors);
+    }
+    report.finish();
+    report
+}
+
 /// Every stage of the account's regions, through the read-only scan role.
-async fn gather_inventory(
-    env: &AwsEnv,
-    cfg: &Config,
-    me: &Identity,
+async fn inventory_account(
+    r: &Remediator<'_>,
     account: &AccountId,
-    regions: &[String],
-    pacers: &Pacers,
-) -> Result<Vec<Gathered>, ErrorEntry> {
-    let session = accounts::open_session(env, cfg, me, account)
+    plan: &Plan,
+) -> Result<Vec<RegionStages>, ErrorEntry> {
+    let session = accounts::open_session(r.env, r.cfg, r.me, account)
         .await
         .map_err(|e| ErrorEntry::from(&e))?;
     let today = Utc::now().date_naive();
     let mut out = Vec::new();
-    for region in regions {
-        let client = session.apigateway(region, &pacers.apigw);
-        let inv = inventory::list_stages(&client, account, region).await;
-        out.push(Gathered {
-            region: region.clone(),
+    for region in &plan.regions {
+        let at = AccountRegion::new(account.clone(), *region);
+        let client = session.apigateway(at.region, &r.pacers.apigw);
+        let inv = inventory::list_stages(&client, &at).await;
+        out.push(RegionStages {
+            at,
             complete: inv.complete(),
             errors: inv.errors.iter().map(ErrorEntry::from).collect(),
             evaluations: inv
                 .stages
                 .into_iter()
-                .map(|s| evaluate(s, &cfg.exemptions, today))
+                .map(|s| evaluate(s, &r.cfg.exemptions, today))
                 .collect(),
+            findings: None,
         });
     }
     Ok(out)
 }
 
-/// Decides and (with `apply`) changes one account's stages.
-pub async fn act(
-    env: &AwsEnv,
-    cfg: &Config,
-    me: &Identity,
-    account: &AccountId,
-    gathered: Vec<Gathered>,
-    opts: &RemediateOptions,
-    pacers: &Pacers,
-) -> (Vec<StageAction>, Vec<ErrorEntry>) {
-    let mut stages = Vec::new();
-    let mut errors = Vec::new();
-    let mut to_enable: Vec<(String, Vec<&Evaluation>)> = Vec::new();
-    for g in &gathered {
-        errors.extend(g.errors.iter().cloned());
-        let mut here = Vec::new();
-        for ev in &g.evaluations {
-            match decide(ev, &opts.stages) {
-                Decision::Leave => {}
-                Decision::Skip(why) => stages.push(action(account, ev, Action::Skipped, Some(why))),
-                // A partial inventory: nothing is changed in this account-region.
-                Decision::Enable if !g.complete => stages.push(action(
-                    account,
-                    ev,
-                    Action::Skipped,
-                    Some(
-                        "the inventory of this account-region failed; nothing is changed here"
-                            .into(),
-                    ),
-                )),
-                Decision::Enable if !opts.apply => {
-                    stages.push(action(account, ev, Action::WouldEnable, None))
-                }
-                Decision::Enable => here.push(ev),
-            }
-        }
-        if !here.is_empty() {
-            to_enable.push((g.region.clone(), here));
-        }
-    }
-    if to_enable.is_empty() {
-        return (stages, errors);
-    }
-    let session = match accounts::open_session_as(env, cfg, me, account, &opts.role_name).await {
-        Ok(s) => s,
-        Err(e) => {
-            let why = crate::report::chain(&e);
-            for (_, evs) in &to_enable {
-                for ev in evs {
-                    stages.push(action(account, ev, Action::Failed, Some(why.clone())));
+impl Remediator<'_> {
+    /// Decides and (with `apply`) changes one account's stages.
+    pub async fn account(
+        &self,
+        account: &AccountId,
+        regions: Vec<RegionStages>,
+    ) -> (Vec<StageAction>, Vec<ErrorEntry>) {
+        let mut stages = Vec::new();
+        let mut errors = Vec::new();
+        let mut to_enable: Vec<(&RegionStages, Vec<&Evaluation>)> = Vec::new();
+        for g in &regions {
+            errors.extend(g.errors.iter().cloned());
+            let mut here = Vec::new();
+            for ev in &g.evaluations {
+                match decide(ev, &self.opts.stages) {
+                    Decision::Leave => {}
+                    Decision::Skip(why) => stages.push(action(ev, Action::Skipped, Some(why))),
+                    // A partial inventory: nothing is changed in this account-region.
+                    Decision::Enable if !g.complete => stages.push(action(
+                        ev,
+                        Action::Skipped,
+                        Some(
+                            "the inventory of this account-region failed; nothing is changed here"
+                                .into(),
+                        ),
+                    )),
+                    Decision::Enable if !self.opts.apply => {
+                        stages.push(action(ev, Action::WouldEnable, None))
+                    }
+                    Decision::Enable => here.push(ev),
                 }
             }
-            errors.push(ErrorEntry::from(&e));
+            if !here.is_empty() {
+                to_enable.push((g, here));
+            }
+        }
+        if to_enable.is_empty() {
             return (stages, errors);
         }
-    };
-    for (region, evs) in to_enable {
-        let client = session.apigateway(&region, &pacers.apigw);
-        let mut fixed = Vec::new();
-        for ev in evs {
-            let s = &ev.stage;
-            match remediation::enable_tracing(&client, account, &region, &s.api_id, &s.stage_name)
-                .await
-            {
-                Ok(()) => {
-                    info!(
-                        account = %account,
-                        region = %region,
-                        api_id = %s.api_id,
-                        stage = %s.stage_name,
-                        before = s.tracing_enabled,
-                        after = true,
-                        requested_by = opts.requested_by.as_str(),
-                        "tracing enabled"
-                    );
-                    stages.push(action(account, ev, Action::Enabled, None));
-                    fixed.push(StageRecord {
-                        tracing_enabled: true,
-                        ..s.clone()
-                    });
-                }
+        let role = &self.cfg.remediation.role_name;
+        let session =
+            match accounts::open_session_as(self.env, self.cfg, self.me, account, role).await {
+                Ok(s) => s,
                 Err(e) => {
-                    warn!(account = %account, region = %region, api_id = %s.api_id, stage = %s.stage_name,
-                          requested_by = opts.requested_by.as_str(), error = %crate::report::chain(&e), "tracing not enabled");
-                    stages.push(action(
-                        account,
-                        ev,
-                        Action::Failed,
-                        Some(crate::report::chain(&e)),
-                    ));
+                    let why = crate::report::chain(&e);
+                    for (_, evs) in &to_enable {
+                        for ev in evs {
+                            stages.push(action(ev, Action::Failed, Some(why.clone())));
+                        }
+                    }
                     errors.push(ErrorEntry::from(&e));
+                    return (stages, errors);
+                }
+            };
+        for (g, evs) in to_enable {
+            let client = session.apigateway(g.at.region, &self.pacers.apigw);
+            let mut fixed = Vec::new();
+            for ev in evs {
+                let s = &ev.stage.place;
+                let requested_by = self.opts.requested_by.as_str();
+                match remediation::enable_tracing(&client, s).await {
+                    Ok(()) => {
+                        info!(account = %s.account, region = %s.region, api_id = %s.api_id,
+                              stage = %s.stage, before = ev.stage.tracing_enabled, after = true,
+                              requested_by, "tracing enabled");
+                        stages.push(action(ev, Action::Enabled, None));
+                        fixed.push(StageRecord {
+                            tracing_enabled: true,
+                            ..ev.stage.clone()
+                        });
+                    }
+                    Err(e) => {
+                        let why = crate::report::chain(&e);
+                        warn!(account = %s.account, region = %s.region, api_id = %s.api_id,
+                              stage = %s.stage, requested_by, error = %why, "tracing not enabled");
+                        stages.push(action(ev, Action::Failed, Some(why)));
+                        errors.push(ErrorEntry::from(&e));
+                    }
                 }
             }
+            errors.extend(self.publish_passed(&session, g, fixed).await);
         }
-        errors.extend(publish_passed(cfg, &session, account, &region, fixed, pacers).await);
+        (stages, errors)
     }
-    (stages, errors)
-}
 
-/// Imports the fixed stages' findings as PASSED now, keeping each one's
-/// CreatedAt, so Security Hub shows the fix before the next scan.
-async fn publish_passed(
-    cfg: &Config,
-    session: &AccountSession,
-    account: &AccountId,
-    region: &str,
-    fixed: Vec<StageRecord>,
-    pacers: &Pacers,
-) -> Vec<ErrorEntry> {
-    if fixed.is_empty() {
-        return Vec::new();
-    }
-    let reader = session.securityhub(region, &pacers.getfindings);
-    let existing = match Box::pin(publish::existing_findings(&reader, account, region)).await {
-        Ok(e) => e.ours,
-        Err(e) => return vec![ErrorEntry::from(&e)],
-    };
-    let first_seen: BTreeMap<&str, FirstSeen> = existing
-        .iter()
-        .map(|f| {
-            (
-                f.id.as_str(),
-                FirstSeen {
-                    created_at: f.created_at.clone(),
-                    first_observed_at: f.first_observed_at.clone(),
-                },
-            )
-        })
-        .collect();
-    let now = Utc::now();
-    let today = now.date_naive();
-    let mut findings = Vec::new();
-    let mut sizes = Vec::new();
-    let mut errors = Vec::new();
-    for stage in fixed {
-        let id = asff::finding_id(&stage);
-        let f = build_finding(
-            &evaluate(stage, &cfg.exemptions, today),
-            now,
-            first_seen.get(id.as_str()),
-        );
-        match asff::validate(&f) {
-            Ok(size) => {
-                findings.push(f);
-                sizes.push(size);
+    /// Imports the fixed stages' findings as PASSED now, through the same
+    /// findings step as the scan (CreatedAt kept), so Security Hub shows
+    /// the fix before the next scan.
+    async fn publish_passed(
+        &self,
+        session: &AccountSession,
+        g: &RegionStages,
+        fixed: Vec<StageRecord>,
+    ) -> Vec<ErrorEntry> {
+        if fixed.is_empty() {
+            return Vec::new();
+        }
+        let read;
+        let existing: &[Finding] = match &g.findings {
+            Some(known) => known,
+            None => {
+                let reader = session.securityhub(g.at.region, &self.pacers.getfindings);
+                match Box::pin(publish::existing_findings(&reader, &g.at)).await {
+                    Ok(e) => {
+                        read = e.ours;
+                        &read
+                    }
+                    Err(e) => return vec![ErrorEntry::from(&e)],
+                }
             }
-            Err(bad) => errors.push(ErrorEntry::from(&bad)),
-        }
+        };
+        let now = Utc::now();
+        let today = now.date_naive();
+        let evaluations: Vec<Evaluation> = fixed
+            .into_iter()
+            .map(|s| evaluate(s, &self.cfg.exemptions, today))
+            .collect();
+        let prepared = prepare(&evaluations, existing, Coverage::ObservedOnly, now);
+        let mut errors: Vec<ErrorEntry> = prepared.invalid.iter().map(ErrorEntry::from).collect();
+        let writer = session.securityhub(g.at.region, &self.pacers.securityhub);
+        let out = Box::pin(publish::import_findings(&writer, &g.at, &prepared.batches)).await;
+        errors.extend(out.errors.iter().map(ErrorEntry::from));
+        errors
     }
-    let writer = session.securityhub(region, &pacers.securityhub);
-    let out = Box::pin(publish::import_findings(
-        &writer, account, region, &findings, &sizes,
-    ))
-    .await;
-    errors.extend(out.errors.iter().map(ErrorEntry::from));
-    errors
 }
-
-pub mod cli;
-mod custom;
-pub use custom::{custom_action, parse_custom_action, CustomActionError, FindingTarget};

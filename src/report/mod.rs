@@ -9,9 +9,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::model::{AccountId, AccountRegion, Region};
 use crate::trigger::Trigger;
 
+mod errors;
 mod table;
+pub use errors::{account_or_empty, chain, ErrorEntry, ErrorKind};
 
 /// Calls (operations) and attempts (HTTP requests, retries included) of one
 /// `Service.Operation`.
@@ -53,10 +56,14 @@ pub struct Summary {
     pub status: RunStatus,
     pub dry_run: bool,
     pub trigger: Trigger,
-    pub started_at: String,
+    #[serde(with = "crate::asff::ts")]
+    pub started_at: DateTime<Utc>,
     pub duration_ms: u64,
-    pub scanner_account: String,
-    pub regions: Vec<String>,
+    /// `""` in the JSON when no run of this invocation learnt it (a burst
+    /// of change events that were all ignored).
+    #[serde(serialize_with = "account_or_empty")]
+    pub scanner_account: Option<AccountId>,
+    pub regions: Vec<Region>,
     pub totals: Totals,
     pub results: Vec<RegionResult>,
     pub skipped: Vec<Skipped>,
@@ -102,10 +109,10 @@ pub struct Totals {
 }
 
 /// One account in one region.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegionResult {
-    pub account: String,
-    pub region: String,
+    pub account: AccountId,
+    pub region: Region,
     pub apis: usize,
     pub stages: usize,
     /// Failing stages, exempted ones not included.
@@ -128,116 +135,31 @@ pub struct RegionResult {
     pub errors: usize,
 }
 
+impl RegionResult {
+    /// A row with every count at zero and the inventory not (yet) complete.
+    pub fn new(at: &AccountRegion) -> Self {
+        Self {
+            account: at.account.clone(),
+            region: at.region,
+            apis: 0,
+            stages: 0,
+            failing: 0,
+            passing: 0,
+            exempt: 0,
+            archived: 0,
+            archive_withheld: 0,
+            imported: 0,
+            not_imported: 0,
+            inventory_complete: false,
+            errors: 0,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Skipped {
-    pub account: String,
+    pub account: AccountId,
     pub reason: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
-    AssumeRole,
-    /// A fan-out message could not be queued.
-    Enqueue,
-    /// Not scanned (or interrupted) because the run's deadline came.
-    NotScanned,
-    GetRestApis,
-    GetStages,
-    GetFindings,
-    InvalidExemption,
-    InvalidFinding,
-    SecurityHubNotEnabled,
-    BatchImportFindings,
-    FindingRejected,
-    /// A finding with this product's GeneratorId that is not ours (warning).
-    ForeignFinding,
-    /// A remediation write (UpdateStage) failed or was not confirmed.
-    Remediation,
-}
-
-/// One failure, with every piece of context there is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ErrorEntry {
-    pub kind: ErrorKind,
-    pub account: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub finding_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// The error and its whole chain of causes.
-    pub message: String,
-}
-
-/// The error and each of its causes, `: `-separated. (The SDK's
-/// DisplayErrorContext also appends a Debug dump of the whole chain: too
-/// much for a report an operator reads.)
-pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let text = c.to_string();
-        // Some errors repeat their cause in their own message.
-        if !out.ends_with(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cause = c.source();
-    }
-    out
-}
-
-impl ErrorEntry {
-    /// An entry with no API, finding or code (set them with `..`).
-    pub fn new(kind: ErrorKind, account: &str, region: Option<&str>, message: String) -> Self {
-        Self {
-            kind,
-            account: account.to_owned(),
-            region: region.map(str::to_owned),
-            api_id: None,
-            finding_id: None,
-            code: None,
-            message,
-        }
-    }
-
-    pub fn not_scanned(account: &str, region: &str, why: &str) -> Self {
-        let message = format!("account {account} region {region}: {why}");
-        Self::new(ErrorKind::NotScanned, account, Some(region), message)
-    }
-
-    pub fn invalid_exemption(
-        account: &str,
-        region: &str,
-        api_id: &str,
-        stage: &str,
-        problem: &str,
-    ) -> Self {
-        let message = format!("stage {stage} of API {api_id}: {problem}");
-        Self {
-            api_id: Some(api_id.to_owned()),
-            ..Self::new(ErrorKind::InvalidExemption, account, Some(region), message)
-        }
-    }
-}
-
-/// A finding that breaks the ASFF rules and was not sent.
-impl From<&crate::asff::InvalidFinding> for ErrorEntry {
-    fn from(e: &crate::asff::InvalidFinding) -> Self {
-        Self {
-            finding_id: Some(e.id.clone()),
-            ..Self::new(
-                ErrorKind::InvalidFinding,
-                &e.account,
-                Some(&e.region),
-                chain(e),
-            )
-        }
-    }
 }
 
 impl Summary {
@@ -254,7 +176,7 @@ impl Summary {
                 self.regions.push(region);
             }
         }
-        if self.scanner_account.is_empty() {
+        if self.scanner_account.is_none() {
             self.scanner_account = other.scanner_account;
         }
         for (op, c) in other.requests {
@@ -270,17 +192,17 @@ impl Summary {
         trigger: Trigger,
         dry_run: bool,
         started_at: DateTime<Utc>,
-        scanner_account: &str,
-        regions: &[String],
+        scanner_account: Option<&AccountId>,
+        regions: &[Region],
         skipped: Vec<Skipped>,
     ) -> Self {
         Summary {
             status: RunStatus::Complete,
             dry_run,
             trigger,
-            started_at: crate::asff::timestamp(started_at),
+            started_at: crate::asff::finding_time(started_at),
             duration_ms: 0,
-            scanner_account: scanner_account.to_owned(),
+            scanner_account: scanner_account.cloned(),
             regions: regions.to_vec(),
             totals: Totals::default(),
             results: Vec::new(),
@@ -300,12 +222,12 @@ impl Summary {
             accounts: self
                 .results
                 .iter()
-                .map(|r| r.account.as_str())
+                .map(|r| Some(&r.account))
                 .chain(
                     self.errors
                         .iter()
                         .filter(|e| e.kind == ErrorKind::AssumeRole)
-                        .map(|e| e.account.as_str()),
+                        .map(|e| e.account.as_ref()),
                 )
                 .collect::<std::collections::BTreeSet<_>>()
                 .len(),
@@ -346,17 +268,20 @@ impl Summary {
 mod tests {
     use super::*;
 
-    fn result(account: &str, region: &str, failing: usize, passing: usize) -> RegionResult {
+    fn account(id: &str) -> AccountId {
+        AccountId::parse(id).unwrap()
+    }
+
+    fn result(id: &str, region: &str, failing: usize, passing: usize) -> RegionResult {
+        let at = AccountRegion::new(account(id), Region::parse(region).unwrap());
         RegionResult {
-            account: account.into(),
-            region: region.into(),
             apis: 1,
             stages: failing + passing,
             failing,
             passing,
             imported: failing + passing,
             inventory_complete: true,
-            ..RegionResult::default()
+            ..RegionResult::new(&at)
         }
     }
 
@@ -365,9 +290,9 @@ mod tests {
             status: RunStatus::Complete,
             dry_run: false,
             trigger: Trigger::Cli,
-            started_at: String::new(),
+            started_at: DateTime::<Utc>::UNIX_EPOCH,
             duration_ms: 0,
-            scanner_account: "000000000000".into(),
+            scanner_account: Some(account("000000000000")),
             regions: vec![],
             totals: Totals::default(),
             results,
@@ -404,7 +329,7 @@ mod tests {
         );
         let err = ErrorEntry {
             kind: ErrorKind::AssumeRole,
-            account: "333333333333".into(),
+            account: Some(account("333333333333")),
             region: None,
             api_id: None,
             finding_id: None,

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{RunStatus, Summary};
+use crate::model::{AccountId, Region};
 
 impl Summary {
     /// A table for a terminal.
@@ -86,8 +87,8 @@ impl Summary {
                     out,
                     "  - [{:?}] {} {}: {}",
                     w.kind,
-                    w.account,
-                    w.region.as_deref().unwrap_or(""),
+                    w.account.as_ref().map(AccountId::as_str).unwrap_or(""),
+                    w.region.map(Region::as_str).unwrap_or(""),
                     w.message
                 );
             }

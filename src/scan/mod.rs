@@ -17,8 +17,9 @@ use crate::asff::Finding;
 use crate::aws::accounts::{self, AccountsError, Identity};
 use crate::aws::pacing::Pacers;
 use crate::aws::{fanout, AccountSession, AwsEnv};
-use crate::config::Config;
-use crate::model::AccountId;
+use crate::config::{Config, RemediateScope};
+use crate::evaluate::Evaluation;
+use crate::model::{join_regions, AccountId, AccountRegion, Region};
 use crate::plan::{self, Plan, PlanError};
 use crate::report::{ErrorEntry, ExemptionUse, RunStatus, Summary};
 use crate::trigger::ScanRequest;
@@ -35,7 +36,7 @@ pub enum ScanError {
     Accounts(#[source] AccountsError),
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct ScanOptions {
     /// Keep every finding built (for `--format asff`). Off by default so a
     /// large organization's findings are not all held in memory.
@@ -46,6 +47,9 @@ pub struct ScanOptions {
     pub deadline: Option<Instant>,
     /// How long before `deadline` to stop starting account-regions.
     pub start_margin: Duration,
+    /// Keep the failing, non-exempt stages of these accounts, with their
+    /// findings, for remediation after the scan (no second inventory).
+    pub hand_over: Option<RemediateScope>,
 }
 
 impl ScanOptions {
@@ -60,6 +64,9 @@ impl ScanOptions {
 pub struct ScanOutput {
     pub summary: Summary,
     pub findings: Vec<Finding>,
+    /// With `hand_over`: the failing stages of the allowed accounts, each
+    /// with the finding this scan built (its CreatedAt is the one to keep).
+    pub failing: Vec<(Evaluation, Finding)>,
 }
 
 /// Everything a region task needs, shared by reference.
@@ -78,7 +85,7 @@ mod region;
 use region::{scan_region, RegionOutput};
 
 /// What became of one account-region.
-enum Outcome {
+enum RegionRun {
     Scanned(Box<RegionOutput>),
     /// Not scanned: the role could not be assumed, or the deadline came.
     Skipped(ErrorEntry),
@@ -106,12 +113,18 @@ async fn run_inner(
     let env = &env.with_fresh_stats();
     let (me, plan) = plan_run(env, cfg, req).await?;
     if let Some(queue_url) = &plan.fan_out {
-        return Ok(plan_only(env, queue_url, &me, plan.clone(), req, now, started).await);
+        let start = RunStart {
+            me: &me,
+            trigger: &req.trigger,
+            now,
+            started,
+        };
+        return Ok(fan_out_only(env, queue_url, plan.clone(), start).await);
     }
     info!(
         scanner_account = %me.account,
         accounts = plan.targets.len(),
-        regions = %plan.regions.join(","),
+        regions = %join_regions(&plan.regions),
         dry_run = plan.dry_run,
         "scan planned"
     );
@@ -122,8 +135,8 @@ async fn run_inner(
         opts,
         dry_run: plan.dry_run,
         now,
-        pacers: Pacers::new(cfg.apigw_rps, cfg.securityhub_rps),
-        slots: Semaphore::new(cfg.concurrency),
+        pacers: Pacers::new(cfg.limits.apigw_rps, cfg.limits.securityhub_rps),
+        slots: Semaphore::new(cfg.limits.concurrency),
     };
     let Plan {
         targets,
@@ -136,32 +149,34 @@ async fn run_inner(
         req.trigger.clone(),
         dry_run,
         now,
-        me.account.as_str(),
+        Some(&me.account),
         &regions,
         skipped,
     );
     let mut findings = Vec::new();
+    let mut failing = Vec::new();
     let mut rule_matches = vec![0; cfg.exemptions.len()];
 
     let mut accounts = stream::iter(targets)
         // Boxed as `BoxFuture` so Send is proven here (rust-lang/rust#102211).
-        .map(|account| -> BoxFuture<'_, Vec<Outcome>> {
+        .map(|account| -> BoxFuture<'_, Vec<RegionRun>> {
             scan_account(env, &ctx, &me, account, &regions).boxed()
         })
-        .buffer_unordered(cfg.concurrency);
+        .buffer_unordered(cfg.limits.concurrency);
     while let Some(outputs) = accounts.next().await {
         for out in outputs {
             match out {
-                Outcome::Scanned(region) => {
+                RegionRun::Scanned(region) => {
                     summary.results.push(region.result);
                     summary.errors.extend(region.errors);
                     summary.warnings.extend(region.warnings);
                     findings.extend(region.findings);
+                    failing.extend(region.failing);
                     for (total, n) in rule_matches.iter_mut().zip(region.rule_matches) {
                         *total += n;
                     }
                 }
-                Outcome::Skipped(entry) => summary.errors.push(entry),
+                RegionRun::Skipped(entry) => summary.errors.push(entry),
             }
         }
     }
@@ -178,7 +193,11 @@ async fn run_inner(
     summary.duration_ms = elapsed_ms(started);
     summary.finish();
     log_finished(&summary);
-    Ok(ScanOutput { summary, findings })
+    Ok(ScanOutput {
+        summary,
+        findings,
+        failing,
+    })
 }
 
 fn elapsed_ms(started: Instant) -> u64 {
@@ -246,16 +265,27 @@ fn log_finished(summary: &Summary) {
     );
 }
 
-/// Sends one message per account and reports that; scans nothing.
-async fn plan_only(
-    env: &AwsEnv,
-    queue_url: &str,
-    me: &Identity,
-    plan: Plan,
-    req: &ScanRequest,
+/// Who runs, why and when: what every summary starts from.
+struct RunStart<'a> {
+    me: &'a Identity,
+    trigger: &'a crate::trigger::Trigger,
     now: DateTime<Utc>,
     started: Instant,
+}
+
+/// Sends one message per account and reports that; scans nothing.
+async fn fan_out_only(
+    env: &AwsEnv,
+    queue_url: &str,
+    plan: Plan,
+    start: RunStart<'_>,
 ) -> ScanOutput {
+    let RunStart {
+        me,
+        trigger,
+        now,
+        started,
+    } = start;
     let (report, errors) = fanout::enqueue(
         &env.sqs(),
         queue_url,
@@ -265,10 +295,10 @@ async fn plan_only(
     )
     .await;
     let mut summary = Summary::new(
-        req.trigger.clone(),
+        trigger.clone(),
         plan.dry_run,
         now,
-        me.account.as_str(),
+        Some(&me.account),
         &plan.regions,
         plan.skipped,
     );
@@ -280,6 +310,7 @@ async fn plan_only(
     ScanOutput {
         summary,
         findings: Vec::new(),
+        failing: Vec::new(),
     }
 }
 
@@ -295,28 +326,31 @@ async fn scan_account(
     ctx: &Ctx<'_>,
     me: &Identity,
     account: AccountId,
-    regions: &[String],
-) -> Vec<Outcome> {
+    regions: &[Region],
+) -> Vec<RegionRun> {
     if ctx.opts.too_late_to_start() {
         return regions
             .iter()
-            .map(|r| Outcome::Skipped(ErrorEntry::not_scanned(account.as_str(), r, NOT_STARTED)))
+            .map(|r| {
+                let at = AccountRegion::new(account.clone(), *r);
+                RegionRun::Skipped(ErrorEntry::not_scanned(&at, NOT_STARTED))
+            })
             .collect();
     }
     let session = match accounts::open_session(env, ctx.cfg, me, &account).await {
         Ok(s) => Arc::new(s),
         Err(e) => {
             error!(error = %crate::report::chain(&e), "account skipped");
-            return vec![Outcome::Skipped(ErrorEntry::from(&e))];
+            return vec![RegionRun::Skipped(ErrorEntry::from(&e))];
         }
     };
     // Each region task owns what it needs; the run-wide semaphore bounds
     // how many account-regions are in flight.
-    let tasks: Vec<BoxFuture<'_, Outcome>> = regions
+    let tasks: Vec<BoxFuture<'_, RegionRun>> = regions
         .iter()
         .map(|region| {
-            let (session, region) = (session.clone(), region.clone());
-            async move { scan_region_in_time(ctx, &session, &region).await }.boxed()
+            let (session, region) = (session.clone(), *region);
+            async move { scan_region_in_time(ctx, &session, region).await }.boxed()
         })
         .collect();
     let outcomes = futures::future::join_all(tasks).await;
@@ -328,35 +362,28 @@ async fn scan_account(
 
 /// One account-region once a slot is free, unless the deadline is near;
 /// interrupted if the deadline comes while it runs.
-async fn scan_region_in_time(ctx: &Ctx<'_>, session: &AccountSession, region: &str) -> Outcome {
+async fn scan_region_in_time(ctx: &Ctx<'_>, session: &AccountSession, region: Region) -> RegionRun {
     let _slot = ctx
         .slots
         .acquire()
         .await
         .expect("semaphore is never closed");
+    let at = AccountRegion::new(session.account.clone(), region);
     if ctx.opts.too_late_to_start() {
-        return Outcome::Skipped(ErrorEntry::not_scanned(
-            session.account.as_str(),
-            region,
-            NOT_STARTED,
-        ));
+        return RegionRun::Skipped(ErrorEntry::not_scanned(&at, NOT_STARTED));
     }
     let work = scan_region(ctx, session, region);
     let Some(deadline) = ctx.opts.deadline else {
-        return Outcome::Scanned(Box::new(work.await));
+        return RegionRun::Scanned(Box::new(work.await));
     };
     // Dropping the work at the deadline stops it between two requests:
     // archivals are only ever sent after a complete inventory, so an
     // interruption archives nothing wrongly; the next run finishes the job.
     match tokio::time::timeout_at(deadline, work).await {
-        Ok(out) => Outcome::Scanned(Box::new(out)),
+        Ok(out) => RegionRun::Scanned(Box::new(out)),
         Err(_) => {
             warn!(region = %region, "interrupted at the deadline");
-            Outcome::Skipped(ErrorEntry::not_scanned(
-                session.account.as_str(),
-                region,
-                INTERRUPTED,
-            ))
+            RegionRun::Skipped(ErrorEntry::not_scanned(&at, INTERRUPTED))
         }
     }
 }

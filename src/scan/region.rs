@@ -1,175 +1,228 @@
-//! One account-region: inventory, evaluate, reconcile with what Security
-//! Hub holds, check each finding, publish.
+//! One account-region: read (the stages, and what Security Hub holds for
+//! them), decide (evaluate, then the findings step), write (import).
 
 use tracing::{info, instrument, warn};
 
 use super::Ctx;
 use crate::asff::{self, Finding};
-use crate::aws::{inventory, publish, AccountSession};
-use crate::evaluate::{evaluate, Status};
-use crate::reconcile::reconcile;
+use crate::aws::inventory::{self, Inventory};
+use crate::aws::publish::{self, Existing, PublishError};
+use crate::aws::AccountSession;
+use crate::evaluate::{evaluate, Evaluation, Status};
+use crate::model::{AccountRegion, Region};
+use crate::reconcile::{prepare, Coverage, Prepared};
 use crate::report::{ErrorEntry, RegionResult};
 
 pub(super) struct RegionOutput {
     pub result: RegionResult,
     pub errors: Vec<ErrorEntry>,
     pub warnings: Vec<ErrorEntry>,
+    /// Every finding built (only with `collect_findings`).
     pub findings: Vec<Finding>,
     /// Stages each configured exemption matched (by index).
     pub rule_matches: Vec<usize>,
+    /// Failing stages handed to remediation (only for the accounts
+    /// `hand_over` allows), with the finding built for each.
+    pub failing: Vec<(Evaluation, Finding)>,
+}
+
+/// What was read: the stages, and (unless a dry run) the findings Security
+/// Hub holds for them.
+struct Read {
+    inventory: Inventory,
+    existing: Option<Result<Existing, PublishError>>,
 }
 
 #[instrument(skip_all, fields(account = %session.account, region = %region))]
 pub(super) async fn scan_region(
     ctx: &Ctx<'_>,
     session: &AccountSession,
-    region: &str,
+    region: Region,
 ) -> RegionOutput {
-    let account = &session.account;
-    let apigw = session.apigateway(region, &ctx.pacers.apigw);
-    // A change event rescans one API: one GetStages, no GetRestApis.
-    let inv = match ctx.api_id {
-        Some(api_id) => inventory::list_api_stages(&apigw, account, region, api_id).await,
-        None => inventory::list_stages(&apigw, account, region).await,
+    let at = AccountRegion::new(session.account.clone(), region);
+    let read = read(ctx, session, &at).await;
+    let mut out = decide(ctx, &at, read);
+    if let Some(prepared) = out.1.take() {
+        write(ctx, session, &at, &mut out.0, prepared).await;
+    }
+    let out = out.0;
+    let r = &out.result;
+    info!(
+        apis = r.apis,
+        stages = r.stages,
+        failing = r.failing,
+        passing = r.passing,
+        exempt = r.exempt,
+        archived = r.archived,
+        imported = r.imported,
+        errors = r.errors,
+        "account-region scanned"
+    );
+    out
+}
+
+/// The inventory (a change event's one API: one GetStages, no
+/// GetRestApis), then the findings Security Hub holds. A dry run reads
+/// nothing from Security Hub.
+async fn read(ctx: &Ctx<'_>, session: &AccountSession, at: &AccountRegion) -> Read {
+    let apigw = session.apigateway(at.region, &ctx.pacers.apigw);
+    let inventory = match ctx.api_id {
+        Some(api_id) => inventory::list_api_stages(&apigw, at, api_id).await,
+        None => inventory::list_stages(&apigw, at).await,
     };
+    // GetFindings has its own quota (3/s): its own pacer.
+    let existing = if ctx.dry_run {
+        None
+    } else {
+        let reader = session.securityhub(at.region, &ctx.pacers.getfindings);
+        Some(Box::pin(publish::existing_findings(&reader, at)).await)
+    };
+    Read {
+        inventory,
+        existing,
+    }
+}
+
+/// Evaluates every stage and prepares the findings to send. Pure. The
+/// second value is `None` when nothing may be sent: a dry run, or the
+/// existing findings could not be read (an import would reset CreatedAt
+/// and could not archive, so the account-region stays exactly as it is
+/// until the next run).
+fn decide(ctx: &Ctx<'_>, at: &AccountRegion, read: Read) -> (RegionOutput, Option<Prepared>) {
+    let Read {
+        inventory,
+        existing,
+    } = read;
+    let mut result = RegionResult::new(at);
+    result.apis = inventory.apis;
+    result.stages = inventory.stages.len();
+    result.inventory_complete = inventory.complete();
+    let mut errors: Vec<ErrorEntry> = inventory.errors.iter().map(ErrorEntry::from).collect();
     let mut warnings = Vec::new();
-    let mut errors: Vec<ErrorEntry> = inv.errors.iter().map(ErrorEntry::from).collect();
-    let mut result = RegionResult {
-        account: account.to_string(),
-        region: region.to_owned(),
-        apis: inv.apis,
-        stages: inv.stages.len(),
-        inventory_complete: inv.complete(),
-        ..RegionResult::default()
-    };
+    let mut rule_matches = vec![0; ctx.cfg.exemptions.len()];
 
     let today = ctx.now.date_naive();
-    let mut evaluations = Vec::with_capacity(inv.stages.len());
-    for stage in inv.stages {
-        let ev = evaluate(stage, &ctx.cfg.exemptions, today);
+    let evaluations: Vec<Evaluation> = inventory
+        .stages
+        .into_iter()
+        .map(|stage| evaluate(stage, &ctx.cfg.exemptions, today))
+        .collect();
+    for ev in &evaluations {
         match ev.status() {
             Status::Failing => result.failing += 1,
             Status::Passing => result.passing += 1,
             Status::Exempt => result.exempt += 1,
         }
-        for problem in &ev.problems {
-            warnings.push(ErrorEntry::invalid_exemption(
-                account.as_str(),
-                region,
-                &ev.stage.api_id,
-                &ev.stage.stage_name,
-                problem,
-            ));
+        warnings.extend(
+            ev.problems
+                .iter()
+                .map(|p| ErrorEntry::invalid_exemption(&ev.stage.place, p)),
+        );
+        if let Some(index) = ev.matched_rule {
+            rule_matches[index] += 1;
         }
-        evaluations.push(ev);
-    }
-    let mut rule_matches = vec![0; ctx.cfg.exemptions.len()];
-    for index in evaluations.iter().filter_map(|ev| ev.matched_rule) {
-        rule_matches[index] += 1;
     }
 
-    // A dry run reads nothing from Security Hub and sends nothing: it shows
-    // the findings of the stages observed now.
-    // Two clients: GetFindings and BatchImportFindings have their own quotas.
-    let hubs = (!ctx.dry_run).then(|| {
-        (
-            session.securityhub(region, &ctx.pacers.getfindings),
-            session.securityhub(region, &ctx.pacers.securityhub),
-        )
-    });
-    let existing = match &hubs {
+    let existing = match existing {
         None => Vec::new(),
-        Some((reader, _)) => {
-            match publish::existing_findings(reader, account, region).await {
-                Ok(existing) => {
-                    warnings.extend(existing.foreign.iter().map(ErrorEntry::from));
-                    match ctx.api_id {
-                        // Reconciled and archived for this API only.
-                        Some(api_id) => {
-                            let prefix = format!(
-                                "{}/{}/{account}/{region}/{api_id}/",
-                                asff::GENERATOR_ID,
-                                crate::model::partition_of(region)
-                            );
-                            existing
-                                .ours
-                                .into_iter()
-                                .filter(|f| f.id.starts_with(&prefix))
-                                .collect()
-                        }
-                        None => existing.ours,
-                    }
-                }
-                Err(e) => {
-                    // Without the existing findings, an import would reset
-                    // CreatedAt and could not archive: leave this
-                    // account-region exactly as it is until the next run.
-                    warn!(error = %crate::report::chain(&e), "cannot read existing findings");
-                    errors.push(ErrorEntry::from(&e));
-                    result.not_imported = evaluations.len();
-                    result.errors = errors.len();
-                    return RegionOutput {
-                        result,
-                        rule_matches: rule_matches.clone(),
-                        errors,
-                        warnings,
-                        findings: Vec::new(),
-                    };
-                }
-            }
+        Some(Ok(existing)) => {
+            warnings.extend(existing.foreign.iter().map(ErrorEntry::from));
+            existing.ours
+        }
+        Some(Err(e)) => {
+            warn!(error = %crate::report::chain(&e), "cannot read existing findings");
+            errors.push(ErrorEntry::from(&e));
+            result.not_imported = evaluations.len();
+            result.errors = errors.len();
+            let out = RegionOutput {
+                result,
+                errors,
+                warnings,
+                findings: Vec::new(),
+                rule_matches,
+                failing: Vec::new(),
+            };
+            return (out, None);
         }
     };
-    let rec = reconcile(&evaluations, &existing, result.inventory_complete, ctx.now);
-    drop(existing);
-    result.archived = rec.archived;
-    result.archive_withheld = rec.archive_withheld;
-
-    let mut findings = Vec::with_capacity(rec.findings.len());
-    let mut sizes = Vec::with_capacity(rec.findings.len());
-    for finding in rec.findings {
-        match asff::validate(&finding) {
-            Ok(bytes) => {
-                findings.push(finding);
-                sizes.push(bytes);
-            }
-            Err(bad) => {
-                warn!(finding_id = %bad.id, error = %bad, "finding not sent: breaks ASFF rules");
-                result.not_imported += 1;
-                errors.push(ErrorEntry::from(&bad));
-            }
+    // A change event reconciles and archives its one API only.
+    let existing: Vec<Finding> = match ctx.api_id {
+        Some(api_id) => {
+            let prefix = at.api_finding_id_prefix(asff::GENERATOR_ID, api_id);
+            existing
+                .into_iter()
+                .filter(|f| f.id.starts_with(&prefix))
+                .collect()
         }
-    }
-
-    if let (Some((_, writer)), false) = (&hubs, findings.is_empty()) {
-        let out = Box::pin(publish::import_findings(
-            writer, account, region, &findings, &sizes,
-        ))
-        .await;
-        result.imported = out.imported;
-        result.not_imported += out.not_imported;
-        errors.extend(out.errors.iter().map(ErrorEntry::from));
+        None => existing,
+    };
+    let coverage = if result.inventory_complete {
+        Coverage::Complete
+    } else {
+        Coverage::Partial
+    };
+    let prepared = prepare(&evaluations, &existing, coverage, ctx.now);
+    drop(existing);
+    result.archived = prepared.archived;
+    result.archive_withheld = prepared.archive_withheld;
+    result.not_imported = prepared.invalid.len();
+    for bad in &prepared.invalid {
+        warn!(finding_id = %bad.id, error = %bad, "finding not sent: breaks ASFF rules");
+        errors.push(ErrorEntry::from(bad));
     }
     result.errors = errors.len();
-    info!(
-        apis = result.apis,
-        stages = result.stages,
-        failing = result.failing,
-        passing = result.passing,
-        exempt = result.exempt,
-        archived = result.archived,
-        imported = result.imported,
-        errors = result.errors,
-        "account-region scanned"
-    );
-    RegionOutput {
+
+    let handed_over = ctx
+        .opts
+        .hand_over
+        .as_ref()
+        .is_some_and(|scope| scope.allows(&at.account));
+    let failing = if handed_over {
+        let by_id: std::collections::BTreeMap<&str, &Finding> =
+            prepared.findings().map(|f| (f.id.as_str(), f)).collect();
+        evaluations
+            .into_iter()
+            .filter(|ev| ev.status() == Status::Failing)
+            .filter_map(|ev| {
+                let f = by_id.get(asff::finding_id(&ev.stage.place).as_str())?;
+                Some((ev, (*f).clone()))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let findings = if ctx.opts.collect_findings {
+        prepared.findings().cloned().collect()
+    } else {
+        Vec::new()
+    };
+    let out = RegionOutput {
         result,
-        rule_matches: rule_matches.clone(),
         errors,
         warnings,
-        findings: if ctx.opts.collect_findings {
-            findings
-        } else {
-            Vec::new()
-        },
+        findings,
+        rule_matches,
+        failing,
+    };
+    (out, (!ctx.dry_run).then_some(prepared))
+}
+
+/// Imports the prepared findings (the account's own credentials, this
+/// region: with the default product ARN only the owner may import).
+async fn write(
+    ctx: &Ctx<'_>,
+    session: &AccountSession,
+    at: &AccountRegion,
+    out: &mut RegionOutput,
+    prepared: Prepared,
+) {
+    if prepared.is_empty() {
+        return;
     }
+    let writer = session.securityhub(at.region, &ctx.pacers.securityhub);
+    let sent = Box::pin(publish::import_findings(&writer, at, &prepared.batches)).await;
+    out.result.imported = sent.imported;
+    out.result.not_imported += sent.not_imported;
+    out.errors.extend(sent.errors.iter().map(ErrorEntry::from));
+    out.result.errors = out.errors.len();
 }

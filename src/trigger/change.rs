@@ -3,10 +3,10 @@
 //! central bus): which REST API to rescan, or why the event is ignored.
 //! Pure: an ignored event costs no AWS call.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{validate_region, AccountId};
+use crate::model::{cut, is_api_id, rest_api_of_arn, AccountId, Region};
 
 pub const DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
 
@@ -29,11 +29,12 @@ pub const EVENT_NAMES: [&str; 10] = [
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ApiChange {
     pub account: AccountId,
-    pub region: String,
+    pub region: Region,
     pub api_id: String,
 }
 
-/// An event that changes nothing, and why.
+/// An event that changes nothing, and why. Every echoed field is cut to
+/// [`crate::model::QUOTE_MAX`] characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IgnoredEvent {
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -45,27 +46,65 @@ pub struct IgnoredEvent {
     pub reason: String,
 }
 
+/// A change event, read once at the trigger boundary: the REST API to
+/// rescan, or why the event changes nothing.
+pub type Change = Result<ApiChange, IgnoredEvent>;
+
 /// Whether `event` is a CloudTrail change event from API Gateway.
 pub fn is_change_event(event: &Value) -> bool {
     event["detail-type"] == DETAIL_TYPE && event["source"] == "aws.apigateway"
 }
 
+/// The parts of an "AWS API Call via CloudTrail" event this product reads.
+#[derive(Debug, Deserialize)]
+struct CloudTrailEvent {
+    account: Option<String>,
+    region: Option<String>,
+    detail: Detail,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Detail {
+    event_name: Option<String>,
+    event_source: Option<String>,
+    /// Any value here means the call failed (CloudTrail writes a string;
+    /// anything else is not a success either).
+    error_code: Option<Value>,
+    recipient_account_id: Option<String>,
+    aws_region: Option<String>,
+    request_parameters: Option<RequestParameters>,
+    response_elements: Option<ResponseElements>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestParameters {
+    rest_api_id: Option<String>,
+    resource_arn: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ResponseElements {
+    id: Option<String>,
+}
+
 /// The REST API an event is about, or why it is ignored.
-pub fn read_change(event: &Value) -> Result<ApiChange, IgnoredEvent> {
-    let d = &event["detail"];
-    let event_name = d["eventName"].as_str().unwrap_or_default().to_owned();
-    let account = event["account"]
-        .as_str()
-        .or_else(|| d["recipientAccountId"].as_str())
-        .map(str::to_owned);
-    let region = event["region"]
-        .as_str()
-        .or_else(|| d["awsRegion"].as_str())
-        .map(str::to_owned);
+pub fn read_change(event: &Value) -> Change {
+    let ev = CloudTrailEvent::deserialize(event).map_err(|e| IgnoredEvent {
+        event_name: String::new(),
+        account: None,
+        region: None,
+        reason: format!("malformed CloudTrail event: {}", crate::trigger::short(&e)),
+    })?;
+    let d = ev.detail;
+    let event_name = d.event_name.unwrap_or_default();
+    let account = ev.account.or(d.recipient_account_id);
+    let region = ev.region.or(d.aws_region);
     let ignored = |reason: String| IgnoredEvent {
-        event_name: event_name.clone(),
-        account: account.clone(),
-        region: region.clone(),
+        event_name: cut(&event_name),
+        account: account.as_deref().map(cut),
+        region: region.as_deref().map(cut),
         reason,
     };
     if !EVENT_NAMES.contains(&event_name.as_str()) {
@@ -73,12 +112,21 @@ pub fn read_change(event: &Value) -> Result<ApiChange, IgnoredEvent> {
             "not a call that can change a stage's tracing".into(),
         ));
     }
-    if let Some(code) = d["errorCode"].as_str() {
-        return Err(ignored(format!(
-            "the call failed ({code}): nothing changed"
-        )));
+    match &d.error_code {
+        None | Some(Value::Null) => {}
+        Some(Value::String(code)) => {
+            return Err(ignored(format!(
+                "the call failed ({}): nothing changed",
+                cut(code)
+            )))
+        }
+        Some(_) => {
+            return Err(ignored(
+                "the call failed (errorCode is not a string): nothing changed".into(),
+            ))
+        }
     }
-    if d["eventSource"] != "apigateway.amazonaws.com" {
+    if d.event_source.as_deref() != Some("apigateway.amazonaws.com") {
         return Err(ignored(
             "eventSource is not apigateway.amazonaws.com".into(),
         ));
@@ -86,24 +134,21 @@ pub fn read_change(event: &Value) -> Result<ApiChange, IgnoredEvent> {
     let Some(account) = account.as_deref().and_then(|a| AccountId::parse(a).ok()) else {
         return Err(ignored("no valid account".into()));
     };
-    let Some(region) = region.clone().filter(|r| validate_region(r).is_ok()) else {
+    let Some(region) = region.as_deref().and_then(|r| Region::parse(r).ok()) else {
         return Err(ignored("no known region".into()));
     };
-    let params = &d["requestParameters"];
+    let params = d.request_parameters;
     let api_id = match event_name.as_str() {
-        "CreateRestApi" | "ImportRestApi" => {
-            d["responseElements"]["id"].as_str().map(str::to_owned)
-        }
-        "TagResource" | "UntagResource" => params["resourceArn"]
-            .as_str()
-            .and_then(|arn| arn.split("/restapis/").nth(1))
-            .and_then(|rest| rest.split('/').next())
-            .map(str::to_owned),
-        _ => params["restApiId"].as_str().map(str::to_owned),
+        "CreateRestApi" | "ImportRestApi" => d.response_elements.and_then(|r| r.id),
+        "TagResource" | "UntagResource" => params
+            .and_then(|p| p.resource_arn)
+            .and_then(|arn| rest_api_of_arn(&arn))
+            .map(|(_, api)| api),
+        _ => params.and_then(|p| p.rest_api_id),
     };
-    let Some(api_id) =
-        api_id.filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()))
-    else {
+    // API Gateway's id shape, checked before any call: a 10 KB "id" is
+    // never sent to AWS.
+    let Some(api_id) = api_id.filter(|id| is_api_id(id)) else {
         return Err(ignored(
             "no REST API id in the event (not a REST API, or a malformed event)".into(),
         ));

@@ -27,7 +27,7 @@ impl<'de> Deserialize<'de> for Event {
             if text.starts_with("EOF while parsing a value at line 1 column 0") {
                 "the event is empty".to_owned()
             } else {
-                text.chars().take(200).collect()
+                crate::model::cut_to(&text, 200)
             }
         })))
     }
@@ -90,9 +90,9 @@ impl<'de> Visitor<'de> for StrictValue {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if out.contains_key(&key) {
-                let shown: String = key.chars().take(100).collect();
                 return Err(de::Error::custom(format_args!(
-                    "duplicate key {shown:?}: each key may appear once"
+                    "duplicate key {}: each key may appear once",
+                    crate::model::quote(&key)
                 )));
             }
             let value = map.next_value_seed(StrictValue)?;

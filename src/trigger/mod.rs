@@ -9,13 +9,16 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::model::{
-    parse_accounts, parse_regions, quote, AccountId, InvalidAccountId, InvalidRegion,
+    parse_accounts, parse_regions, quote, AccountId, InvalidAccountId, InvalidRegion, Region,
 };
 
 pub mod change;
+pub mod custom;
 mod event;
 mod sqs;
 
+pub use change::{ApiChange, Change, IgnoredEvent};
+pub use custom::{CustomAction, CustomActionError, FindingTarget, IgnoredFinding};
 pub use event::Event;
 pub use sqs::{queue_items, QueueItem, QueueRequest};
 
@@ -23,7 +26,7 @@ pub use sqs::{queue_items, QueueItem, QueueRequest};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScanRequest {
     pub accounts: Option<Vec<AccountId>>,
-    pub regions: Option<Vec<String>>,
+    pub regions: Option<Vec<Region>>,
     pub dry_run: bool,
     pub trigger: Trigger,
     /// Only this REST API (a change event): one GetStages, and findings
@@ -129,30 +132,24 @@ pub enum TriggerError {
     },
     #[error("names no account; fan-out messages name the accounts to scan")]
     NoAccount,
+    #[error("invalid custom action event")]
+    CustomAction(#[from] CustomActionError),
 }
 
 /// A serde error, cut so that a huge input is not echoed back (the error
 /// answer and the log line stay small).
 pub(crate) fn short(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    if text.chars().count() <= 200 {
-        return text;
-    }
-    let mut cut: String = text.chars().take(199).collect();
-    cut.push('…');
-    cut
+    crate::model::cut_to(&e.to_string(), 200)
 }
 
-/// The `detail-type` of a Security Hub custom action's event.
-pub const CUSTOM_ACTION: &str = "Security Hub Findings - Custom Action";
-
-/// What an invocation asks for.
+/// What an invocation asks for, every event read into its own type.
 #[derive(Debug)]
 pub enum Invocation {
     /// A Security Hub custom action: remediate the selected findings.
-    CustomAction(Value),
-    /// A CloudTrail change event from API Gateway: rescan that one API.
-    Change(Value),
+    CustomAction(CustomAction),
+    /// A CloudTrail change event from API Gateway: rescan that one API
+    /// (or, read, the reason it changes nothing).
+    Change(Change),
     /// Scan (or, for a large organization with a queue, plan) now.
     Scan(ScanRequest),
     /// A batch from the fan-out queue.
@@ -168,12 +165,14 @@ pub fn parse_invocation(event: &Value) -> Result<Invocation, TriggerError> {
                 .map_err(|e| TriggerError::MalformedSqs(short(&e)));
         }
         if change::is_change_event(event) {
-            return Ok(Invocation::Change(event.clone()));
+            return Ok(Invocation::Change(change::read_change(event)));
         }
-        if obj.get("detail-type").and_then(Value::as_str) == Some(CUSTOM_ACTION)
+        if obj.get("detail-type").and_then(Value::as_str) == Some(custom::DETAIL_TYPE)
             && obj.get("source").and_then(Value::as_str) == Some("aws.securityhub")
         {
-            return Ok(Invocation::CustomAction(event.clone()));
+            return Ok(Invocation::CustomAction(custom::parse_custom_action(
+                event,
+            )?));
         }
     }
     parse_event(event).map(Invocation::Scan)

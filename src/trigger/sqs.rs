@@ -2,9 +2,10 @@
 //! own, so one malformed message never fails the others.
 
 use aws_lambda_events::sqs::SqsEvent;
-use serde_json::Value;
+use serde::Deserialize;
 
-use super::{parse_manual, short, ScanRequest, Trigger, TriggerError};
+use super::change::{is_change_event, read_change, Change};
+use super::{parse_manual, short, Event, ScanRequest, Trigger, TriggerError};
 
 /// One message: its id (for `batchItemFailures`) and what it asks.
 #[derive(Debug)]
@@ -21,7 +22,7 @@ pub enum QueueRequest {
     Scan(ScanRequest),
     /// A CloudTrail change event buffered by a queue: events for the same
     /// API in one batch are rescanned once.
-    Change(Value),
+    Change(Change),
 }
 
 /// The items of a queue batch. A record that is not from SQS or has no
@@ -44,11 +45,20 @@ pub fn queue_items(ev: &SqsEvent) -> Result<Vec<QueueItem>, TriggerError> {
             message_id: message_id.clone(),
             problem: Box::new(problem),
         };
-        let body = serde_json::from_str::<Value>(rec.body.as_deref().unwrap_or(""))
-            .map_err(|e| bad(TriggerError::BodyNotJson(short(&e))));
+        // Read as strictly as an invocation's own payload: a duplicated key
+        // is refused, not silently resolved to its last value.
+        let mut de = serde_json::Deserializer::from_str(rec.body.as_deref().unwrap_or(""));
+        let body = Event::deserialize(&mut de)
+            .map_err(|e| bad(TriggerError::BodyNotJson(short(&e))))
+            .and_then(|Event(v)| v.map_err(|e| bad(TriggerError::BodyNotJson(e))))
+            .and_then(|v| {
+                de.end()
+                    .map(|()| v)
+                    .map_err(|e| bad(TriggerError::BodyNotJson(short(&e))))
+            });
         let request = match body {
             Err(e) => Err(e),
-            Ok(body) if super::change::is_change_event(&body) => Ok(QueueRequest::Change(body)),
+            Ok(body) if is_change_event(&body) => Ok(QueueRequest::Change(read_change(&body))),
             Ok(body) => parse_manual(&body)
                 .map_err(bad)
                 .and_then(|req| match &req.accounts {

@@ -1,21 +1,23 @@
 //! `apigw-tracing check` as CI runs it: exit codes, each format, the
 //! directory walk, and usage errors.
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-fn check(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_apigw-tracing"))
-        .arg("check")
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_clear()
-        .output()
+use crate::harness::{run_offline, Ran};
+
+/// `apigw-tracing check ARGS`, in this process (cargo runs the tests from
+/// the package root, where the fixtures' relative paths start).
+fn check(args: &[&str]) -> Ran {
+    let argv: Vec<&str> = std::iter::once("check")
+        .chain(args.iter().copied())
+        .collect();
+    tokio::runtime::Builder::new_current_thread()
+        .build()
         .unwrap()
+        .block_on(run_offline(&argv))
 }
 
-fn stderr(o: &Output) -> String {
+fn stderr(o: &Ran) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 

@@ -6,11 +6,19 @@ use serde_json::Value;
 use crate::harness::*;
 use crate::support::*;
 
-fn cli(moto: &Moto, args: &[&str]) -> Output {
-    cli_command(moto, &moto.endpoint, args).output().unwrap()
+/// `apigw-tracing scan ARGS`, in this process.
+async fn cli(moto: &Moto, args: &[&str]) -> Ran {
+    let argv: Vec<&str> = std::iter::once("scan")
+        .chain(args.iter().copied())
+        .collect();
+    run_cli(moto, &moto.endpoint, &argv).await
 }
 
-fn stderr(o: &Output) -> String {
+fn stderr(o: &Ran) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stderr_of(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
@@ -25,7 +33,7 @@ async fn usage_errors_exit_2_with_a_clear_message() {
         (vec!["--regions", "eu-west-99"], "not a known AWS region"),
         (vec!["--format", "xml"], "invalid value 'xml'"),
     ] {
-        let out = cli(&moto, &args);
+        let out = cli(&moto, &args).await;
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
     }
@@ -50,7 +58,8 @@ async fn json_asff_and_exit_codes() {
             "--apigw-rps",
             "50",
         ],
-    );
+    )
+    .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let asff: Vec<Finding> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(asff.len(), 2);
@@ -71,7 +80,8 @@ async fn json_asff_and_exit_codes() {
             "--apigw-rps",
             "50",
         ],
-    );
+    )
+    .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["status"], "complete");
@@ -88,7 +98,8 @@ async fn json_asff_and_exit_codes() {
             "--apigw-rps",
             "50",
         ],
-    );
+    )
+    .await;
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("status: complete"), "{table}");
@@ -106,7 +117,7 @@ async fn json_asff_and_exit_codes() {
         .env("APIGW_TRACING_FORMAT", "json")
         .env("APIGW_TRACING_DRY_RUN", "true");
     let out = cmd.output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         (
@@ -136,7 +147,8 @@ async fn an_account_that_cannot_be_assumed_makes_the_run_partial_exit_1() {
         "--apigw-rps",
         "50",
     ];
-    let out = cli_command(&moto, &proxy.endpoint, &args).output().unwrap();
+    let argv: Vec<&str> = std::iter::once("scan").chain(args).collect();
+    let out = run_cli(&moto, &proxy.endpoint, &argv).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["status"], "partial");
@@ -171,24 +183,21 @@ async fn a_reader_that_stops_reading_ends_the_output_quietly() {
         // As `| head -0` would: the reader is gone before anything is written.
         drop(child.stdout.take());
         let out = child.wait_with_output().unwrap();
-        let err = stderr(&out);
+        let err = stderr_of(&out);
         assert!(!err.contains("panicked"), "{format}: {err}");
         assert_eq!(out.status.code(), Some(0), "{format}: {err}");
     }
 }
 
-#[test]
-fn completions_are_printed_for_each_shell() {
+#[tokio::test]
+async fn completions_are_printed_for_each_shell() {
     for (shell, marker) in [
         ("bash", "_apigw__tracing()"),
         ("zsh", "#compdef apigw-tracing"),
         ("fish", "complete -c apigw-tracing"),
         ("powershell", "Register-ArgumentCompleter"),
     ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_apigw-tracing"))
-            .args(["completions", shell])
-            .output()
-            .unwrap();
+        let out = run_offline(&["completions", shell]).await;
         assert_eq!(out.status.code(), Some(0), "{shell}");
         let script = String::from_utf8_lossy(&out.stdout);
         assert!(
@@ -201,9 +210,7 @@ fn completions_are_printed_for_each_shell() {
             "{shell}: flags are completed"
         );
     }
-    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_apigw-tracing"))
-        .args(["completions", "tcsh"])
-        .output()
-        .unwrap();
+    let bad = run_offline(&["completions", "tcsh"]).await;
     assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid value 'tcsh'"));
 }

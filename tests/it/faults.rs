@@ -175,8 +175,8 @@ async fn persistent_faults_make_a_partial_run_that_archives_nothing_and_a_rerun_
         .map(|e| {
             (
                 e.kind.clone(),
-                e.account.as_str(),
-                e.region.as_deref().unwrap_or(""),
+                e.account.as_ref().map_or("", |a| a.as_str()),
+                e.region.map_or("", |r| r.as_str()),
             )
         })
         .collect();
@@ -401,7 +401,7 @@ async fn at_the_deadline_nothing_new_starts_running_work_stops_and_both_are_repo
         .iter()
         .map(|e| {
             (
-                e.account.as_str(),
+                e.account.as_ref().map_or("", |a| a.as_str()),
                 if e.message.contains("interrupted") {
                     "interrupted"
                 } else {

@@ -40,3 +40,52 @@ pub fn cli_subcommand(
     cmd.env("AWS_ENDPOINT_URL", endpoint);
     cmd
 }
+
+/// How an in-process command ended, shaped like `std::process::Output` so a
+/// test reads it the same way.
+pub struct Ran {
+    pub status: RanStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+pub struct RanStatus(pub apigw_tracing::cli::ExitStatus);
+
+impl RanStatus {
+    pub fn code(&self) -> Option<i32> {
+        Some(i32::from(self.0.code()))
+    }
+}
+
+/// `apigw-tracing ARGS` run in this process (the same `cli::main` the
+/// binary runs), AWS pointed at `endpoint` (this server, or a proxy in
+/// front of it) as the management account.
+pub async fn run_cli(moto: &Moto, endpoint: &str, args: &[&str]) -> Ran {
+    let sdk = moto
+        .sdk_config("us-east-1")
+        .await
+        .into_builder()
+        .endpoint_url(endpoint)
+        .build();
+    run_cli_with(&apigw_tracing::cli::Aws::Given(Box::new(sdk)), args).await
+}
+
+/// `apigw-tracing ARGS` in this process, with no AWS behind it (`check`,
+/// `completions`, usage errors).
+pub async fn run_offline(args: &[&str]) -> Ran {
+    run_cli_with(&apigw_tracing::cli::Aws::Default, args).await
+}
+
+async fn run_cli_with(aws: &apigw_tracing::cli::Aws, args: &[&str]) -> Ran {
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let argv = std::iter::once("apigw-tracing").chain(args.iter().copied());
+    let status = {
+        let mut out = apigw_tracing::cli::Output::new(&mut stdout, &mut stderr);
+        apigw_tracing::cli::main(argv, aws, &mut out).await
+    };
+    Ran {
+        status: RanStatus(status),
+        stdout,
+        stderr,
+    }
+}

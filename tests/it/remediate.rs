@@ -21,10 +21,13 @@ fn writes(proxy: &FaultProxy) -> (usize, usize) {
     (patches, imports)
 }
 
-fn remediate(moto: &Moto, proxy: &FaultProxy, args: &[&str]) -> (Option<i32>, Value) {
-    let out = cli_subcommand(moto, &proxy.endpoint, "remediate", args)
-        .output()
-        .unwrap();
+/// `apigw-tracing remediate ARGS` in this process, every request through
+/// `proxy`: the exit code and the JSON report.
+async fn remediate(moto: &Moto, proxy: &FaultProxy, args: &[&str]) -> (Option<i32>, Value) {
+    let argv: Vec<&str> = std::iter::once("remediate")
+        .chain(args.iter().copied())
+        .collect();
+    let out = run_cli(moto, &proxy.endpoint, &argv).await;
     let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "{e}: {}\n{}",
@@ -117,7 +120,7 @@ async fn a_dry_run_writes_nothing_and_apply_fixes_exactly_what_fails() {
         .collect();
 
     let writes_before = writes(&proxy);
-    let (code, dry) = remediate(&moto, &proxy, &scope);
+    let (code, dry) = remediate(&moto, &proxy, &scope).await;
     assert_eq!(code, Some(0), "{dry:#}");
     assert_eq!(dry["apply"], false);
     assert_eq!(
@@ -140,7 +143,7 @@ async fn a_dry_run_writes_nothing_and_apply_fixes_exactly_what_fails() {
     );
     assert!(!tracing_of(&cfg, &api, "prod").await);
 
-    let (code, applied) = remediate(&moto, &proxy, &[&scope[..], &["--apply"]].concat());
+    let (code, applied) = remediate(&moto, &proxy, &[&scope[..], &["--apply"]].concat()).await;
     assert_eq!(code, Some(0), "{applied:#}");
     assert_eq!(applied["totals"]["enabled"], 2, "{applied:#}");
     for (stage, on) in [
@@ -174,7 +177,7 @@ async fn a_dry_run_writes_nothing_and_apply_fixes_exactly_what_fails() {
 
     // Again: nothing left to change, nothing written.
     let writes_before = writes(&proxy);
-    let (code, again) = remediate(&moto, &proxy, &[&scope[..], &["--apply"]].concat());
+    let (code, again) = remediate(&moto, &proxy, &[&scope[..], &["--apply"]].concat()).await;
     assert_eq!(code, Some(0));
     assert_eq!(
         (
@@ -221,7 +224,8 @@ async fn a_refused_update_fails_that_stage_and_the_rest_are_fixed() {
             "--apigw-rps",
             "50",
         ],
-    );
+    )
+    .await;
     assert_eq!(code, Some(1), "{report:#}");
     let by_api: std::collections::BTreeMap<&str, &Value> = report["stages"]
         .as_array()
@@ -262,34 +266,24 @@ async fn named_stages_only() {
             "--apigw-rps",
             "50",
         ],
-    );
+    )
+    .await;
     assert_eq!(code, Some(0), "{report:#}");
     assert_eq!(actions(&report), [("dev".to_owned(), "enabled".to_owned())]);
     assert!(tracing_of(&cfg, &a, "dev").await);
     assert!(!tracing_of(&cfg, &a, "prod").await);
-    let out = cli_subcommand(
+    let out = run_cli(
         &moto,
         &proxy.endpoint,
-        "remediate",
-        &["--stage", "arn:aws:apigateway:eu-west-1::/restapis/a"],
+        &[
+            "remediate",
+            "--stage",
+            "arn:aws:apigateway:eu-west-1::/restapis/a",
+        ],
     )
-    .output()
-    .unwrap();
+    .await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a stage ARN"));
-}
-
-/// The custom action fixture, for one stage of `account`.
-fn custom_action_event(account: &str, api: &str, stage: &str) -> Value {
-    let text = std::fs::read_to_string(format!(
-        "{}/tests/fixtures/securityhub-custom-action.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-    .replace("{{ACCOUNT}}", account)
-    .replace("{{API_ID}}", api)
-    .replace("{{STAGE}}", stage);
-    serde_json::from_str(&text).unwrap()
 }
 
 #[tokio::test]
@@ -313,7 +307,7 @@ async fn the_custom_action_fixes_the_selected_findings_in_each_mode() {
 
     // off: refused, nothing changed.
     let off = handler(&[]).await;
-    match invoke(&off, custom_action_event(m, &api, "prod")).await {
+    match invoke(&off, crate::events::custom_action(m, &api, "prod")).await {
         Err(e @ HandlerError::RemediationOff) => {
             let d: lambda_runtime::Diagnostic = e.into();
             assert_eq!(d.error_type, "RemediationDisabled");
@@ -323,10 +317,22 @@ async fn the_custom_action_fixes_the_selected_findings_in_each_mode() {
     }
     assert!(!tracing_of(&cfg, &api, "prod").await);
 
+    // A function configured for dry runs reports and changes nothing.
+    let dry = handler(&["--remediation", "on-request", "--dry-run"]).await;
+    let out = invoke(&dry, crate::events::custom_action(m, &api, "prod"))
+        .await
+        .unwrap();
+    assert_eq!(out["apply"], false, "{out:#}");
+    assert_eq!(
+        actions(&out),
+        [("prod".to_owned(), "would-enable".to_owned())]
+    );
+    assert!(!tracing_of(&cfg, &api, "prod").await);
+
     // on-request: exactly the selected finding's stage; the other product's
     // finding (APIGateway.3) is ignored, so its stage stays as it is.
     let on_request = handler(&["--remediation", "on-request"]).await;
-    let out = invoke(&on_request, custom_action_event(m, &api, "prod"))
+    let out = invoke(&on_request, crate::events::custom_action(m, &api, "prod"))
         .await
         .unwrap();
     assert_eq!(out["requested_by"], "custom-action", "{out:#}");
@@ -340,14 +346,14 @@ async fn the_custom_action_fixes_the_selected_findings_in_each_mode() {
     assert!(!tracing_of(&cfg, &api, "other").await);
     assert!(!tracing_of(&cfg, &api, "dev").await);
     // The stage is read again: already fixed, so nothing is written.
-    let again = invoke(&on_request, custom_action_event(m, &api, "prod"))
+    let again = invoke(&on_request, crate::events::custom_action(m, &api, "prod"))
         .await
         .unwrap();
     assert_eq!(actions(&again), [("prod".to_owned(), "skipped".to_owned())]);
 
     // auto: custom actions work too.
     let auto = handler(&["--remediation", "auto", "--remediate-accounts", "*"]).await;
-    let out = invoke(&auto, custom_action_event(m, &api, "dev"))
+    let out = invoke(&auto, crate::events::custom_action(m, &api, "dev"))
         .await
         .unwrap();
     assert_eq!(actions(&out), [("dev".to_owned(), "enabled".to_owned())]);
@@ -394,4 +400,127 @@ async fn auto_remediation_follows_a_scheduled_scan_in_allowed_accounts_only() {
         .validate();
     assert!(apigw_tracing::report::chain(&bad.unwrap_err())
         .contains("APIGW_TRACING_REMEDIATE_ACCOUNTS"));
+}
+
+/// The AWS operation a logged request was (enough to count the ones this
+/// product sends; STS and Organizations by service).
+fn operation(l: &crate::proxy::Logged) -> String {
+    let parts: Vec<&str> = l.path.trim_matches('/').split('/').collect();
+    match (l.method.as_str(), &parts[..]) {
+        ("GET", ["restapis"]) => "APIGateway.GetRestApis".into(),
+        ("GET", ["restapis", _, "stages"]) => "APIGateway.GetStages".into(),
+        ("GET", ["restapis", _, "stages", _]) => "APIGateway.GetStage".into(),
+        ("PATCH", ["restapis", _, "stages", _]) => "APIGateway.UpdateStage".into(),
+        ("POST", ["findings"]) => "SecurityHub.GetFindings".into(),
+        ("POST", ["findings", "import"]) => "SecurityHub.BatchImportFindings".into(),
+        _ => format!("{} {} {}", l.service, l.method, l.path),
+    }
+}
+
+/// `auto` after a scheduled scan hands the failing stages (and the
+/// findings the scan built) straight to remediation: no second inventory
+/// and no second GetFindings. Prints the requests by operation
+/// (`cargo test --test it auto_remediation_reuses -- --nocapture`).
+#[tokio::test]
+async fn auto_remediation_reuses_the_scans_inventory_and_findings() {
+    use apigw_tracing::lambda::Handler;
+    let moto = Moto::start();
+    let members = create_org(&moto, 2).await;
+    for m in &members {
+        let c = moto.account_config(m, R).await;
+        create_api(&c, "a", &[("prod", None), ("dev", None)]).await;
+        create_api(&c, "b", &[("prod", None)]).await;
+    }
+    let proxy = FaultProxy::start(&moto.endpoint);
+    let settings = config(&[
+        "--regions",
+        R,
+        "--apigw-rps",
+        "50",
+        "--remediation",
+        "auto",
+        "--remediate-accounts",
+        "*",
+    ]);
+    let handler = Handler::new(moto.env_via(&proxy.endpoint, &settings).await, settings);
+    let out = invoke(
+        &handler,
+        crate::events::fixture("eventbridge-rule-scheduled.json"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["status"], "complete", "{out:#}");
+    assert_eq!(out["remediation"]["totals"]["enabled"], 6, "{out:#}");
+    let mut ops = std::collections::BTreeMap::<String, usize>::new();
+    for l in proxy.log() {
+        *ops.entry(operation(&l)).or_default() += 1;
+    }
+    let total: usize = ops.values().sum();
+    eprintln!("scheduled scan + auto, 3 accounts (2 with 3 failing stages): {total} requests");
+    for (op, n) in &ops {
+        eprintln!("  {n:>4}  {op}");
+    }
+    // The scan's reads, once: one GetRestApis and one GetFindings per
+    // account-region (management + 2 members), one GetStages per API.
+    assert_eq!(ops["APIGateway.GetRestApis"], 3, "{ops:#?}");
+    assert_eq!(ops["SecurityHub.GetFindings"], 3, "{ops:#?}");
+    assert_eq!(ops["APIGateway.GetStages"], 4, "{ops:#?}");
+    // The writes: one UpdateStage and one confirming GetStage per stage.
+    assert_eq!(ops["APIGateway.UpdateStage"], 6, "{ops:#?}");
+    assert_eq!(ops["APIGateway.GetStage"], 6, "{ops:#?}");
+    for m in &members {
+        let landed = findings(&moto, m, R).await;
+        assert_eq!(landed.len(), 3);
+        assert!(
+            landed
+                .iter()
+                .all(|f| f.compliance == "PASSED" && f.created_at < f.updated_at),
+            "every finding PASSED at once, CreatedAt kept from the scan: {landed:#?}"
+        );
+    }
+}
+
+/// `--dry-run` with `--apply`, or `APIGW_TRACING_DRY_RUN=true` with
+/// `--apply`: refused as contradictory (exit 2), nothing written.
+#[tokio::test]
+async fn a_dry_run_with_apply_is_refused_and_writes_nothing() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint);
+    let cfg = moto.account_config(MANAGEMENT, R).await;
+    let api = create_api(&cfg, "a", &[("prod", None)]).await;
+    let args = [
+        "remediate",
+        "--regions",
+        R,
+        "--accounts",
+        MANAGEMENT,
+        "--dry-run",
+        "--apply",
+    ];
+    let out = run_cli(&moto, &proxy.endpoint, &args).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--apply contradicts --dry-run"));
+    let scope = ["--regions", R, "--accounts", MANAGEMENT];
+    let by_env = cli_subcommand(
+        &moto,
+        &proxy.endpoint,
+        "remediate",
+        &[&scope[..], &["--apply"]].concat(),
+    )
+    .env("APIGW_TRACING_DRY_RUN", "true")
+    .output()
+    .unwrap();
+    assert_eq!(by_env.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&by_env.stderr).contains("APIGW_TRACING_DRY_RUN=true"));
+    assert_eq!(writes(&proxy), (0, 0));
+    assert!(!tracing_of(&cfg, &api, "prod").await);
+    // The same environment without --apply is an ordinary dry run.
+    let dry = cli_subcommand(&moto, &proxy.endpoint, "remediate", &scope)
+        .env("APIGW_TRACING_DRY_RUN", "true")
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&dry.stdout);
+    assert_eq!(dry.status.code(), Some(0), "{table}");
+    assert!(table.contains("would-enable"), "{table}");
+    assert_eq!(writes(&proxy), (0, 0));
 }

@@ -17,11 +17,25 @@ use aws_sdk_apigateway::types::{IntegrationType, Op, PatchOperation};
 pub const MANAGEMENT: &str = "123456789012";
 pub const ROLE: &str = "apigw-tracing-scan";
 
-/// A moto server owned by one test; killed on drop.
+/// A moto server lent to one test. Servers are shared by the tests of a
+/// process: one is started only when none is free, and each goes back to
+/// the pool on drop, wiped (`POST /moto-api/reset`), so a test never sees
+/// another's state and the suite starts as many servers as tests run at
+/// once, not one per test.
 pub struct Moto {
-    child: Child,
+    server: Option<Server>,
     pub endpoint: String,
 }
+
+/// A running `moto_server`, under a shell that kills it when this process
+/// ends (its standard input, held here, closes then), whichever thread
+/// started it.
+struct Server {
+    _child: Child,
+    endpoint: String,
+}
+
+static POOL: std::sync::Mutex<Vec<Server>> = std::sync::Mutex::new(Vec::new());
 
 fn moto_binary() -> PathBuf {
     if let Ok(p) = std::env::var("MOTO_SERVER") {
@@ -35,21 +49,29 @@ fn moto_binary() -> PathBuf {
         .find(|p| p.exists());
     found.unwrap_or_else(|| {
         panic!(
-            "moto_server not found in ./.venv above {}: run `make venv` (or `make test`), or set MOTO_SERVER",
+            "moto_server not found in ./.venv above {}: the integration tests need it; \
+             run `make it` (it installs moto), or `make venv` then `cargo test --test it`, \
+             or set MOTO_SERVER",
             manifest.display()
         )
     })
 }
 
-impl Moto {
-    pub fn start() -> Self {
+impl Server {
+    fn start() -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(moto_binary())
+        let child = Command::new("sh")
+            .args([
+                "-c",
+                r#""$0" "$@" & moto=$!; read -r _; kill $moto; wait $moto"#,
+            ])
+            .arg(moto_binary())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -63,8 +85,41 @@ impl Moto {
             std::thread::sleep(Duration::from_millis(50));
         }
         Self {
-            child,
+            _child: child,
             endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Wipes every backend (and invalidates credentials handed out).
+    fn reset(&self) -> std::io::Result<()> {
+        use std::io::{Read, Write};
+        let addr = self.endpoint.trim_start_matches("http://");
+        let mut conn = TcpStream::connect(addr)?;
+        conn.set_read_timeout(Some(Duration::from_secs(30)))?;
+        write!(
+            conn,
+            "POST /moto-api/reset HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer)?;
+        if answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200") {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(
+                answer.lines().next().unwrap_or("").to_owned(),
+            ))
+        }
+    }
+}
+
+impl Moto {
+    /// A clean moto server: a free one from the pool, or a new one.
+    pub fn start() -> Self {
+        let free = POOL.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let server = free.unwrap_or_else(Server::start);
+        Self {
+            endpoint: server.endpoint.clone(),
+            server: Some(server),
         }
     }
 
@@ -139,8 +194,14 @@ impl Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let Some(server) = self.server.take() else {
+            return;
+        };
+        // A server that cannot be wiped is not lent again (dropping it
+        // closes its shell's input, which stops it).
+        if server.reset().is_ok() {
+            POOL.lock().unwrap_or_else(|p| p.into_inner()).push(server);
+        }
     }
 }
 

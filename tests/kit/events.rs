@@ -21,10 +21,18 @@ pub fn sqs_record(id: &str, body: &str) -> Value {
 /// A CloudTrail change event of `tests/fixtures/cloudtrail`, for one
 /// account, REST API and stage.
 pub fn cloudtrail(name: &str, account: &str, api_id: &str, stage: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/cloudtrail/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    templated(&format!("cloudtrail/{name}.json"), account, api_id, stage)
+}
+
+/// The Security Hub custom action fixture, its first finding naming one
+/// account, REST API and stage.
+pub fn custom_action(account: &str, api_id: &str, stage: &str) -> Value {
+    templated("securityhub-custom-action.json", account, api_id, stage)
+}
+
+/// A fixture with `{{ACCOUNT}}`, `{{API_ID}}` and `{{STAGE}}` filled in.
+fn templated(name: &str, account: &str, api_id: &str, stage: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{path}: {e}"))
         .replace("{{ACCOUNT}}", account)

@@ -3,8 +3,12 @@
 
 use aws_sdk_securityhub::types as sh;
 
-use crate::asff::{Compliance, Finding, RecordState, Severity, SeverityLabel};
-use crate::model::Partition;
+use chrono::{DateTime, Utc};
+
+use crate::asff::{
+    parse_timestamp, timestamp, Compliance, Finding, RecordState, Severity, SeverityLabel,
+};
+use crate::model::{AccountId, Partition, Region};
 
 fn severity(s: &Severity) -> sh::Severity {
     sh::Severity::builder()
@@ -25,15 +29,15 @@ pub fn to_sdk(f: &Finding) -> sh::AwsSecurityFinding {
                 .set_description(d.description.clone())
                 .cache_cluster_enabled(d.cache_cluster_enabled)
                 .tracing_enabled(d.tracing_enabled)
-                .set_created_date(d.created_date.clone())
-                .set_last_updated_date(d.last_updated_date.clone())
+                .set_created_date(d.created_date.map(timestamp))
+                .set_last_updated_date(d.last_updated_date.map(timestamp))
                 .set_web_acl_arn(d.web_acl_arn.clone())
                 .build();
             sh::Resource::builder()
                 .r#type(&r.r#type)
                 .id(&r.id)
                 .partition(sh::Partition::from(r.partition.as_str()))
-                .region(&r.region)
+                .region(r.region.as_str())
                 .set_tags((!r.tags.is_empty()).then(|| r.tags.clone().into_iter().collect()))
                 .details(
                     sh::ResourceDetails::builder()
@@ -60,14 +64,14 @@ pub fn to_sdk(f: &Finding) -> sh::AwsSecurityFinding {
         .product_arn(&f.product_arn)
         .product_name(&f.product_name)
         .company_name(&f.company_name)
-        .region(&f.region)
+        .region(f.region.as_str())
         .generator_id(&f.generator_id)
-        .aws_account_id(&f.aws_account_id)
+        .aws_account_id(f.aws_account_id.as_str())
         .set_types(Some(f.types.clone()))
-        .first_observed_at(&f.first_observed_at)
-        .last_observed_at(&f.last_observed_at)
-        .created_at(&f.created_at)
-        .updated_at(&f.updated_at)
+        .first_observed_at(timestamp(f.first_observed_at))
+        .last_observed_at(timestamp(f.last_observed_at))
+        .created_at(timestamp(f.created_at))
+        .updated_at(timestamp(f.updated_at))
         .severity(severity(&f.severity))
         .title(&f.title)
         .description(&f.description)
@@ -110,6 +114,9 @@ pub fn from_sdk(f: &sh::AwsSecurityFinding) -> Result<Finding, String> {
         })
     };
     let s = |v: Option<&str>| v.unwrap_or_default().to_owned();
+    let time = |field: &str, v: Option<&str>| time(field, v);
+    let region =
+        |v: Option<&str>| Region::parse(v.unwrap_or_default()).map_err(|e| format!("Region: {e}"));
     let fpf = f.finding_provider_fields();
     let rec = f.remediation().and_then(|r| r.recommendation());
     let compliance = f
@@ -151,14 +158,15 @@ pub fn from_sdk(f: &sh::AwsSecurityFinding) -> Result<Finding, String> {
         product_arn: s(f.product_arn()),
         product_name: s(f.product_name()),
         company_name: s(f.company_name()),
-        region: s(f.region()),
+        region: region(f.region())?,
         generator_id: s(f.generator_id()),
-        aws_account_id: s(f.aws_account_id()),
+        aws_account_id: AccountId::parse(f.aws_account_id().unwrap_or_default())
+            .map_err(|e| format!("AwsAccountId: {e}"))?,
         types: f.types().to_vec(),
-        first_observed_at: s(f.first_observed_at().or(f.created_at())),
-        last_observed_at: s(f.last_observed_at().or(f.updated_at())),
-        created_at: s(f.created_at()),
-        updated_at: s(f.updated_at()),
+        first_observed_at: time("FirstObservedAt", f.first_observed_at().or(f.created_at()))?,
+        last_observed_at: time("LastObservedAt", f.last_observed_at().or(f.updated_at()))?,
+        created_at: time("CreatedAt", f.created_at())?,
+        updated_at: time("UpdatedAt", f.updated_at())?,
         severity,
         title: s(f.title()),
         description: s(f.description()),
@@ -201,7 +209,8 @@ fn resource(
         r#type: s(r.r#type()),
         id: s(r.id()),
         partition: Partition::parse(raw).ok_or_else(|| format!("Resources.Partition {raw:?}"))?,
-        region: s(r.region()),
+        region: Region::parse(r.region().unwrap_or_default())
+            .map_err(|e| format!("Resources.Region: {e}"))?,
         tags: r
             .tags()
             .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -213,10 +222,24 @@ fn resource(
                 description: d.and_then(|d| d.description()).map(str::to_owned),
                 cache_cluster_enabled: d.and_then(|d| d.cache_cluster_enabled()).unwrap_or(false),
                 tracing_enabled: d.and_then(|d| d.tracing_enabled()).unwrap_or(false),
-                created_date: d.and_then(|d| d.created_date()).map(str::to_owned),
-                last_updated_date: d.and_then(|d| d.last_updated_date()).map(str::to_owned),
+                created_date: optional_time("CreatedDate", d.and_then(|d| d.created_date()))?,
+                last_updated_date: optional_time(
+                    "LastUpdatedDate",
+                    d.and_then(|d| d.last_updated_date()),
+                )?,
                 web_acl_arn: d.and_then(|d| d.web_acl_arn()).map(str::to_owned),
             },
         },
     })
+}
+
+/// A timestamp Security Hub gave back; one we cannot read means the finding
+/// is not ours (we always write RFC 3339).
+fn time(field: &str, v: Option<&str>) -> Result<DateTime<Utc>, String> {
+    let raw = v.unwrap_or_default();
+    parse_timestamp(raw).map_err(|e| format!("{field} {}: {e}", crate::model::quote(raw)))
+}
+
+fn optional_time(field: &str, v: Option<&str>) -> Result<Option<DateTime<Utc>>, String> {
+    v.map(|raw| time(field, Some(raw))).transpose()
 }

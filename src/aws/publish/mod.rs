@@ -2,24 +2,19 @@
 //! in the stage's region (with the default product ARN, only the finding's
 //! own account may import it).
 
-use std::ops::Range;
 use std::time::Duration;
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tracing::{debug, instrument, warn};
 
 use crate::asff::Finding;
-use crate::model::AccountId;
+use crate::model::AccountRegion;
 use crate::report::{chain, ErrorEntry, ErrorKind};
 
 mod convert;
 pub use convert::{from_sdk, to_sdk};
 
-/// BatchImportFindings accepts at most 100 findings per call.
-pub const MAX_BATCH_FINDINGS: usize = 100;
-/// ... and at most 6 MB per request (read as decimal, the safe side), with
-/// room for the request envelope.
-pub const MAX_BATCH_BYTES: usize = 6_000_000 - 64 * 1024;
+pub use crate::reconcile::{MAX_BATCH_BYTES, MAX_BATCH_FINDINGS};
 /// Rounds of re-sending findings that came back with a retryable error.
 const FAILED_FINDING_RETRIES: u32 = 3;
 
@@ -50,33 +45,29 @@ fn not_enabled(code: &str) -> bool {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    #[error("account {account} region {region}: Security Hub is not enabled here, or this account may not import findings ({code}); enable Security Hub in this account and region")]
+    #[error("{at}: Security Hub is not enabled here, or this account may not import findings ({code}); enable Security Hub in this account and region")]
     NotEnabled {
-        account: AccountId,
-        region: String,
+        at: AccountRegion,
         code: String,
         #[source]
         source: Option<aws_sdk_securityhub::Error>,
     },
-    #[error("account {account} region {region}: securityhub:GetFindings failed; nothing imported or archived here this run")]
+    #[error("{at}: securityhub:GetFindings failed; nothing imported or archived here this run")]
     GetFindings {
-        account: AccountId,
-        region: String,
+        at: AccountRegion,
         #[source]
         source: aws_sdk_securityhub::Error,
     },
-    #[error("account {account} region {region}: securityhub:BatchImportFindings failed for {findings} findings")]
+    #[error("{at}: securityhub:BatchImportFindings failed for {findings} findings")]
     Import {
-        account: AccountId,
-        region: String,
+        at: AccountRegion,
         findings: usize,
         #[source]
         source: aws_sdk_securityhub::Error,
     },
-    #[error("account {account} region {region}: Security Hub rejected finding {finding_id}: {code}: {message}")]
+    #[error("{at}: Security Hub rejected finding {finding_id}: {code}: {message}")]
     Rejected {
-        account: AccountId,
-        region: String,
+        at: AccountRegion,
         finding_id: String,
         code: String,
         message: String,
@@ -103,24 +94,16 @@ impl PublishError {
 
 impl From<&PublishError> for ErrorEntry {
     fn from(e: &PublishError) -> Self {
-        let (kind, account, region) = match e {
-            PublishError::NotEnabled {
-                account, region, ..
-            } => (ErrorKind::SecurityHubNotEnabled, account, region),
-            PublishError::Import {
-                account, region, ..
-            } => (ErrorKind::BatchImportFindings, account, region),
-            PublishError::GetFindings {
-                account, region, ..
-            } => (ErrorKind::GetFindings, account, region),
-            PublishError::Rejected {
-                account, region, ..
-            } => (ErrorKind::FindingRejected, account, region),
+        let (kind, at) = match e {
+            PublishError::NotEnabled { at, .. } => (ErrorKind::SecurityHubNotEnabled, at),
+            PublishError::Import { at, .. } => (ErrorKind::BatchImportFindings, at),
+            PublishError::GetFindings { at, .. } => (ErrorKind::GetFindings, at),
+            PublishError::Rejected { at, .. } => (ErrorKind::FindingRejected, at),
         };
         Self {
             finding_id: e.finding_id().map(str::to_owned),
             code: e.code(),
-            ..Self::new(kind, account.as_str(), Some(region), chain(e))
+            ..Self::at(kind, at, chain(e))
         }
     }
 }
@@ -136,8 +119,7 @@ pub struct PublishOutcome {
 /// take findings at all, otherwise what `other` makes of the error.
 fn call_failed(
     source: aws_sdk_securityhub::Error,
-    account: &AccountId,
-    region: &str,
+    at: &AccountRegion,
     other: impl FnOnce(aws_sdk_securityhub::Error) -> PublishError,
 ) -> PublishError {
     let off = matches!(
@@ -148,8 +130,7 @@ fn call_failed(
         return other(source);
     }
     PublishError::NotEnabled {
-        account: account.clone(),
-        region: region.to_owned(),
+        at: at.clone(),
         code: source.code().unwrap_or("InvalidAccessException").to_owned(),
         source: Some(source),
     }
@@ -168,8 +149,7 @@ pub struct Existing {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Foreign {
-    pub account: AccountId,
-    pub region: String,
+    pub at: AccountRegion,
     pub finding_id: String,
     pub reason: String,
 }
@@ -183,12 +163,7 @@ impl From<&Foreign> for ErrorEntry {
         );
         Self {
             finding_id: Some(f.finding_id.clone()),
-            ..Self::new(
-                ErrorKind::ForeignFinding,
-                f.account.as_str(),
-                Some(&f.region),
-                message,
-            )
+            ..Self::at(ErrorKind::ForeignFinding, &f.at, message)
         }
     }
 }
@@ -197,15 +172,14 @@ impl From<&Foreign> for ErrorEntry {
 /// region, this account's default product ARN, and values our model holds.
 fn classify(
     f: &aws_sdk_securityhub::types::AwsSecurityFinding,
-    account: &AccountId,
-    region: &str,
+    at: &AccountRegion,
     product_arn: &str,
 ) -> Result<Finding, String> {
     let id = f.id().unwrap_or_default();
-    if !crate::asff::is_our_id(id, account.as_str(), region) {
+    if !crate::asff::is_our_id(id, at) {
         return Err("its Id is not of the shape this product writes".into());
     }
-    if f.product_arn() != Some(product_arn) || f.aws_account_id() != Some(account.as_str()) {
+    if f.product_arn() != Some(product_arn) || f.aws_account_id() != Some(at.account.as_str()) {
         return Err("it was not imported under this account's default product ARN".into());
     }
     from_sdk(f).map_err(|field| format!("it holds a value this product never writes ({field})"))
@@ -215,17 +189,15 @@ fn classify(
 /// record state, all pages. Filtered by the service and again here (moto
 /// ignores filters, and another product's finding must never be archived).
 /// GetFindings allows 3 requests/s: `client`'s pacer holds that.
-#[instrument(skip_all, fields(account = %account, region = %region))]
+#[instrument(skip_all, fields(account = %at.account, region = %at.region))]
 pub async fn existing_findings(
     client: &aws_sdk_securityhub::Client,
-    account: &AccountId,
-    region: &str,
+    at: &AccountRegion,
 ) -> Result<Existing, PublishError> {
     use aws_sdk_securityhub::types::{
         AwsSecurityFindingFilters, StringFilter, StringFilterComparison,
     };
-    let product_arn =
-        crate::asff::product_arn(crate::model::partition_of(region), region, account.as_str());
+    let product_arn = at.product_arn();
     let eq = |v: &str| {
         StringFilter::builder()
             .value(v)
@@ -235,7 +207,7 @@ pub async fn existing_findings(
     let filters = AwsSecurityFindingFilters::builder()
         .generator_id(eq(crate::asff::GENERATOR_ID))
         .product_arn(eq(&product_arn))
-        .aws_account_id(eq(account.as_str()))
+        .aws_account_id(eq(at.account.as_str()))
         .build();
     // MaxResults is at most 100 per GetFindings page.
     let mut pages = client
@@ -250,12 +222,9 @@ pub async fn existing_findings(
             break;
         };
         let page = page.map_err(|e| {
-            call_failed(e.into(), account, region, |source| {
-                PublishError::GetFindings {
-                    account: account.clone(),
-                    region: region.to_owned(),
-                    source,
-                }
+            call_failed(e.into(), at, |source| PublishError::GetFindings {
+                at: at.clone(),
+                source,
             })
         })?;
         let with_our_generator = page
@@ -263,11 +232,10 @@ pub async fn existing_findings(
             .iter()
             .filter(|f| f.generator_id() == Some(crate::asff::GENERATOR_ID));
         for f in with_our_generator {
-            match classify(f, account, region, &product_arn) {
+            match classify(f, at, &product_arn) {
                 Ok(ours) => out.ours.push(ours),
                 Err(reason) => out.foreign.push(Foreign {
-                    account: account.clone(),
-                    region: region.to_owned(),
+                    at: at.clone(),
                     finding_id: f.id().unwrap_or_default().to_owned(),
                     reason,
                 }),
@@ -282,45 +250,24 @@ pub async fn existing_findings(
     Ok(out)
 }
 
-/// Splits findings (given their serialised sizes) into consecutive batches
-/// of at most `MAX_BATCH_FINDINGS` and `MAX_BATCH_BYTES`.
-pub fn plan_batches(sizes: &[usize]) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
-    for (i, &size) in sizes.iter().enumerate() {
-        if i > start && (i - start == MAX_BATCH_FINDINGS || bytes + size > MAX_BATCH_BYTES) {
-            out.push(start..i);
-            start = i;
-            bytes = 0;
-        }
-        bytes += size;
-    }
-    if start < sizes.len() {
-        out.push(start..sizes.len());
-    }
-    out
-}
-
-/// Imports `findings` (all of one account and region).
-#[instrument(skip_all, fields(account = %account, region = %region, findings = findings.len()))]
+/// Imports `batches` (all of one account-region, each within
+/// BatchImportFindings' limits: `reconcile::prepare` sized them).
+#[instrument(skip_all, fields(account = %at.account, region = %at.region, findings = batches.iter().map(Vec::len).sum::<usize>()))]
 pub async fn import_findings(
     client: &aws_sdk_securityhub::Client,
-    account: &AccountId,
-    region: &str,
-    findings: &[Finding],
-    sizes: &[usize],
+    at: &AccountRegion,
+    batches: &[Vec<Finding>],
 ) -> PublishOutcome {
-    debug_assert_eq!(findings.len(), sizes.len(), "one size per finding");
     let mut outcome = PublishOutcome::default();
-    for range in plan_batches(sizes) {
-        let batch = import_batch(client, account, region, &findings[range.clone()]).await;
-        outcome.imported += batch.imported;
-        outcome.not_imported += range.len() - batch.imported;
-        outcome.errors.extend(batch.errors);
-        if batch.stop {
+    for (i, batch) in batches.iter().enumerate() {
+        let result = import_batch(client, at, batch).await;
+        outcome.imported += result.imported;
+        outcome.not_imported += batch.len() - result.imported;
+        outcome.errors.extend(result.errors);
+        if result.stop {
             // Security Hub is off for this account-region: every other batch
             // would fail the same way, so they are not sent.
-            outcome.not_imported += findings.len() - range.end;
+            outcome.not_imported += batches[i + 1..].iter().map(Vec::len).sum::<usize>();
             break;
         }
     }
@@ -337,8 +284,7 @@ struct BatchResult {
 /// retryable code (bounded); the SDK already retries throttled calls.
 async fn import_batch(
     client: &aws_sdk_securityhub::Client,
-    account: &AccountId,
-    region: &str,
+    at: &AccountRegion,
     batch: &[Finding],
 ) -> BatchResult {
     let mut result = BatchResult {
@@ -363,9 +309,8 @@ async fn import_batch(
         let out = match sent {
             Ok(out) => out,
             Err(e) => {
-                let err = call_failed(e.into(), account, region, |source| PublishError::Import {
-                    account: account.clone(),
-                    region: region.to_owned(),
+                let err = call_failed(e.into(), at, |source| PublishError::Import {
+                    at: at.clone(),
                     findings: pending.len(),
                     source,
                 });
@@ -383,8 +328,7 @@ async fn import_batch(
             if not_enabled(code) {
                 result.stop = true;
                 result.errors.push(PublishError::NotEnabled {
-                    account: account.clone(),
-                    region: region.to_owned(),
+                    at: at.clone(),
                     code: code.to_owned(),
                     source: None,
                 });
@@ -394,8 +338,7 @@ async fn import_batch(
                 retry_ids.push(f.id().unwrap_or_default());
             } else {
                 result.errors.push(PublishError::Rejected {
-                    account: account.clone(),
-                    region: region.to_owned(),
+                    at: at.clone(),
                     finding_id: f.id().unwrap_or_default().to_owned(),
                     code: code.to_owned(),
                     message: f.error_message().unwrap_or_default().to_owned(),

@@ -31,8 +31,20 @@ fn sizes(findings: &[Finding]) -> Vec<usize> {
         .collect()
 }
 
-fn account() -> AccountId {
-    AccountId::parse("111111111111").unwrap()
+fn at() -> AccountRegion {
+    AccountRegion::new(
+        crate::model::AccountId::parse("111111111111").unwrap(),
+        crate::model::Region::parse("eu-west-1").unwrap(),
+    )
+}
+
+/// The findings in batches, as `reconcile::prepare` sizes them.
+fn batches(findings: &[Finding]) -> Vec<Vec<Finding>> {
+    let mut rest = findings.iter().cloned();
+    crate::reconcile::batch_sizes(&sizes(findings))
+        .into_iter()
+        .map(|n| rest.by_ref().take(n).collect())
+        .collect()
 }
 
 fn ok_output(failed: Vec<ImportFindingsError>, success: i32) -> BatchImportFindingsOutput {
@@ -51,33 +63,15 @@ fn failed(id: &str, code: &str) -> ImportFindingsError {
         .build()
 }
 
-#[test]
-fn batches_hold_at_most_100_findings_and_6_mb() {
-    let ranges = |sizes: &[usize]| {
-        plan_batches(sizes)
-            .into_iter()
-            .map(|r| (r.start, r.end))
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(ranges(&[]), []);
-    assert_eq!(ranges(&[1000; 100]), [(0, 100)]);
-    assert_eq!(ranges(&[1000; 250]), [(0, 100), (100, 200), (200, 250)]);
-    // 30 findings of 240 KB: 24 fit under the byte limit.
-    let big = 240 * 1024;
-    assert_eq!(ranges(&[big; 30]), [(0, 24), (24, 30)]);
-    for r in plan_batches(&[big; 30]) {
-        assert!(r.len() * big <= MAX_BATCH_BYTES);
-    }
-}
-
-#[tokio::test]
+/// Paused clock: the re-send backoff takes no real time.
+#[tokio::test(start_paused = true)]
 async fn sends_every_finding_in_batches_of_100() {
     let rule = mock!(Client::batch_import_findings)
         .match_requests(|r| r.findings().len() <= MAX_BATCH_FINDINGS)
         .then_compute_output(|r| ok_output(vec![], r.findings().len() as i32));
     let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&rule]);
     let all = findings(250);
-    let out = import_findings(&client, &account(), "eu-west-1", &all, &sizes(&all)).await;
+    let out = import_findings(&client, &at(), &batches(&all)).await;
     assert_eq!(
         (out.imported, out.not_imported, out.errors.len()),
         (250, 0, 0)
@@ -85,7 +79,8 @@ async fn sends_every_finding_in_batches_of_100() {
     assert_eq!(rule.num_calls(), 3);
 }
 
-#[tokio::test]
+/// Paused clock: the re-send backoff takes no real time.
+#[tokio::test(start_paused = true)]
 async fn retryable_rejections_are_sent_again_and_land() {
     let all = findings(3);
     let id = all[1].id.clone();
@@ -99,20 +94,21 @@ async fn retryable_rejections_are_sent_again_and_land() {
         })
         .then_output(|| ok_output(vec![], 1));
     let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, [&first, &second]);
-    let out = import_findings(&client, &account(), "eu-west-1", &all, &sizes(&all)).await;
+    let out = import_findings(&client, &at(), &batches(&all)).await;
     assert_eq!((out.imported, out.not_imported), (3, 0));
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
 }
 
-#[tokio::test]
+/// Paused clock: the re-send backoff takes no real time.
+#[tokio::test(start_paused = true)]
 async fn final_rejections_are_reported_with_id_and_code() {
     let all = findings(2);
     let id = all[0].id.clone();
     let rule = mock!(Client::batch_import_findings)
         .then_output(move || ok_output(vec![failed(&id, "InvalidInput")], 1));
     let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&rule]);
-    let out = import_findings(&client, &account(), "eu-west-1", &all, &sizes(&all)).await;
+    let out = import_findings(&client, &at(), &batches(&all)).await;
     assert_eq!((out.imported, out.not_imported), (1, 1));
     assert_eq!(rule.num_calls(), 1, "InvalidInput is not retried");
     match &out.errors[..] {
@@ -126,7 +122,8 @@ async fn final_rejections_are_reported_with_id_and_code() {
     }
 }
 
-#[tokio::test]
+/// Paused clock: the re-send backoff takes no real time.
+#[tokio::test(start_paused = true)]
 async fn a_region_without_security_hub_is_one_clear_error_and_stops_sending() {
     let rule = mock!(Client::batch_import_findings).then_error(|| {
         BatchImportFindingsError::InvalidAccessException(
@@ -137,17 +134,18 @@ async fn a_region_without_security_hub_is_one_clear_error_and_stops_sending() {
     });
     let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&rule]);
     let all = findings(250);
-    let out = import_findings(&client, &account(), "eu-west-1", &all, &sizes(&all)).await;
+    let out = import_findings(&client, &at(), &batches(&all)).await;
     assert_eq!((out.imported, out.not_imported), (0, 250));
     assert_eq!(rule.num_calls(), 1, "later batches are not sent");
     assert!(
-        matches!(&out.errors[..], [PublishError::NotEnabled { region, .. }] if region == "eu-west-1")
+        matches!(&out.errors[..], [PublishError::NotEnabled { at: a, .. }] if a.region.as_str() == "eu-west-1")
     );
     let msg = out.errors[0].to_string();
     assert!(msg.contains("Security Hub is not enabled"), "{msg}");
 }
 
-#[tokio::test]
+/// Paused clock: the re-send backoff takes no real time.
+#[tokio::test(start_paused = true)]
 async fn invalid_access_in_failed_findings_also_means_not_enabled() {
     let all = findings(2);
     let ids: Vec<String> = all.iter().map(|f| f.id.clone()).collect();
@@ -155,7 +153,7 @@ async fn invalid_access_in_failed_findings_also_means_not_enabled() {
         ok_output(ids.iter().map(|i| failed(i, "InvalidAccess")).collect(), 0)
     });
     let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&rule]);
-    let out = import_findings(&client, &account(), "eu-west-1", &all, &sizes(&all)).await;
+    let out = import_findings(&client, &at(), &batches(&all)).await;
     assert_eq!((out.imported, out.not_imported), (0, 2));
     assert!(
         matches!(&out.errors[..], [PublishError::NotEnabled { code, .. }] if code == "InvalidAccess")
@@ -169,7 +167,10 @@ fn conversion_keeps_every_field() {
     assert_eq!(sdk.id(), Some(f.id.as_str()));
     assert_eq!(sdk.product_arn(), Some(f.product_arn.as_str()));
     assert_eq!(sdk.aws_account_id(), Some("111111111111"));
-    assert_eq!(sdk.created_at(), Some(f.created_at.as_str()));
+    assert_eq!(
+        sdk.created_at(),
+        Some(crate::asff::timestamp(f.created_at).as_str())
+    );
     assert_eq!(
         sdk.compliance()
             .and_then(|c| c.status())

@@ -1,0 +1,129 @@
+//! One failure (or warning) of a run, with every piece of context there
+//! is. Each adapter turns its own error into an [`ErrorEntry`]
+//! (`From<&XError>`), so nothing here knows an SDK type.
+
+use serde::{Serialize, Serializer};
+
+use crate::model::{AccountId, AccountRegion, Region, StageRef};
+
+/// An account id that may be unknown, written `""` then (the JSON keeps
+/// the shape it always had).
+pub fn account_or_empty<S: Serializer>(a: &Option<AccountId>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(a.as_ref().map(AccountId::as_str).unwrap_or_default())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    AssumeRole,
+    /// A fan-out message could not be queued.
+    Enqueue,
+    /// Not scanned (or interrupted) because the run's deadline came.
+    NotScanned,
+    GetRestApis,
+    GetStages,
+    GetFindings,
+    InvalidExemption,
+    InvalidFinding,
+    SecurityHubNotEnabled,
+    BatchImportFindings,
+    FindingRejected,
+    /// A finding with this product's GeneratorId that is not ours (warning).
+    ForeignFinding,
+    /// A remediation write (UpdateStage) failed or was not confirmed.
+    Remediation,
+}
+
+/// One failure, with every piece of context there is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorEntry {
+    pub kind: ErrorKind,
+    /// `None` (`""` in the JSON) for what concerns no one account: the
+    /// organization listing, a whole fan-out batch.
+    #[serde(serialize_with = "account_or_empty")]
+    pub account: Option<AccountId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The error and its whole chain of causes.
+    pub message: String,
+}
+
+/// The error and each of its causes, `: `-separated. (The SDK's
+/// DisplayErrorContext also appends a Debug dump of the whole chain: too
+/// much for a report an operator reads.)
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        // Some errors repeat their cause in their own message.
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
+impl ErrorEntry {
+    /// An entry with no API, finding or code (set them with `..`).
+    pub fn new(
+        kind: ErrorKind,
+        account: Option<&AccountId>,
+        region: Option<Region>,
+        message: String,
+    ) -> Self {
+        Self {
+            kind,
+            account: account.cloned(),
+            region,
+            api_id: None,
+            finding_id: None,
+            code: None,
+            message,
+        }
+    }
+
+    /// An entry about one account-region.
+    pub fn at(kind: ErrorKind, at: &AccountRegion, message: String) -> Self {
+        Self::new(kind, Some(&at.account), Some(at.region), message)
+    }
+
+    pub fn not_scanned(at: &AccountRegion, why: &str) -> Self {
+        Self::at(ErrorKind::NotScanned, at, format!("{at}: {why}"))
+    }
+
+    pub fn invalid_exemption(stage: &StageRef, problem: &str) -> Self {
+        let message = format!("stage {} of API {}: {problem}", stage.stage, stage.api_id);
+        Self {
+            api_id: Some(stage.api_id.clone()),
+            ..Self::at(
+                ErrorKind::InvalidExemption,
+                &stage.account_region(),
+                message,
+            )
+        }
+    }
+}
+
+/// A finding that breaks the ASFF rules and was not sent.
+impl From<&crate::asff::InvalidFinding> for ErrorEntry {
+    fn from(e: &crate::asff::InvalidFinding) -> Self {
+        Self {
+            finding_id: Some(e.id.clone()),
+            ..Self::new(
+                ErrorKind::InvalidFinding,
+                Some(&e.account),
+                Some(e.region),
+                chain(e),
+            )
+        }
+    }
+}
