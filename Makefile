@@ -45,14 +45,21 @@ $(MULTITOOL):
 	chmod u+x $(MULTITOOL)
 
 .PHONY: sarif
-sarif: $(MULTITOOL) ## check --format sarif on the fixtures, validated by the SARIF Multitool (0 errors)
+sarif: $(MULTITOOL) ## check --format sarif on the fixtures and on odd file names, validated by the SARIF Multitool (0 errors)
 	$(CARGO) build --quiet --bin apigw-tracing
 	mkdir -p target/check
 	target/debug/apigw-tracing check --format sarif tests/fixtures/check > target/check/fixtures.sarif 2>/dev/null; \
 	  test $$? -eq 3 || { echo "check should exit 3 on the fixtures"; exit 1; }
-	rm -f target/check/validation.sarif
-	$(MULTITOOL) validate target/check/fixtures.sarif -o target/check/validation.sarif > target/check/multitool.log
-	python3 -c 'import json,sys; r=json.load(open("target/check/validation.sarif"))["runs"][0].get("results",[]); e=[x for x in r if x.get("level")=="error"]; print(f"SARIF Multitool: {len(e)} error(s), {len(r)-len(e)} warning(s)"); [print(" ",x["ruleId"],x["message"]) for x in e]; sys.exit(1 if e else 0)'
+	@# File names a URI must percent-encode: spaces, #, %, ?.
+	rm -rf "target/check/odd names" && mkdir -p "target/check/odd names/#1 %x?"
+	cp tests/fixtures/check/sam/template.yaml "target/check/odd names/#1 %x?/a b#c%d?.yaml"
+	cd target/check && ../debug/apigw-tracing check --format sarif "odd names" > odd-names.sarif 2>/dev/null; \
+	  test $$? -eq 3 || { echo "check should exit 3 on the odd names"; exit 1; }
+	for f in fixtures odd-names; do \
+	  rm -f target/check/$$f.validation.sarif; \
+	  $(MULTITOOL) validate target/check/$$f.sarif -o target/check/$$f.validation.sarif > target/check/multitool.log || exit 1; \
+	  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"][0].get("results",[]); e=[x for x in r if x.get("level")=="error" or x.get("ruleId")=="SARIF1002"]; print(f"SARIF Multitool, {sys.argv[2]}: {len(e)} error(s), {len(r)-len(e)} warning(s)"); [print(" ",x["ruleId"],x["message"]) for x in e]; sys.exit(1 if e else 0)' target/check/$$f.validation.sarif $$f || exit 1; \
+	done
 
 .PHONY: venv
 venv: $(MOTO_SERVER) ## Install moto into ./.venv

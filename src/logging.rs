@@ -44,12 +44,18 @@ pub fn init_lambda() {
         .init();
 }
 
+/// The CLI's default: warnings, and every change remediation makes (the
+/// `audit` target), one line each.
+pub const CLI_FILTER: &str = "apigw_tracing=warn,audit=info";
+
 pub fn init_cli() {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("apigw_tracing=warn"));
+    use std::io::IsTerminal;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(CLI_FILTER));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a file.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 }

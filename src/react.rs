@@ -4,7 +4,7 @@
 //! Events that cannot matter were ignored when read, without an AWS call.
 //! Runs under the invocation's deadline, like a scan.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -12,6 +12,7 @@ use tracing::info;
 
 use crate::aws::AwsEnv;
 use crate::config::Config;
+use crate::model::AccountRegion;
 use crate::report::Summary;
 use crate::scan::{self, ScanError, ScanOptions};
 use crate::trigger::{ApiChange, Change, IgnoredEvent, ScanRequest, Trigger};
@@ -64,27 +65,38 @@ async fn react_inner(
         trigger = "change",
         "invocation"
     );
-    let mut summary = Summary::new(
-        Trigger::Change,
-        cfg.dry_run,
-        chrono::Utc::now(),
-        None,
-        &[],
-        Vec::new(),
-    );
+    // One run for the whole batch: one pacer set and one session per
+    // account, every API under the same deadline (an account-region not
+    // started before it is reported `not_scanned`; the queue hands its
+    // events back for redelivery).
+    let mut by_place: BTreeMap<AccountRegion, BTreeSet<String>> = BTreeMap::new();
     for c in apis {
+        by_place
+            .entry(AccountRegion::new(c.account, c.region))
+            .or_default()
+            .insert(c.api_id);
+    }
+    let mut summary = if by_place.is_empty() {
+        Summary::new(
+            Trigger::Change,
+            cfg.dry_run,
+            chrono::Utc::now(),
+            None,
+            &[],
+            Vec::new(),
+        )
+    } else {
+        let accounts: BTreeSet<_> = by_place.keys().map(|at| at.account.clone()).collect();
+        let regions: BTreeSet<_> = by_place.keys().map(|at| at.region).collect();
         let req = ScanRequest {
-            accounts: Some(vec![c.account.clone()]),
-            regions: Some(vec![c.region]),
+            accounts: Some(accounts.into_iter().collect()),
+            regions: Some(regions.into_iter().collect()),
             dry_run: false,
             trigger: Trigger::Change,
-            api_id: Some(c.api_id.clone()),
+            apis: Some(by_place),
         };
-        // The invocation's deadline holds for every API: one not started
-        // before it is reported as not scanned, like any account-region.
-        let out = scan::run(env, cfg, &req, opts.clone()).await?;
-        summary.absorb(out.summary);
-    }
+        scan::run(env, cfg, &req, opts).await?.summary
+    };
     summary.ignored = ignored;
     summary.finish();
     Ok(summary)

@@ -114,7 +114,15 @@ pub struct Recommendation {
 #[serde(rename_all = "PascalCase")]
 pub struct ComplianceField {
     pub status: Compliance,
+    /// The framework controls the rule maps to, as Security Hub writes them
+    /// for its own controls (APIGateway.3 and Lambda.7: NIST.800-53.r5 CA-7).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related_requirements: Vec<String>,
 }
+
+/// What this product's rules map to: continuous monitoring (NIST SP
+/// 800-53 rev. 5, CA-7), as AWS maps APIGateway.3 and Lambda.7.
+pub const RELATED_REQUIREMENTS: &[&str] = &["NIST.800-53.r5 CA-7"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -308,6 +316,10 @@ pub fn build_finding(
         }],
         compliance: ComplianceField {
             status: ev.compliance,
+            related_requirements: RELATED_REQUIREMENTS
+                .iter()
+                .map(|r| (*r).to_owned())
+                .collect(),
         },
         // An exempted stage is an accepted exception, not an active failure.
         record_state: if ev.exemption.is_some() {

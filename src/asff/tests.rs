@@ -24,6 +24,7 @@ fn failing_stage_makes_a_low_failed_active_finding() {
     );
     assert_eq!(f.aws_account_id.as_str(), "111111111111");
     assert_eq!(f.compliance.status, Compliance::Failed);
+    assert_eq!(f.compliance.related_requirements, ["NIST.800-53.r5 CA-7"]);
     assert_eq!(f.severity.label, SeverityLabel::Low);
     assert_eq!(f.finding_provider_fields.severity, f.severity);
     assert_eq!(f.finding_provider_fields.types, f.types);
@@ -129,6 +130,10 @@ fn serialises_as_asff() {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     assert_eq!(v["RecordState"], "ACTIVE");
+    assert_eq!(
+        v["Compliance"]["RelatedRequirements"],
+        serde_json::json!(["NIST.800-53.r5 CA-7"])
+    );
     assert_eq!(
         v["Resources"][0]["Details"]["AwsApiGatewayStage"]["StageName"],
         "prod"

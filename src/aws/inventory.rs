@@ -80,6 +80,13 @@ impl Inventory {
     pub fn complete(&self) -> bool {
         self.errors.is_empty()
     }
+
+    /// Adds another inventory of the same account-region (another API).
+    pub fn absorb(&mut self, other: Inventory) {
+        self.apis += other.apis;
+        self.stages.extend(other.stages);
+        self.errors.extend(other.errors);
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -2,9 +2,15 @@
 //! command line must be a plan or a template (else a usage error naming
 //! it); in a directory walk, anything else is skipped and counted.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::{template, terraform, yaml, PlannedStage};
+use super::{template, terraform, yaml, PlannedStage, SkippedPath};
+
+/// Largest file `check` reads by default: far above any real template or
+/// plan (CloudFormation takes templates up to 1 MB; a plan of 5,000
+/// resources is a few MB), far below what would exhaust a CI runner.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 128 * 1024 * 1024;
 
 /// File endings a directory walk reads.
 pub const EXTENSIONS: [&str; 4] = ["json", "yaml", "yml", "template"];
@@ -27,25 +33,84 @@ pub enum FileError {
     },
     #[error("{path}: is neither a Terraform plan (terraform show -json) nor a CloudFormation, SAM or CDK template")]
     NotInput { path: String },
+    #[error("{path}: {why}")]
+    NotAPlan { path: String, why: String },
     #[error("{path}: no such file or directory")]
     Missing { path: String },
+    #[error("{path}: is not a regular file (a FIFO, a device, a socket); check reads files only")]
+    NotRegular { path: String },
+    #[error("{path}: is {size} bytes, over the limit of {max} (--max-file-size)")]
+    TooLarge { path: String, size: u64, max: u64 },
 }
 
-/// The stages one file creates.
-pub fn read(path: &Path, shown: &str) -> Result<Vec<PlannedStage>, FileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| FileError::Read {
+/// The text of a regular file of at most `max` bytes. The type and size
+/// are checked before the file is opened (a FIFO would block, a device
+/// never end), and the read stops past `max` (a file still growing).
+pub fn read_text(path: &Path, shown: &str, max: u64) -> Result<String, FileError> {
+    let failed = |source| FileError::Read {
         path: shown.to_owned(),
         source,
-    })?;
+    };
+    let meta = std::fs::metadata(path).map_err(failed)?;
+    if !meta.is_file() {
+        return Err(FileError::NotRegular {
+            path: shown.to_owned(),
+        });
+    }
+    let too_large = |size| FileError::TooLarge {
+        path: shown.to_owned(),
+        size,
+        max,
+    };
+    if meta.len() > max {
+        return Err(too_large(meta.len()));
+    }
+    let mut text = String::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max.saturating_add(1)).read_to_string(&mut text))
+        .map_err(failed)?;
+    if text.len() as u64 > max {
+        return Err(too_large(text.len() as u64));
+    }
+    Ok(text)
+}
+
+/// The stages one file creates, and warnings about how it was read.
+pub fn read(
+    path: &Path,
+    shown: &str,
+    max: u64,
+) -> Result<(Vec<PlannedStage>, Vec<String>), FileError> {
+    let text = read_text(path, shown, max)?;
     let json_name = path.extension().is_some_and(|e| e == "json");
-    // A plan is JSON; it is read with serde_json (fast on large plans).
-    let json = serde_json::from_str::<serde_json::Value>(&text);
+    // A plan is JSON; serde_json reads only its top-level fields here
+    // (fast, and no tree of a large plan is built).
+    let json = serde_json::from_str::<terraform::Probe<'_>>(&text);
     if let Ok(doc) = &json {
-        if terraform::is_plan(doc) {
-            return Ok(terraform::stages(doc));
+        match terraform::classify(doc) {
+            terraform::Document::Plan(warnings) => {
+                let warnings = warnings
+                    .into_iter()
+                    .map(|w| format!("{shown}: {w}"))
+                    .collect();
+                return Ok((terraform::stages(doc), warnings));
+            }
+            terraform::Document::Refused(why) => {
+                return Err(FileError::NotAPlan {
+                    path: shown.to_owned(),
+                    why,
+                })
+            }
+            terraform::Document::Other => {}
         }
     }
-    if let (Err(e), true) = (&json, json_name) {
+    // Valid JSON of another shape (an array, a duplicated field) is no
+    // plan; only text that is not JSON at all is a syntax error here.
+    let not_json = json
+        .as_ref()
+        .err()
+        .filter(|e| e.classify() != serde_json::error::Category::Data);
+    if let (Some(e), true) = (not_json, json_name) {
         return Err(FileError::Syntax {
             path: shown.to_owned(),
             line: e.line(),
@@ -59,34 +124,59 @@ pub fn read(path: &Path, shown: &str) -> Result<Vec<PlannedStage>, FileError> {
         message: e.message,
     })?;
     if template::is_template(&doc) {
-        return Ok(template::stages(&doc));
+        return Ok((template::stages(&doc), Vec::new()));
     }
     Err(FileError::NotInput {
         path: shown.to_owned(),
     })
 }
 
-/// Every file under `dir` a walk reads, in a stable order.
-pub fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+/// Every file under `dir` a walk reads, in a stable order, and what it
+/// could not walk (an unreadable directory, a FIFO with a template's name),
+/// named with the reason.
+pub fn walk(dir: &Path, cwd: &Path) -> (Vec<PathBuf>, Vec<SkippedPath>) {
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    let entries = walkdir::WalkDir::new(dir)
         .follow_links(false)
         .into_iter()
         .filter_entry(|e| {
             !(e.file_type().is_dir()
                 && e.depth() > 0
                 && SKIPPED_DIRS.iter().any(|s| e.file_name() == *s))
-        })
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(walkdir::DirEntry::into_path)
-        .filter(|p| {
-            p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| EXTENSIONS.contains(&e))
-        })
-        .collect();
-    out.sort();
-    out
+        });
+    for entry in entries {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().map(|p| shown(p, cwd)).unwrap_or_default();
+                let reason = e
+                    .io_error()
+                    .map(|io| format!("cannot be read: {io}"))
+                    .unwrap_or_else(|| e.to_string());
+                skipped.push(SkippedPath { path, reason });
+                continue;
+            }
+        };
+        let wanted = entry
+            .path()
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.contains(&e));
+        if !wanted || entry.file_type().is_dir() {
+            continue;
+        }
+        if entry.file_type().is_file() {
+            files.push(entry.into_path());
+        } else if !entry.file_type().is_symlink() {
+            skipped.push(SkippedPath {
+                path: shown(entry.path(), cwd),
+                reason: "not a regular file".into(),
+            });
+        }
+    }
+    files.sort();
+    (files, skipped)
 }
 
 /// `path` as results show it: relative to the working directory when it is

@@ -199,15 +199,26 @@ pub fn judge(file: &str, s: PlannedStage, today: NaiveDate) -> (CheckResult, Vec
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CheckSummary {
     pub files: usize,
-    /// Files in a directory walk that are neither a plan nor a template, or
-    /// do not parse.
+    /// Files in a directory walk that are neither a plan nor a template, do
+    /// not parse, or cannot be read (and unreadable directories).
     pub skipped: usize,
+    /// The skipped files that are not simply other kinds of file: what could
+    /// not be read, parsed or walked, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_paths: Vec<SkippedPath>,
     pub stages: usize,
     pub passed: usize,
     pub failed: usize,
     pub exempt: usize,
     pub unknown: usize,
     pub warnings: Vec<String>,
+}
+
+/// A path a walk could not use, and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SkippedPath {
+    pub path: String,
+    pub reason: String,
 }
 
 impl CheckSummary {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::files::{self, FileError};
-use super::{judge, CheckResult, CheckSummary, Verdict};
+use super::{judge, CheckResult, CheckSummary, SkippedPath, Verdict};
 
 /// Everything one `check` found.
 #[derive(Debug, Default, Serialize)]
@@ -18,17 +18,31 @@ pub struct Checked {
 /// Checks every path (a file, or a directory walked recursively). A file
 /// named explicitly that cannot be used is an error; in a walk it is
 /// skipped and counted.
+/// How `check` reads what it is given.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading {
+    /// Largest file read (see `files::DEFAULT_MAX_FILE_SIZE`).
+    pub max_file_size: u64,
+    /// A named file that cannot be used is a usage error (else, as in a
+    /// walk, it is skipped and counted: the pre-commit hook).
+    pub named_files_must_be_input: bool,
+}
+
 pub fn check_paths(
     paths: &[PathBuf],
     cwd: &Path,
     today: chrono::NaiveDate,
+    read: Reading,
 ) -> Result<Checked, FileError> {
     let mut out = Checked::default();
     for path in paths {
         let (targets, explicit) = if path.is_dir() {
-            (files::walk(path), false)
+            let (files, unusable) = files::walk(path, cwd);
+            out.summary.skipped += unusable.len();
+            out.summary.skipped_paths.extend(unusable);
+            (files, false)
         } else if path.exists() {
-            (vec![path.clone()], true)
+            (vec![path.clone()], read.named_files_must_be_input)
         } else {
             return Err(FileError::Missing {
                 path: path.display().to_string(),
@@ -36,9 +50,10 @@ pub fn check_paths(
         };
         for file in targets {
             let shown = files::shown(&file, cwd);
-            match files::read(&file, &shown) {
-                Ok(stages) => {
+            match files::read(&file, &shown, read.max_file_size) {
+                Ok((stages, read_warnings)) => {
                     out.summary.files += 1;
+                    out.summary.warnings.extend(read_warnings);
                     for s in stages {
                         let (r, warnings) = judge(&shown, s, today);
                         out.results.push(r);
@@ -46,7 +61,18 @@ pub fn check_paths(
                     }
                 }
                 Err(e) if explicit => return Err(e),
-                Err(_) => out.summary.skipped += 1,
+                // Another kind of file: counted. A file that should have
+                // been read and was not: counted and named.
+                Err(FileError::NotInput { .. }) => out.summary.skipped += 1,
+                Err(e) => {
+                    out.summary.skipped += 1;
+                    out.summary.skipped_paths.push(SkippedPath {
+                        path: shown.clone(),
+                        reason: crate::report::chain(&e)
+                            .trim_start_matches(&format!("{shown}: "))
+                            .to_owned(),
+                    });
+                }
             }
         }
     }
@@ -84,6 +110,9 @@ pub fn table(c: &Checked) -> String {
     let s = &c.summary;
     for w in &s.warnings {
         let _ = writeln!(out, "warning: {w}");
+    }
+    for p in &s.skipped_paths {
+        let _ = writeln!(out, "skipped: {}: {}", p.path, p.reason);
     }
     let _ = writeln!(
         out,

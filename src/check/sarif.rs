@@ -63,7 +63,7 @@ fn result(r: &CheckResult) -> Option<SarifResult> {
         Verdict::Exempt => ResultLevel::Error,
         Verdict::Unknown => ResultLevel::Note,
     };
-    let artifact = ArtifactLocation::builder().uri(r.file.clone()).build();
+    let artifact = ArtifactLocation::builder().uri(uri(&r.file)).build();
     let physical = match r.line {
         Some(line) => PhysicalLocation::builder()
             .artifact_location(artifact)
@@ -133,4 +133,19 @@ pub fn to_sarif(c: &Checked) -> Sarif {
         .schema("https://json.schemastore.org/sarif-2.1.0.json".to_owned())
         .runs(vec![run])
         .build()
+}
+
+/// Characters a SARIF `uri` (RFC 3986) may hold as they are in a relative
+/// path: unreserved ones and `/`; everything else (spaces, `#`, `%`, `?`,
+/// non-ASCII) is percent-encoded, as the SARIF Multitool requires (SARIF1002).
+const PATH_SAFE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
+/// A file's path as a relative URI reference.
+pub fn uri(path: &str) -> String {
+    percent_encoding::utf8_percent_encode(path, PATH_SAFE).to_string()
 }

@@ -123,6 +123,13 @@ fn tracing_of(setting: Option<&Node>, params: Option<&Node>) -> Tracing {
     if let Some((f, arg)) = node.intrinsic() {
         if f == "Ref" {
             let name = arg.as_str().unwrap_or_default();
+            // CloudFormation removes a property set to AWS::NoValue: the
+            // stage is created as if TracingEnabled were not written.
+            if name == "AWS::NoValue" {
+                return Tracing::Off {
+                    note: Some("TracingEnabled is AWS::NoValue, so it is not set".into()),
+                };
+            }
             let default = params
                 .and_then(|p| p.get(name))
                 .and_then(|p| p.get("Default"));

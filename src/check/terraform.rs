@@ -13,84 +13,180 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::{Fix, PlannedStage, Tracing};
 
-/// Whether `doc` is a plan (`terraform show -json` output).
-pub fn is_plan(doc: &Value) -> bool {
-    doc.get("resource_changes").is_some_and(Value::is_array)
-        || (doc.get("format_version").is_some() && doc.get("terraform_version").is_some())
+/// The top-level fields that tell a plan from a state or anything else,
+/// borrowed from the text and never built into a tree: a large plan costs
+/// about its own size in memory, not twenty times it.
+#[derive(Debug, Default, Deserialize)]
+pub struct Probe<'a> {
+    #[serde(borrow, default)]
+    format_version: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    terraform_version: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    lineage: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    serial: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    values: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    planned_values: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    resource_changes: Option<&'a RawValue>,
 }
 
-pub fn stages(doc: &Value) -> Vec<PlannedStage> {
-    let Some(changes) = doc.get("resource_changes").and_then(Value::as_array) else {
+/// One entry of `resource_changes`: its `change` is parsed only for the
+/// resource types `check` judges.
+#[derive(Debug, Deserialize)]
+struct ResourceChange<'a> {
+    #[serde(default)]
+    address: String,
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(borrow, default)]
+    change: Option<&'a RawValue>,
+}
+
+/// What a JSON document is, to Terraform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Document {
+    /// Not Terraform's: perhaps a template.
+    Other,
+    /// A plan (`terraform show -json PLANFILE`), with warnings.
+    Plan(Vec<String>),
+    /// Terraform's, but not a plan this tool can judge, and why.
+    Refused(String),
+}
+
+/// Plan JSON format versions this tool knows (HashiCorp: "JSON Output
+/// Format"; a new major version may change the fields read here).
+const KNOWN_MAJOR: &[&str] = &["0", "1"];
+
+/// Whether `doc` is a plan, a state or neither. A state names no change to
+/// come, so it can neither pass nor fail a gate: it is refused, never
+/// read as an empty plan.
+pub fn classify(doc: &Probe<'_>) -> Document {
+    if doc.lineage.is_some() && doc.serial.is_some() {
+        return Document::Refused(
+            "is a Terraform state file, not a plan; check a plan: terraform plan -out tfplan && terraform show -json tfplan".into(),
+        );
+    }
+    let terraform = doc.format_version.is_some() && doc.terraform_version.is_some();
+    if !terraform && doc.resource_changes.is_none() {
+        return Document::Other;
+    }
+    if terraform
+        && doc.values.is_some()
+        && doc.planned_values.is_none()
+        && doc.resource_changes.is_none()
+    {
+        return Document::Refused(
+            "is a Terraform state (terraform show -json without a plan file), not a plan".into(),
+        );
+    }
+    let changes = doc.resource_changes.map(|r| r.get().trim_start());
+    if changes.is_some_and(|c| !c.starts_with('[') && c != "null") {
+        return Document::Refused("is a malformed plan: resource_changes is not an array".into());
+    }
+    let mut warnings = Vec::new();
+    let version: Option<String> = doc
+        .format_version
+        .and_then(|v| serde_json::from_str(v.get()).ok());
+    match version.as_deref() {
+        Some(v) if KNOWN_MAJOR.contains(&v.split('.').next().unwrap_or_default()) => {}
+        Some(v) => warnings.push(format!(
+            "plan format_version {} is newer than this tool knows (0.x and 1.x); read as 1.x",
+            crate::model::quote(v)
+        )),
+        None => warnings.push("the plan has no format_version; read as 1.x".into()),
+    }
+    Document::Plan(warnings)
+}
+
+/// The resource types whose changes `check` reads.
+const JUDGED: [&str; 3] = [
+    "aws_api_gateway_stage",
+    "awscc_apigateway_stage",
+    "aws_api_gateway_deployment",
+];
+
+pub fn stages(doc: &Probe<'_>) -> Vec<PlannedStage> {
+    let Some(raw) = doc.resource_changes else {
+        return Vec::new();
+    };
+    let Ok(changes) = serde_json::from_str::<Vec<ResourceChange<'_>>>(raw.get()) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for rc in changes {
-        let kind = rc["type"].as_str().unwrap_or_default();
-        let address = rc["address"].as_str().unwrap_or_default().to_owned();
-        let change = &rc["change"];
-        let actions: Vec<&str> = change["actions"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        if actions == ["delete"] {
+        if !JUDGED.contains(&rc.kind.as_str()) {
             continue;
         }
-        let after = &change["after"];
-        let unknown = &change["after_unknown"];
-        match kind {
-            "aws_api_gateway_stage" | "awscc_apigateway_stage" => {
-                let field = if kind == "aws_api_gateway_stage" {
-                    "xray_tracing_enabled"
-                } else {
-                    "tracing_enabled"
-                };
-                let tracing = if unknown[field] == Value::Bool(true) {
-                    Tracing::Unknown(format!("{field} is known only after apply"))
-                } else if after[field] == Value::Bool(true) {
-                    Tracing::On { note: None }
-                } else {
-                    Tracing::Off { note: None }
-                };
-                out.push(PlannedStage {
-                    resource: address,
-                    resource_type: kind.into(),
-                    stage: after["stage_name"].as_str().map(str::to_owned),
-                    tracing,
-                    tags: tags(after),
-                    line: None,
-                    note: None,
-                    fix: if kind == "aws_api_gateway_stage" {
-                        Fix::TerraformStage
-                    } else {
-                        Fix::TerraformAwscc
-                    },
-                });
-            }
-            "aws_api_gateway_deployment" => {
-                let Some(stage) = after["stage_name"].as_str().filter(|s| !s.is_empty()) else {
-                    continue;
-                };
-                out.push(PlannedStage {
-                    resource: address,
-                    resource_type: kind.into(),
-                    stage: Some(stage.to_owned()),
-                    tracing: Tracing::Off { note: None },
-                    tags: BTreeMap::new(),
-                    line: None,
-                    note: Some(
-                        "stage_name on a deployment creates a stage whose tracing cannot be set there".into(),
-                    ),
-                    fix: Fix::TerraformDeployment,
-                });
-            }
-            _ => {}
+        let change: Value = rc
+            .change
+            .and_then(|c| serde_json::from_str(c.get()).ok())
+            .unwrap_or(Value::Null);
+        if let Some(stage) = judged(&rc.kind, rc.address, &change) {
+            out.push(stage);
         }
     }
     out
+}
+
+/// The stage one judged resource change creates, if any.
+fn judged(kind: &str, address: String, change: &Value) -> Option<PlannedStage> {
+    let actions: Vec<&str> = change["actions"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if actions == ["delete"] {
+        return None;
+    }
+    let after = &change["after"];
+    let unknown = &change["after_unknown"];
+    if kind == "aws_api_gateway_deployment" {
+        let stage = after["stage_name"].as_str().filter(|s| !s.is_empty())?;
+        return Some(PlannedStage {
+            resource: address,
+            resource_type: kind.into(),
+            stage: Some(stage.to_owned()),
+            tracing: Tracing::Off { note: None },
+            tags: BTreeMap::new(),
+            line: None,
+            note: Some(
+                "stage_name on a deployment creates a stage whose tracing cannot be set there"
+                    .into(),
+            ),
+            fix: Fix::TerraformDeployment,
+        });
+    }
+    let (field, fix) = if kind == "aws_api_gateway_stage" {
+        ("xray_tracing_enabled", Fix::TerraformStage)
+    } else {
+        ("tracing_enabled", Fix::TerraformAwscc)
+    };
+    let tracing = if unknown[field] == Value::Bool(true) {
+        Tracing::Unknown(format!("{field} is known only after apply"))
+    } else if after[field] == Value::Bool(true) {
+        Tracing::On { note: None }
+    } else {
+        Tracing::Off { note: None }
+    };
+    Some(PlannedStage {
+        resource: address,
+        resource_type: kind.into(),
+        stage: after["stage_name"].as_str().map(str::to_owned),
+        tracing,
+        tags: tags(after),
+        line: None,
+        note: None,
+        fix,
+    })
 }
 
 /// `tags` (else `tags_all`): a map in the aws provider, a list of

@@ -149,7 +149,7 @@ Resources:
 
 #[test]
 fn terraform_plans_by_address() {
-    let plan: serde_json::Value = serde_json::from_str(
+    let text = String::from(
         r#"{"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": [
           {"address": "aws_api_gateway_stage.on", "type": "aws_api_gateway_stage",
            "change": {"actions": ["create"], "after": {"stage_name": "prod", "xray_tracing_enabled": true}, "after_unknown": {}}},
@@ -172,9 +172,12 @@ fn terraform_plans_by_address() {
           {"address": "aws_apigatewayv2_stage.http", "type": "aws_apigatewayv2_stage",
            "change": {"actions": ["create"], "after": {"name": "$default"}, "after_unknown": {}}}
         ]}"#,
-    )
-    .unwrap();
-    assert!(terraform::is_plan(&plan));
+    );
+    let plan: terraform::Probe = serde_json::from_str(&text).unwrap();
+    assert!(matches!(
+        terraform::classify(&plan),
+        terraform::Document::Plan(_)
+    ));
     let got: Vec<(String, Verdict)> = terraform::stages(&plan)
         .into_iter()
         .map(|s| {
@@ -235,4 +238,63 @@ fn fingerprints_are_stable_and_distinct() {
     // Pinned: the same on every build and platform (code scanning matches
     // alerts across runs by it).
     assert_eq!(sarif::fingerprint(&r("A")), "2465151b6334d66b");
+}
+
+#[test]
+fn states_and_malformed_plans_are_refused_and_unknown_versions_warned() {
+    use terraform::{Document, Probe};
+    let classify = |v: serde_json::Value| {
+        let text = v.to_string();
+        let probe: Probe = serde_json::from_str(&text).unwrap();
+        terraform::classify(&probe)
+    };
+    let refused = |v: serde_json::Value| match classify(v.clone()) {
+        Document::Refused(why) => why,
+        other => panic!("{v}: {other:?}"),
+    };
+    assert!(refused(serde_json::json!({"version": 4, "terraform_version": "1.11.0", "serial": 3, "lineage": "x", "resources": []}))
+        .contains("state file"));
+    assert!(refused(
+        serde_json::json!({"format_version": "1.0", "terraform_version": "1.11.0", "values": {}})
+    )
+    .contains("state"));
+    assert!(refused(serde_json::json!({"format_version": "1.2", "terraform_version": "1.11.0", "resource_changes": {}}))
+        .contains("not an array"));
+    match classify(
+        serde_json::json!({"format_version": "9.0", "terraform_version": "9.0.0", "resource_changes": []}),
+    ) {
+        Document::Plan(w) => assert!(w[0].contains("newer than this tool knows"), "{w:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        classify(
+            serde_json::json!({"format_version": "1.2", "terraform_version": "1.11.0", "resource_changes": []})
+        ),
+        Document::Plan(Vec::new())
+    );
+    assert_eq!(
+        classify(serde_json::json!({"Resources": {}})),
+        Document::Other
+    );
+}
+
+#[test]
+fn no_value_removes_tracing_so_the_stage_fails() {
+    let got = template(
+        "Resources:\n  S:\n    Type: AWS::ApiGateway::Stage\n    Properties:\n      StageName: p\n      RestApiId: x\n      TracingEnabled: !Ref AWS::NoValue\n",
+    );
+    assert_eq!(got[0].1, Verdict::Failed, "{got:?}");
+}
+
+#[test]
+fn sarif_uris_are_percent_encoded_relative_references() {
+    assert_eq!(
+        sarif::uri("infra/api/template.yaml"),
+        "infra/api/template.yaml"
+    );
+    assert_eq!(
+        sarif::uri("odd dir/a #1%?.yaml"),
+        "odd%20dir/a%20%231%25%3F.yaml"
+    );
+    assert_eq!(sarif::uri("é.yaml"), "%C3%A9.yaml");
 }

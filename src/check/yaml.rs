@@ -4,7 +4,8 @@
 //! (`{"Ref": ...}`, `{"Fn::If": ...}`). Parsed by saphyr (YAML 1.2; JSON is
 //! valid YAML 1.2, so CDK's JSON output gets lines too).
 
-use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use saphyr::Scalar;
+use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -86,53 +87,159 @@ impl Node {
     }
 }
 
-/// Parses the first document of `text`.
-pub fn parse(text: &str) -> Result<Node, SyntaxError> {
-    let docs = MarkedYaml::load_from_str(text).map_err(|e| SyntaxError {
-        line: e.marker().line(),
-        message: e.info().to_owned(),
-    })?;
-    let Some(doc) = docs.into_iter().next() else {
-        return Ok(Node {
-            line: 1,
-            key_line: None,
-            value: Value::Null,
-        });
-    };
-    Ok(convert(&doc))
+/// Deepest nesting of mappings and sequences a document may have. Real
+/// templates stay under 20; far deeper is a hostile or broken file, and is
+/// refused before any of it is built (no recursion ever runs that deep).
+pub const MAX_DEPTH: usize = 256;
+
+/// A collection being read.
+struct Open {
+    line: usize,
+    /// A short-form tag on the collection (`!If [..]`): wrapped at its end.
+    intrinsic: Option<String>,
+    kind: Kind,
 }
 
-fn convert(y: &MarkedYaml) -> Node {
-    let line = y.span.start.line();
-    let value = match &y.data {
-        YamlData::Value(s) => scalar(s),
-        YamlData::Representation(text, _, _) => Value::Str(text.to_string()),
-        YamlData::Sequence(items) => Value::Seq(items.iter().map(convert).collect()),
-        YamlData::Mapping(map) => Value::Map(
-            map.iter()
-                .map(|(k, v)| {
-                    let mut node = convert(v);
-                    node.key_line = Some(k.span.start.line());
-                    (key_text(k), node)
-                })
-                .collect(),
-        ),
-        YamlData::Tagged(tag, inner) => {
-            // !Ref X -> {"Ref": X}; !GetAtt a.b -> {"Fn::GetAtt": "a.b"}; ...
-            let name = if tag.suffix == "Ref" || tag.suffix == "Condition" {
-                tag.suffix.clone()
-            } else {
-                format!("Fn::{}", tag.suffix)
-            };
-            Value::Map(vec![(name, convert(inner))])
+enum Kind {
+    Seq(Vec<Node>),
+    /// Entries so far, and a key waiting for its value (text, line).
+    Map(Vec<(String, Node)>, Option<(String, usize)>),
+}
+
+/// Parses the first document of `text`, straight from the parser's events
+/// into the tree (one pass, no intermediate document, no recursion).
+pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    let mut open: Vec<Open> = Vec::new();
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| SyntaxError {
+            line: e.marker().line(),
+            message: e.info().to_owned(),
+        })?;
+        let line = span.start.line();
+        let is_seq = matches!(event, Event::SequenceStart(..));
+        let done = match event {
+            Event::Scalar(v, style, _, tag) => Some(scalar_node(v, style, tag, line)),
+            Event::Alias(_) => Some(Node {
+                line,
+                key_line: None,
+                value: Value::Null,
+            }),
+            Event::SequenceStart(_, tag) | Event::MappingStart(_, tag) => {
+                if open.len() >= MAX_DEPTH {
+                    return Err(SyntaxError {
+                        line,
+                        message: format!("nested deeper than {MAX_DEPTH} levels"),
+                    });
+                }
+                let kind = if is_seq {
+                    Kind::Seq(Vec::new())
+                } else {
+                    Kind::Map(Vec::new(), None)
+                };
+                open.push(Open {
+                    line,
+                    intrinsic: tag
+                        .filter(|t| !t.is_yaml_core_schema())
+                        .map(|t| intrinsic_name(&t)),
+                    kind,
+                });
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => open.pop().map(|o| {
+                let value = match o.kind {
+                    Kind::Seq(items) => Value::Seq(items),
+                    Kind::Map(entries, _) => Value::Map(entries),
+                };
+                wrap(
+                    o.intrinsic,
+                    Node {
+                        line: o.line,
+                        key_line: None,
+                        value,
+                    },
+                )
+            }),
+            Event::DocumentEnd | Event::StreamEnd => break,
+            _ => None,
+        };
+        let Some(node) = done else { continue };
+        match open.last_mut() {
+            // The document's root: only the first document is read.
+            None => return Ok(node),
+            Some(Open {
+                kind: Kind::Seq(items),
+                ..
+            }) => items.push(node),
+            Some(Open {
+                kind: Kind::Map(entries, pending),
+                ..
+            }) => match pending.take() {
+                None => *pending = Some((key_text(&node), node.line)),
+                Some((key, key_line)) => entries.push((
+                    key,
+                    Node {
+                        key_line: Some(key_line),
+                        ..node
+                    },
+                )),
+            },
         }
-        YamlData::Alias(_) | YamlData::BadValue => Value::Null,
-    };
-    Node {
-        line,
-        key_line: None,
-        value,
     }
+    Ok(Node {
+        line: 1,
+        key_line: None,
+        value: Value::Null,
+    })
+}
+
+/// `!Ref X` -> `{"Ref": X}`; `!GetAtt a.b` -> `{"Fn::GetAtt": "a.b"}`; ...
+fn intrinsic_name(tag: &Tag) -> String {
+    if tag.suffix == "Ref" || tag.suffix == "Condition" {
+        tag.suffix.clone()
+    } else {
+        format!("Fn::{}", tag.suffix)
+    }
+}
+
+fn wrap(intrinsic: Option<String>, node: Node) -> Node {
+    match intrinsic {
+        None => node,
+        Some(name) => Node {
+            line: node.line,
+            key_line: None,
+            value: Value::Map(vec![(name, node)]),
+        },
+    }
+}
+
+/// A scalar, typed as YAML 1.2's core schema says (quoted: a string), or
+/// wrapped as an intrinsic function when a short-form tag carries it.
+fn scalar_node(
+    v: std::borrow::Cow<'_, str>,
+    style: ScalarStyle,
+    tag: Option<std::borrow::Cow<'_, Tag>>,
+    line: usize,
+) -> Node {
+    let (core, intrinsic) = match tag {
+        Some(t) if !t.is_yaml_core_schema() => (None, Some(intrinsic_name(&t))),
+        other => (other, None),
+    };
+    let value = if intrinsic.is_some() {
+        // A tagged scalar is the function's argument, as written.
+        Value::Str(v.into_owned())
+    } else {
+        Scalar::parse_from_cow_and_metadata(v, style, core.as_ref())
+            .map(|s| scalar(&s))
+            .unwrap_or(Value::Null)
+    };
+    wrap(
+        intrinsic,
+        Node {
+            line,
+            key_line: None,
+            value,
+        },
+    )
 }
 
 fn scalar(s: &Scalar) -> Value {
@@ -145,15 +252,12 @@ fn scalar(s: &Scalar) -> Value {
     }
 }
 
-fn key_text(k: &MarkedYaml) -> String {
-    match &k.data {
-        YamlData::Value(s) => match scalar(s) {
-            Value::Str(s) => s,
-            Value::Bool(b) => b.to_string(),
-            Value::Number(n) => n.to_string(),
-            _ => String::new(),
-        },
-        YamlData::Representation(text, _, _) => text.to_string(),
+/// A mapping key as text (a scalar's text; anything else is no name).
+fn key_text(k: &Node) -> String {
+    match &k.value {
+        Value::Str(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
         _ => String::new(),
     }
 }
@@ -188,5 +292,48 @@ mod tests {
         );
         let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(err.line >= 1, "{err:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_in_every_style_without_a_crash() {
+        // 100,000 levels as a block list (`- - - ... x`), as flow lists, as
+        // block mappings: each refused with a line, none read to the end.
+        let block_list = format!("{}x\n", "- ".repeat(100_000));
+        let flow = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let mut mapping = String::new();
+        for i in 0..1_000 {
+            mapping.push_str(&" ".repeat(i));
+            mapping.push_str("k:\n");
+        }
+        for (name, text) in [("block", block_list), ("flow", flow), ("mapping", mapping)] {
+            let err = parse(&text).expect_err(name);
+            assert!(
+                err.message.contains("nested deeper") || err.message.contains("recursion"),
+                "{name}: {err:?}"
+            );
+        }
+        // Up to the limit is fine.
+        let ok = format!("{}x\n", "- ".repeat(MAX_DEPTH));
+        assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn tags_scalars_and_documents_read_as_before() {
+        let doc = parse(
+            "a: !If [c, !Ref X, 'q']\nb: 010\nc: 'true'\nd: true\ne: ~\nf: !!str 5\n1: one\n---\nz: 1\n",
+        )
+        .unwrap();
+        let (f, args) = doc.get("a").unwrap().intrinsic().unwrap();
+        assert_eq!(f, "Fn::If");
+        assert_eq!(args.items()[1].intrinsic().unwrap().0, "Ref");
+        assert_eq!(args.items()[2].as_str(), Some("q"));
+        assert_eq!(doc.get("b").unwrap().value, Value::Number(10.0));
+        assert_eq!(doc.get("c").unwrap().as_str(), Some("true"));
+        assert_eq!(doc.get("d").unwrap().value, Value::Bool(true));
+        assert_eq!(doc.get("e").unwrap().value, Value::Null);
+        assert_eq!(doc.get("f").unwrap().as_str(), Some("5"));
+        assert_eq!(doc.get("1").unwrap().as_str(), Some("one"));
+        assert!(doc.get("z").is_none(), "only the first document");
+        assert_eq!(parse("").unwrap().value, Value::Null);
     }
 }

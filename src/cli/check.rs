@@ -13,6 +13,19 @@ pub struct CheckCommand {
     #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
 
+    /// Largest file read, in bytes, or with a unit: 512K, 64M, 1G. A larger
+    /// file named on the command line is a usage error; in a directory walk
+    /// it is skipped and named.
+    #[arg(long, value_name = "SIZE", default_value = "128M", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    /// Read named files as a directory walk does: a file that is not a plan
+    /// or template (a package.json, a CI workflow) is skipped and counted,
+    /// not a usage error. What a pre-commit hook needs: it is handed every
+    /// staged file, and a commit without any template passes.
+    #[arg(long)]
+    pub hook: bool,
+
     /// Files or directories (walked for .json, .yaml, .yml and .template
     /// files; .git, .terraform and node_modules skipped).
     #[arg(required = true, value_name = "PATH")]
@@ -29,7 +42,11 @@ pub enum CheckFormat {
 pub fn run(cmd: &CheckCommand, out: &mut Output<'_>) -> ExitStatus {
     let cwd = std::env::current_dir().unwrap_or_default();
     let today = chrono::Utc::now().date_naive();
-    let checked = match crate::check::output::check_paths(&cmd.paths, &cwd, today) {
+    let read = crate::check::output::Reading {
+        max_file_size: cmd.max_file_size,
+        named_files_must_be_input: !cmd.hook,
+    };
+    let checked = match crate::check::output::check_paths(&cmd.paths, &cwd, today, read) {
         Ok(c) => c,
         Err(e) => {
             out.error(&chain(&e));
@@ -48,5 +65,45 @@ pub fn run(cmd: &CheckCommand, out: &mut Output<'_>) -> ExitStatus {
         ExitStatus::Findings
     } else {
         ExitStatus::Complete
+    }
+}
+
+/// `123`, `512K`, `64M`, `1G` (binary units) as bytes.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, ""),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{t:?} is not a size (bytes, or a number with K, M or G)"))?;
+    let scale: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => return Err(format!("{t:?}: the unit must be K, M or G")),
+    };
+    n.checked_mul(scale)
+        .filter(|b| *b > 0)
+        .ok_or_else(|| format!("{t:?} is not a usable size"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_read_with_their_units() {
+        assert_eq!(super::parse_size("512"), Ok(512));
+        assert_eq!(super::parse_size("64M"), Ok(64 << 20));
+        assert_eq!(super::parse_size("1g"), Ok(1 << 30));
+        assert!(super::parse_size("0").is_err());
+        assert!(super::parse_size("12X").is_err());
+        assert!(super::parse_size("M").is_err());
+        assert_eq!(
+            super::parse_size("128M"),
+            Ok(crate::check::files::DEFAULT_MAX_FILE_SIZE),
+            "the flag's default is the documented one"
+        );
     }
 }

@@ -131,6 +131,7 @@ fn table(r: &RemediationReport) -> String {
             Action::WouldEnable => "would-enable",
             Action::Skipped => "skipped",
             Action::Failed => "FAILED",
+            Action::Resolved => "resolved",
         };
         let detail = match (&s.patch, &s.reason) {
             (_, Some(reason)) => reason.clone(),
@@ -150,11 +151,12 @@ fn table(r: &RemediationReport) -> String {
     let t = &r.totals;
     let _ = writeln!(
         out,
-        "{} enabled, {} would be enabled, {} skipped, {} failed{}",
+        "{} enabled, {} would be enabled, {} skipped, {} failed, {} resolved{}",
         t.enabled,
         t.would_enable,
         t.skipped,
         t.failed,
+        t.resolved,
         if r.apply {
             ""
         } else {

@@ -9,8 +9,8 @@ use lambda_runtime::LambdaEvent;
 use tracing::{error, info, warn};
 
 use super::{Handler, HandlerError};
-use crate::model::{AccountId, Region};
-use crate::report::chain;
+use crate::model::{AccountId, AccountRegion, Region};
+use crate::report::{chain, ErrorKind};
 use crate::trigger::{queue_items, Change, QueueRequest, ScanRequest, Trigger};
 
 /// Messages asking for the same regions and dry-run mode are scanned together.
@@ -58,7 +58,7 @@ impl Handler {
                 regions: (!regions.is_empty()).then_some(regions),
                 dry_run,
                 trigger: Trigger::Queue,
-                api_id: None,
+                apis: None,
             };
             let bad: BTreeSet<AccountId> = match self.scan(&req, opts.clone()).await {
                 Ok((summary, remediation)) => {
@@ -89,17 +89,46 @@ impl Handler {
             );
         }
         if !changes.is_empty() {
-            let (ids, events): (Vec<String>, Vec<Change>) = changes.into_iter().unzip();
+            // Where each event points, to hand back those the deadline
+            // left unscanned.
+            let places: Vec<(String, Option<AccountRegion>)> = changes
+                .iter()
+                .map(|(id, c)| {
+                    let at = c
+                        .as_ref()
+                        .ok()
+                        .map(|c| AccountRegion::new(c.account.clone(), c.region));
+                    (id.clone(), at)
+                })
+                .collect();
+            let events: Vec<Change> = changes.into_iter().map(|(_, c)| c).collect();
             match crate::react::react(&self.env, &self.cfg, events, opts).await {
-                // The next change event or scan covers a partial rescan.
-                Ok(summary) => info!(
-                    apis = summary.totals.apis,
-                    ignored = summary.ignored.len(),
-                    "change events"
-                ),
+                Ok(summary) => {
+                    // Not started before the deadline: redelivered by SQS.
+                    // Anything else partial is covered by the next change
+                    // event or scan.
+                    let late: BTreeSet<AccountRegion> = summary
+                        .errors
+                        .iter()
+                        .filter(|e| e.kind == ErrorKind::NotScanned)
+                        .filter_map(|e| Some(AccountRegion::new(e.account.clone()?, e.region?)))
+                        .collect();
+                    let handed_back: Vec<String> = places
+                        .into_iter()
+                        .filter(|(_, at)| at.as_ref().is_some_and(|at| late.contains(at)))
+                        .map(|(id, _)| id)
+                        .collect();
+                    info!(
+                        apis = summary.totals.apis,
+                        ignored = summary.ignored.len(),
+                        handed_back = handed_back.len(),
+                        "change events"
+                    );
+                    failed.extend(handed_back);
+                }
                 Err(e) => {
                     error!(error = %chain(&e), "change events not rescanned");
-                    failed.extend(ids);
+                    failed.extend(places.into_iter().map(|(id, _)| id));
                 }
             }
         }

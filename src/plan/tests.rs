@@ -11,7 +11,7 @@ fn request(trigger: Trigger, accounts: Option<&[&str]>, regions: Option<&[&str]>
         regions: regions.map(|r| r.iter().map(|s| Region::parse(s).unwrap()).collect()),
         dry_run: false,
         trigger,
-        api_id: None,
+        apis: None,
     }
 }
 

@@ -39,6 +39,9 @@ pub enum Action {
     WouldEnable,
     Skipped,
     Failed,
+    /// Already traced (an interrupted earlier run), but its finding still
+    /// said FAILED: imported PASSED now.
+    Resolved,
 }
 
 /// One stage in the report (`account`, `region`, `api_id`, `stage` at the

@@ -12,26 +12,25 @@ use chrono::Utc;
 use futures::future::BoxFuture;
 use futures::{stream, FutureExt, StreamExt};
 use serde::Serialize;
-use tracing::{info, warn};
 
 use crate::asff::Finding;
 use crate::aws::accounts::{self, Identity};
 use crate::aws::pacing::Pacers;
-use crate::aws::{inventory, publish, remediation, AccountSession, AwsEnv};
+use crate::aws::{inventory, AwsEnv};
 use crate::config::Config;
 use crate::evaluate::{evaluate, Evaluation};
-use crate::model::{AccountId, AccountRegion, StageArn, StageRecord};
+use crate::model::{AccountId, AccountRegion, StageArn};
 use crate::plan::Plan;
-use crate::reconcile::{prepare, Coverage};
-use crate::report::{ErrorEntry, RunStatus};
+use crate::report::{ErrorEntry, ErrorKind, RunStatus};
 use crate::trigger::IgnoredFinding;
 
 mod auto;
 mod custom;
 pub mod decide;
+mod write;
 pub use auto::auto_plan;
 pub use custom::custom_action;
-use decide::{action, decide, Action, Decision, Requester, StageAction};
+use decide::{Action, Requester, StageAction};
 
 #[derive(Debug, Clone)]
 pub struct RemediateOptions {
@@ -48,6 +47,7 @@ pub struct RemediationTotals {
     pub would_enable: usize,
     pub skipped: usize,
     pub failed: usize,
+    pub resolved: usize,
 }
 
 /// What a remediation did (`--format json`, the Lambda answer).
@@ -87,6 +87,7 @@ impl RemediationReport {
                 Action::WouldEnable => t.would_enable += 1,
                 Action::Skipped => t.skipped += 1,
                 Action::Failed => t.failed += 1,
+                Action::Resolved => t.resolved += 1,
             }
         }
         self.totals = t;
@@ -155,8 +156,28 @@ pub fn run<'a>(
                 }
                 .boxed()
             });
-        let report = RemediationReport::new(opts);
-        collect(report, work, cfg.limits.concurrency).await
+        let mut report = collect(RemediationReport::new(opts), work, cfg.limits.concurrency).await;
+        // A named stage that matched nothing is said, and makes the run
+        // partial: a typo must not look like "nothing to do".
+        for named in &opts.stages {
+            if !report.stages.iter().any(|s| named.names(&s.stage)) {
+                report.errors.push(ErrorEntry::new(
+                    ErrorKind::StageNotFound,
+                    None,
+                    Some(named.region),
+                    format!(
+                        "--stage {named}: no such stage in the accounts and regions remediated ({})",
+                        plan.targets
+                            .iter()
+                            .map(AccountId::as_str)
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    ),
+                ));
+            }
+        }
+        report.finish();
+        report
     }
     .boxed()
 }
@@ -223,130 +244,4 @@ async fn inventory_account(
         });
     }
     Ok(out)
-}
-
-impl Remediator<'_> {
-    /// Decides and (with `apply`) changes one account's stages.
-    pub async fn account(
-        &self,
-        account: &AccountId,
-        regions: Vec<RegionStages>,
-    ) -> (Vec<StageAction>, Vec<ErrorEntry>) {
-        let mut stages = Vec::new();
-        let mut errors = Vec::new();
-        let mut to_enable: Vec<(&RegionStages, Vec<&Evaluation>)> = Vec::new();
-        for g in &regions {
-            errors.extend(g.errors.iter().cloned());
-            let mut here = Vec::new();
-            for ev in &g.evaluations {
-                match decide(ev, &self.opts.stages) {
-                    Decision::Leave => {}
-                    Decision::Skip(why) => stages.push(action(ev, Action::Skipped, Some(why))),
-                    // A partial inventory: nothing is changed in this account-region.
-                    Decision::Enable if !g.complete => stages.push(action(
-                        ev,
-                        Action::Skipped,
-                        Some(
-                            "the inventory of this account-region failed; nothing is changed here"
-                                .into(),
-                        ),
-                    )),
-                    Decision::Enable if !self.opts.apply => {
-                        stages.push(action(ev, Action::WouldEnable, None))
-                    }
-                    Decision::Enable => here.push(ev),
-                }
-            }
-            if !here.is_empty() {
-                to_enable.push((g, here));
-            }
-        }
-        if to_enable.is_empty() {
-            return (stages, errors);
-        }
-        let role = &self.cfg.remediation.role_name;
-        let session =
-            match accounts::open_session_as(self.env, self.cfg, self.me, account, role).await {
-                Ok(s) => s,
-                Err(e) => {
-                    let why = crate::report::chain(&e);
-                    for (_, evs) in &to_enable {
-                        for ev in evs {
-                            stages.push(action(ev, Action::Failed, Some(why.clone())));
-                        }
-                    }
-                    errors.push(ErrorEntry::from(&e));
-                    return (stages, errors);
-                }
-            };
-        for (g, evs) in to_enable {
-            let client = session.apigateway(g.at.region, &self.pacers.apigw);
-            let mut fixed = Vec::new();
-            for ev in evs {
-                let s = &ev.stage.place;
-                let requested_by = self.opts.requested_by.as_str();
-                match remediation::enable_tracing(&client, s).await {
-                    Ok(()) => {
-                        info!(account = %s.account, region = %s.region, api_id = %s.api_id,
-                              stage = %s.stage, before = ev.stage.tracing_enabled, after = true,
-                              requested_by, "tracing enabled");
-                        stages.push(action(ev, Action::Enabled, None));
-                        fixed.push(StageRecord {
-                            tracing_enabled: true,
-                            ..ev.stage.clone()
-                        });
-                    }
-                    Err(e) => {
-                        let why = crate::report::chain(&e);
-                        warn!(account = %s.account, region = %s.region, api_id = %s.api_id,
-                              stage = %s.stage, requested_by, error = %why, "tracing not enabled");
-                        stages.push(action(ev, Action::Failed, Some(why)));
-                        errors.push(ErrorEntry::from(&e));
-                    }
-                }
-            }
-            errors.extend(self.publish_passed(&session, g, fixed).await);
-        }
-        (stages, errors)
-    }
-
-    /// Imports the fixed stages' findings as PASSED now, through the same
-    /// findings step as the scan (CreatedAt kept), so Security Hub shows
-    /// the fix before the next scan.
-    async fn publish_passed(
-        &self,
-        session: &AccountSession,
-        g: &RegionStages,
-        fixed: Vec<StageRecord>,
-    ) -> Vec<ErrorEntry> {
-        if fixed.is_empty() {
-            return Vec::new();
-        }
-        let read;
-        let existing: &[Finding] = match &g.findings {
-            Some(known) => known,
-            None => {
-                let reader = session.securityhub(g.at.region, &self.pacers.getfindings);
-                match Box::pin(publish::existing_findings(&reader, &g.at)).await {
-                    Ok(e) => {
-                        read = e.ours;
-                        &read
-                    }
-                    Err(e) => return vec![ErrorEntry::from(&e)],
-                }
-            }
-        };
-        let now = Utc::now();
-        let today = now.date_naive();
-        let evaluations: Vec<Evaluation> = fixed
-            .into_iter()
-            .map(|s| evaluate(s, &self.cfg.exemptions, today))
-            .collect();
-        let prepared = prepare(&evaluations, existing, Coverage::ObservedOnly, now);
-        let mut errors: Vec<ErrorEntry> = prepared.invalid.iter().map(ErrorEntry::from).collect();
-        let writer = session.securityhub(g.at.region, &self.pacers.securityhub);
-        let out = Box::pin(publish::import_findings(&writer, &g.at, &prepared.batches)).await;
-        errors.extend(out.errors.iter().map(ErrorEntry::from));
-        errors
-    }
 }

@@ -32,6 +32,8 @@ pub enum ErrorKind {
     ForeignFinding,
     /// A remediation write (UpdateStage) failed or was not confirmed.
     Remediation,
+    /// `remediate --stage` named a stage that was not found.
+    StageNotFound,
 }
 
 /// One failure, with every piece of context there is.

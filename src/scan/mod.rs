@@ -2,6 +2,7 @@
 //! inventory, evaluate, build and check findings, publish, and report.
 //! One account's or region's failure never stops the others.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -72,8 +73,8 @@ pub struct ScanOutput {
 /// Everything a region task needs, shared by reference.
 struct Ctx<'a> {
     cfg: &'a Config,
-    /// A change event's one REST API.
-    api_id: Option<&'a str>,
+    /// Change events' REST APIs: only these, in only these account-regions.
+    apis: Option<&'a BTreeMap<AccountRegion, BTreeSet<String>>>,
     opts: ScanOptions,
     dry_run: bool,
     now: DateTime<Utc>,
@@ -131,7 +132,7 @@ async fn run_inner(
 
     let ctx = Ctx {
         cfg,
-        api_id: req.api_id.as_deref(),
+        apis: req.apis.as_ref(),
         opts,
         dry_run: plan.dry_run,
         now,
@@ -328,6 +329,16 @@ async fn scan_account(
     account: AccountId,
     regions: &[Region],
 ) -> Vec<RegionRun> {
+    // Change events name their account-regions: the others are not part
+    // of the run.
+    let regions: Vec<Region> = regions
+        .iter()
+        .copied()
+        .filter(|r| {
+            ctx.apis
+                .is_none_or(|apis| apis.contains_key(&AccountRegion::new(account.clone(), *r)))
+        })
+        .collect();
     if ctx.opts.too_late_to_start() {
         return regions
             .iter()

@@ -66,16 +66,25 @@ pub(super) async fn scan_region(
 /// nothing from Security Hub.
 async fn read(ctx: &Ctx<'_>, session: &AccountSession, at: &AccountRegion) -> Read {
     let apigw = session.apigateway(at.region, &ctx.pacers.apigw);
-    let inventory = match ctx.api_id {
-        Some(api_id) => inventory::list_api_stages(&apigw, at, api_id).await,
+    let apis = ctx.apis.and_then(|all| all.get(at));
+    let inventory = match apis {
+        Some(apis) => {
+            let mut all = Inventory::default();
+            for api_id in apis {
+                all.absorb(inventory::list_api_stages(&apigw, at, api_id).await);
+            }
+            all
+        }
         None => inventory::list_stages(&apigw, at).await,
     };
-    // GetFindings has its own quota (3/s): its own pacer.
+    // GetFindings has its own quota (3/s): its own pacer. For change
+    // events, only the named APIs' findings are asked for.
     let existing = if ctx.dry_run {
         None
     } else {
         let reader = session.securityhub(at.region, &ctx.pacers.getfindings);
-        Some(Box::pin(publish::existing_findings(&reader, at)).await)
+        let only: Option<Vec<String>> = apis.map(|apis| apis.iter().cloned().collect());
+        Some(Box::pin(publish::existing_findings(&reader, at, only.as_deref())).await)
     };
     Read {
         inventory,
@@ -145,13 +154,17 @@ fn decide(ctx: &Ctx<'_>, at: &AccountRegion, read: Read) -> (RegionOutput, Optio
             return (out, None);
         }
     };
-    // A change event reconciles and archives its one API only.
-    let existing: Vec<Finding> = match ctx.api_id {
-        Some(api_id) => {
-            let prefix = at.api_finding_id_prefix(asff::GENERATOR_ID, api_id);
+    // Change events reconcile and archive their APIs only (filtered here
+    // too: moto ignores filters).
+    let existing: Vec<Finding> = match ctx.apis.and_then(|all| all.get(at)) {
+        Some(apis) => {
+            let prefixes: Vec<String> = apis
+                .iter()
+                .map(|api| at.api_finding_id_prefix(asff::GENERATOR_ID, api))
+                .collect();
             existing
                 .into_iter()
-                .filter(|f| f.id.starts_with(&prefix))
+                .filter(|f| prefixes.iter().any(|p| f.id.starts_with(p)))
                 .collect()
         }
         None => existing,

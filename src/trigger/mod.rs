@@ -8,8 +8,11 @@ use aws_lambda_events::sqs::SqsEvent;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::model::{
-    parse_accounts, parse_regions, quote, AccountId, InvalidAccountId, InvalidRegion, Region,
+    parse_accounts, parse_regions, quote, AccountId, AccountRegion, InvalidAccountId,
+    InvalidRegion, Region,
 };
 
 pub mod change;
@@ -29,9 +32,11 @@ pub struct ScanRequest {
     pub regions: Option<Vec<Region>>,
     pub dry_run: bool,
     pub trigger: Trigger,
-    /// Only this REST API (a change event): one GetStages, and findings
-    /// reconciled and archived for this API only.
-    pub api_id: Option<String>,
+    /// Only these REST APIs, by account-region (change events): one
+    /// GetStages each, no GetRestApis, and findings read, reconciled and
+    /// archived for these APIs only. Account-regions not named are not
+    /// part of the run.
+    pub apis: Option<BTreeMap<AccountRegion, BTreeSet<String>>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -234,7 +239,7 @@ pub fn parse_manual(event: &Value) -> Result<ScanRequest, TriggerError> {
         regions,
         dry_run: payload.dry_run.unwrap_or(false),
         trigger: Trigger::Manual,
-        api_id: None,
+        apis: None,
     })
 }
 

@@ -211,3 +211,187 @@ fn sarif_has_one_rule_locations_suppressions_and_stable_fingerprints() {
     distinct.dedup();
     assert_eq!(distinct.len(), 9);
 }
+
+/// A scratch directory under the target dir, new for each call.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("check-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const FAILING_STAGE: &str = "Resources:\n  S:\n    Type: AWS::ApiGateway::Stage\n    Properties:\n      StageName: prod\n      RestApiId: x\n";
+
+/// Hostile files never abort `check`: too deep, too large, not regular
+/// files, states instead of plans. Named directly: exit 2 naming the file;
+/// in a walk: skipped, counted and named, the rest still judged.
+#[test]
+fn hostile_files_are_refused_by_name_or_skipped_in_a_walk() {
+    let dir = scratch("hostile");
+    std::fs::write(dir.join("good.yaml"), FAILING_STAGE).unwrap();
+    let deep = format!("{}x\n", "- ".repeat(100_000));
+    std::fs::write(dir.join("deep.yaml"), &deep).unwrap();
+    std::fs::write(
+        dir.join("big.yaml"),
+        format!("{FAILING_STAGE}# {}\n", "x".repeat(4096)),
+    )
+    .unwrap();
+    let state = r#"{"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": "l", "resources": []}"#;
+    std::fs::write(dir.join("terraform.tfstate.json"), state).unwrap();
+    let fifo = dir.join("pipe.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let path = |name: &str| dir.join(name).display().to_string();
+
+    for (name, want) in [
+        ("deep.yaml", "nested deeper than 256 levels"),
+        (
+            "terraform.tfstate.json",
+            "is a Terraform state file, not a plan",
+        ),
+        ("pipe.yaml", "is not a regular file"),
+    ] {
+        let out = check(&[&path(name)]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(name) && stderr(&out).contains(want),
+            "{name}: {}",
+            stderr(&out)
+        );
+    }
+    let big = check(&["--max-file-size", "1K", &path("big.yaml")]);
+    assert_eq!(big.status.code(), Some(2));
+    assert!(
+        stderr(&big).contains("over the limit of 1024 (--max-file-size)"),
+        "{}",
+        stderr(&big)
+    );
+    let zero = check(&["/dev/zero"]);
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(
+        stderr(&zero).contains("/dev/zero: is not a regular file"),
+        "{}",
+        stderr(&zero)
+    );
+
+    // The walk: the good file is judged (exit 3), each other one named.
+    let out = check(&[
+        "--format",
+        "json",
+        "--max-file-size",
+        "1K",
+        &dir.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["failed"], 1, "{v:#}");
+    assert_eq!(v["summary"]["skipped"], 4, "{v:#}");
+    let reasons: Vec<String> = v["summary"]["skipped_paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["path"].as_str().unwrap(),
+                p["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for want in [
+        "big.yaml is ",
+        "deep.yaml",
+        "pipe.yaml not a regular file",
+        "terraform.tfstate.json is a Terraform state",
+    ] {
+        assert!(
+            reasons.iter().any(|r| r.contains(want)),
+            "{want}: {reasons:#?}"
+        );
+    }
+}
+
+/// The pre-commit hook as pre-commit runs it: its own `entry`, `args`,
+/// `files` and `exclude` from `.pre-commit-hooks.yaml`, on commits that mix
+/// templates with package.json, CI workflows and docs. A failing template
+/// fails the commit (3); a commit with none passes (0).
+#[test]
+fn the_pre_commit_hook_passes_ordinary_commits_and_stops_failing_templates() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/.pre-commit-hooks.yaml"
+    ))
+    .unwrap();
+    let hooks = apigw_tracing::check::yaml::parse(&text).unwrap();
+    let hook = &hooks.items()[0];
+    let field = |k: &str| hook.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let entry: Vec<String> = field("entry")
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let args: Vec<String> = hook
+        .get("args")
+        .map(|a| {
+            a.items()
+                .iter()
+                .filter_map(|x| x.as_str())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let files = regex::Regex::new(&field("files").unwrap()).unwrap();
+    let exclude = regex::Regex::new(&field("exclude").unwrap_or_else(|| "^$".into())).unwrap();
+    assert_eq!(entry[0], "apigw-tracing", "the hook runs this tool");
+
+    let repo = scratch("hook");
+    let write = |rel: &str, text: &str| {
+        let path = repo.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("package.json", r#"{"name": "web", "dependencies": {}}"#);
+    write(
+        ".github/workflows/ci.yml",
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps: []\n",
+    );
+    write("docs/README.md", "# docs\n");
+    write("node_modules/x/template.yaml", FAILING_STAGE);
+    write("infra/api.yaml", FAILING_STAGE);
+    let commit = |staged: &[&str]| {
+        // What pre-commit hands the hook: the staged files its patterns select.
+        let selected: Vec<&str> = staged
+            .iter()
+            .copied()
+            .filter(|f| files.is_match(f) && !exclude.is_match(f))
+            .collect();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_apigw-tracing"))
+            .args(&entry[1..])
+            .args(&args)
+            .args(&selected)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            selected.len(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let ordinary = [
+        "package.json",
+        ".github/workflows/ci.yml",
+        "docs/README.md",
+        "node_modules/x/template.yaml",
+    ];
+    let (code, selected, out) = commit(&ordinary);
+    assert_eq!(selected, 2, "package.json and the workflow reach the hook");
+    assert_eq!(code, Some(0), "an ordinary commit passes: {out}");
+    let (code, _, out) = commit(&["package.json", ".github/workflows/ci.yml", "infra/api.yaml"]);
+    assert_eq!(code, Some(3), "a failing template fails the commit: {out}");
+    assert!(out.contains("infra/api.yaml"), "{out}");
+}

@@ -84,6 +84,8 @@ pub struct Logged {
     pub service: String,
     /// Answered by a fault rule (not forwarded).
     pub faulted: bool,
+    /// The request body (JSON protocols: the operation's input).
+    pub body: String,
 }
 
 #[derive(Default)]
@@ -215,6 +217,7 @@ async fn handle(
             region,
             service,
             faulted,
+            body: seen.body.to_owned(),
         });
         hit
     };

@@ -221,3 +221,106 @@ async fn a_burst_for_one_api_is_rescanned_once() {
     );
     assert_eq!(findings(&moto, MANAGEMENT, R).await.len(), 1);
 }
+
+/// A queued batch of change events for several APIs of one account is one
+/// run: one AssumeRole, one GetStages per API, and Security Hub asked only
+/// for those APIs' findings (an `Id` prefix filter each, seen on the wire).
+#[tokio::test]
+async fn a_batch_shares_one_session_and_asks_only_for_its_apis_findings() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint);
+    let members = create_org(&moto, 1).await;
+    let m = members[0].as_str();
+    let cfg = moto.account_config(m, R).await;
+    let a = create_api(&cfg, "a", &[("prod", None)]).await;
+    let b = create_api(&cfg, "b", &[("prod", Some(true))]).await;
+    let other = create_api(&cfg, "other", &[("prod", None)]).await;
+    let handler = handler_via(&moto, &proxy, &["--regions", R, "--apigw-rps", "50"]).await;
+    let records: Vec<Value> = [
+        (&a, "update-stage"),
+        (&b, "create-stage"),
+        (&a, "tag-resource"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (api, name))| {
+        sqs_record(
+            &format!("m{i}"),
+            &cloudtrail(name, m, api, "prod").to_string(),
+        )
+    })
+    .collect();
+    let out = invoke(&handler, json!({"Records": records})).await.unwrap();
+    assert_eq!(out["batchItemFailures"], json!([]), "{out:#}");
+    let log = proxy.log();
+    let assume = log
+        .iter()
+        .filter(|l| l.service == "sts" && l.body.contains("Action=AssumeRole"))
+        .count();
+    assert_eq!(assume, 1, "one session for the account, whatever the APIs");
+    let (stages_a, rest_apis, _) = counts(&proxy, 0, &a);
+    let (stages_b, _, _) = counts(&proxy, 0, &b);
+    let (stages_other, _, _) = counts(&proxy, 0, &other);
+    assert_eq!((stages_a, stages_b, stages_other, rest_apis), (1, 1, 0, 0));
+    let reads: Vec<&crate::proxy::Logged> = log.iter().filter(|l| l.path == "/findings").collect();
+    assert_eq!(reads.len(), 1, "one GetFindings for the account-region");
+    for api in [&a, &b] {
+        let prefix = format!("apigw-tracing/xray-active-tracing/aws/{m}/{R}/{api}/");
+        assert!(
+            reads[0].body.contains(&prefix) && reads[0].body.contains("PREFIX"),
+            "{api}: {}",
+            reads[0].body
+        );
+    }
+    assert!(!reads[0].body.contains(&format!("/{other}/")));
+    assert_eq!(findings(&moto, m, R).await.len(), 2, "a and b, not other");
+}
+
+/// A batch whose deadline has come hands every change event back to SQS
+/// (batchItemFailures), with no AWS call: only they are redelivered.
+#[tokio::test]
+async fn change_events_not_started_before_the_deadline_are_handed_back() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint);
+    let cfg = moto.account_config(MANAGEMENT, R).await;
+    let a = create_api(&cfg, "a", &[("prod", None)]).await;
+    // The whole 15 minutes are inside the margin: nothing may start.
+    let handler = handler_via(
+        &moto,
+        &proxy,
+        &[
+            "--regions",
+            R,
+            "--accounts",
+            MANAGEMENT,
+            "--deadline-margin-secs",
+            "600",
+        ],
+    )
+    .await;
+    let records = json!({"Records": [
+        sqs_record("late-1", &cloudtrail("update-stage", MANAGEMENT, &a, "prod").to_string()),
+        sqs_record("ignored", &cloudtrail("get-rest-apis", MANAGEMENT, &a, "prod").to_string()),
+    ]});
+    let deadline = std::time::SystemTime::now() + std::time::Duration::from_secs(300);
+    let mut context = lambda_runtime::Context::default();
+    context.deadline = deadline
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let event =
+        lambda_runtime::LambdaEvent::new(apigw_tracing::trigger::Event::from(records), context);
+    let answer = handler.handle(event).await.unwrap();
+    let out = serde_json::to_value(answer).unwrap();
+    assert_eq!(
+        out["batchItemFailures"],
+        json!([{"itemIdentifier": "late-1"}]),
+        "the late event comes back; the ignored one is done: {out:#}"
+    );
+    let api_calls = proxy
+        .log()
+        .iter()
+        .filter(|l| l.service == "apigateway" || l.service == "securityhub")
+        .count();
+    assert_eq!(api_calls, 0, "nothing started");
+}

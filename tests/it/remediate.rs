@@ -465,9 +465,11 @@ async fn auto_remediation_reuses_the_scans_inventory_and_findings() {
     assert_eq!(ops["APIGateway.GetRestApis"], 3, "{ops:#?}");
     assert_eq!(ops["SecurityHub.GetFindings"], 3, "{ops:#?}");
     assert_eq!(ops["APIGateway.GetStages"], 4, "{ops:#?}");
-    // The writes: one UpdateStage and one confirming GetStage per stage.
+    // The writes: per stage, one GetStage right before (it may have been
+    // exempted or fixed since the scan), one UpdateStage, one GetStage to
+    // confirm.
     assert_eq!(ops["APIGateway.UpdateStage"], 6, "{ops:#?}");
-    assert_eq!(ops["APIGateway.GetStage"], 6, "{ops:#?}");
+    assert_eq!(ops["APIGateway.GetStage"], 12, "{ops:#?}");
     for m in &members {
         let landed = findings(&moto, m, R).await;
         assert_eq!(landed.len(), 3);
@@ -523,4 +525,188 @@ async fn a_dry_run_with_apply_is_refused_and_writes_nothing() {
     assert_eq!(dry.status.code(), Some(0), "{table}");
     assert!(table.contains("would-enable"), "{table}");
     assert_eq!(writes(&proxy), (0, 0));
+}
+
+/// A stage tagged exempt (or no-remediate) after it was read, but before
+/// the write, is left alone: each stage is read again right before its
+/// UpdateStage. (The stale evaluation stands for the scan's read.)
+#[tokio::test]
+async fn a_stage_exempted_after_the_read_is_read_again_and_left_alone() {
+    use apigw_tracing::aws::pacing::Pacers;
+    use apigw_tracing::model::{AccountId, AccountRegion, Region, StageRecord, StageRef};
+    use apigw_tracing::remediate::decide::Requester;
+    use apigw_tracing::remediate::{RegionStages, RemediateOptions, Remediator};
+    let moto = Moto::start();
+    let cfg = moto.account_config(MANAGEMENT, R).await;
+    let api = create_api(&cfg, "a", &[("prod", None), ("dev", None)]).await;
+    let place = |stage: &str| {
+        StageRef::new(
+            AccountId::parse(MANAGEMENT).unwrap(),
+            Region::parse(R).unwrap(),
+            &api,
+            stage,
+        )
+    };
+    let as_read = |stage: &str| StageRecord {
+        place: place(stage),
+        api_name: None,
+        deployment_id: None,
+        tracing_enabled: false,
+        description: None,
+        cache_cluster_enabled: false,
+        web_acl_arn: None,
+        created_date: None,
+        last_updated_date: None,
+        tags: Default::default(),
+    };
+    let settings = config(&["--regions", R, "--apigw-rps", "50"]);
+    let stale: Vec<_> = ["prod", "dev"]
+        .iter()
+        .map(|s| {
+            apigw_tracing::evaluate::evaluate(
+                as_read(s),
+                &settings.exemptions,
+                chrono::Utc::now().date_naive(),
+            )
+        })
+        .collect();
+    // Since that read: prod exempted, dev marked no-remediate.
+    put_stage(
+        &cfg,
+        &api,
+        "prod",
+        false,
+        &[("apigw-tracing:exempt", "vendor")],
+    )
+    .await;
+    put_stage(
+        &cfg,
+        &api,
+        "dev",
+        false,
+        &[("apigw-tracing:no-remediate", "")],
+    )
+    .await;
+    let env = moto.env(&settings).await;
+    let me = apigw_tracing::aws::accounts::caller_identity(&env)
+        .await
+        .unwrap();
+    let opts = RemediateOptions {
+        apply: true,
+        stages: Vec::new(),
+        requested_by: Requester::Cli,
+    };
+    let pacers = Pacers::new(settings.limits.apigw_rps, settings.limits.securityhub_rps);
+    let r = Remediator {
+        env: &env,
+        cfg: &settings,
+        me: &me,
+        opts: &opts,
+        pacers: &pacers,
+    };
+    let region = RegionStages {
+        at: AccountRegion::new(
+            AccountId::parse(MANAGEMENT).unwrap(),
+            Region::parse(R).unwrap(),
+        ),
+        evaluations: stale,
+        complete: true,
+        errors: Vec::new(),
+        findings: Some(Vec::new()),
+    };
+    let (stages, errors) = r
+        .account(&AccountId::parse(MANAGEMENT).unwrap(), vec![region])
+        .await;
+    assert!(errors.is_empty(), "{errors:?}");
+    let reasons: Vec<(String, String)> = stages
+        .iter()
+        .map(|s| (s.stage.stage.clone(), s.reason.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(
+        reasons.iter().any(|(s, r)| s == "prod"
+            && r.starts_with("exempt: vendor")
+            && r.contains("read again")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|(s, r)| s == "dev" && r.contains("no-remediate") && r.contains("read again")),
+        "{reasons:?}"
+    );
+    assert!(!tracing_of(&cfg, &api, "prod").await);
+    assert!(!tracing_of(&cfg, &api, "dev").await);
+}
+
+/// After an interrupted apply (the stage traced, its finding still FAILED),
+/// a rerun imports the PASSED finding ("resolved"); a --stage that matches
+/// nothing is reported (exit 1); each change is one audit line on stderr,
+/// without colour codes when stderr is not a terminal.
+#[tokio::test]
+async fn a_rerun_converges_unknown_stages_are_reported_and_changes_are_audited() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint);
+    let cfg = moto.account_config(MANAGEMENT, R).await;
+    let api = create_api(&cfg, "a", &[("prod", None), ("dev", None)]).await;
+    let scope = [
+        "--regions",
+        R,
+        "--accounts",
+        MANAGEMENT,
+        "--apigw-rps",
+        "50",
+    ];
+    // A scan writes both findings FAILED; then prod is traced by a run that
+    // died before its finding landed.
+    scan_with(&moto, &scope).await;
+    set_tracing(&cfg, &api, "prod", true).await;
+    let out = cli_subcommand(
+        &moto,
+        &proxy.endpoint,
+        "remediate",
+        &[&scope[..], &["--apply", "--format", "json"]].concat(),
+    )
+    .output()
+    .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    let mut got = actions(&report);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("dev".to_owned(), "enabled".to_owned()),
+            ("prod".to_owned(), "resolved".to_owned())
+        ]
+    );
+    let landed = findings(&moto, MANAGEMENT, R).await;
+    assert!(
+        landed.iter().all(|f| f.compliance == "PASSED"),
+        "{landed:#?}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    let audit: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("tracing enabled"))
+        .collect();
+    assert_eq!(audit.len(), 1, "{err}");
+    assert!(
+        audit[0].contains("stage=\"dev\"") || audit[0].contains("stage=dev"),
+        "{err}"
+    );
+    assert!(
+        !err.contains('\u{1b}'),
+        "no colour codes into a pipe: {err:?}"
+    );
+
+    let missing = format!("arn:aws:apigateway:{R}::/restapis/{api}/stages/nope");
+    let (code, report) = remediate(
+        &moto,
+        &proxy,
+        &[&scope[..], &["--stage", &missing, "--format", "json"]].concat(),
+    )
+    .await;
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(report["errors"][0]["kind"], "stage_not_found", "{report:#}");
 }

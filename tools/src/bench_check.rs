@@ -1,12 +1,29 @@
 //! `make bench` (third part): `apigw-tracing check` on a generated
 //! 5,000-resource CloudFormation template and a 5,000-resource Terraform
-//! plan. Prints the best wall time of a few runs and the stages found.
+//! plan (best wall time of a few runs, the stages found, peak memory), then
+//! on a ~50 MB template and plan: peak memory against the input's size.
 //!
-//! Usage: bench_check <apigw-tracing binary> [RESOURCES]
+//! Usage: bench_check <apigw-tracing binary> [RESOURCES] [LARGE_MB]
 
 use std::fmt::Write as _;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+#[path = "common/measured.rs"]
+mod measured;
+
+/// Peak RSS of one `check --format json FILE`, in KiB.
+fn peak_rss_kib(bin: &str, file: &std::path::Path) -> i64 {
+    let mut cmd = Command::new(bin);
+    cmd.args(["check", "--format", "json"]).arg(file);
+    let m = measured::run(cmd);
+    assert!(
+        matches!(m.status.code(), Some(0 | 3)),
+        "check exited {:?}",
+        m.status.code()
+    );
+    m.peak_rss_kib
+}
 
 fn template(n: usize) -> String {
     let mut t = String::from("AWSTemplateFormatVersion: \"2010-09-09\"\nParameters:\n  Tracing:\n    Type: String\n    Default: \"true\"\nResources:\n");
@@ -97,12 +114,38 @@ fn main() {
     ] {
         let bytes = std::fs::metadata(file).unwrap().len();
         let (best, s) = time_check(&bin, file, 5);
+        let rss = peak_rss_kib(&bin, file);
         println!(
-            "   {what:<31} {:>8.1} KiB  {:>7.1} ms  stages {} (failed {}, passed {}, unknown {})  target < 1000 ms: {}",
+            "   {what:<31} {:>8.1} KiB  {:>7.1} ms  peak RSS {:>7.1} MiB  stages {} (failed {}, passed {}, unknown {})  target < 1000 ms: {}",
             bytes as f64 / 1024.0,
             best.as_secs_f64() * 1000.0,
+            rss as f64 / 1024.0,
             s["stages"], s["failed"], s["passed"], s["unknown"],
             if best < Duration::from_secs(1) { "met" } else { "MISSED" }
+        );
+    }
+    // Memory against size: inputs of about `large_mb` MB (one run each).
+    let large_mb: usize = args.get(3).map_or(50, |s| s.parse().expect("LARGE_MB"));
+    let per_resource = std::fs::metadata(&t).unwrap().len() as usize / n.max(1);
+    let big_n = large_mb * 1_000_000 / per_resource.max(1);
+    std::fs::write(&t, template(big_n)).unwrap();
+    let per_change = std::fs::metadata(&p).unwrap().len() as usize / n.max(1);
+    std::fs::write(&p, plan(large_mb * 1_000_000 / per_change.max(1))).unwrap();
+    println!("== check on ~{large_mb} MB inputs: peak memory (target: a few times the input; under 1 GiB for the template)");
+    for (what, file) in [
+        ("CloudFormation template (YAML)", &t),
+        ("Terraform plan (JSON)", &p),
+    ] {
+        let bytes = std::fs::metadata(file).unwrap().len();
+        let start = Instant::now();
+        let rss = peak_rss_kib(&bin, file);
+        let ratio = (rss as f64 * 1024.0) / bytes as f64;
+        println!(
+            "   {what:<31} {:>7.1} MB  {:>7.1} s  peak RSS {:>7.1} MiB  ({ratio:.1}x the input)  under 1 GiB: {}",
+            bytes as f64 / 1e6,
+            start.elapsed().as_secs_f64(),
+            rss as f64 / 1024.0,
+            if rss < 1024 * 1024 { "yes" } else { "NO" }
         );
     }
     let _ = std::fs::remove_dir_all(&dir);

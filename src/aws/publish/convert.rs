@@ -90,6 +90,10 @@ pub fn to_sdk(f: &Finding) -> sh::AwsSecurityFinding {
         .compliance(
             sh::Compliance::builder()
                 .status(sh::ComplianceStatus::from(f.compliance.status.as_str()))
+                .set_related_requirements(
+                    (!f.compliance.related_requirements.is_empty())
+                        .then(|| f.compliance.related_requirements.clone()),
+                )
                 .build(),
         )
         .record_state(match f.record_state {
@@ -186,7 +190,13 @@ pub fn from_sdk(f: &sh::AwsSecurityFinding) -> Result<Finding, String> {
             })
             .unwrap_or_default(),
         resources,
-        compliance: ComplianceField { status: compliance },
+        compliance: ComplianceField {
+            status: compliance,
+            related_requirements: f
+                .compliance()
+                .map(|c| c.related_requirements().to_vec())
+                .unwrap_or_default(),
+        },
         record_state,
         finding_provider_fields: FindingProviderFields {
             severity: provider_severity,

@@ -186,13 +186,16 @@ fn classify(
 }
 
 /// This product's findings in `account`'s Security Hub in `region`, every
-/// record state, all pages. Filtered by the service and again here (moto
-/// ignores filters, and another product's finding must never be archived).
-/// GetFindings allows 3 requests/s: `client`'s pacer holds that.
+/// record state, all pages; with `only_apis`, those of these REST APIs only
+/// (an `Id` prefix each: Security Hub ORs the values of one field).
+/// Filtered by the service and again here (moto ignores filters, and
+/// another product's finding must never be archived). GetFindings allows 3
+/// requests/s: `client`'s pacer holds that.
 #[instrument(skip_all, fields(account = %at.account, region = %at.region))]
 pub async fn existing_findings(
     client: &aws_sdk_securityhub::Client,
     at: &AccountRegion,
+    only_apis: Option<&[String]>,
 ) -> Result<Existing, PublishError> {
     use aws_sdk_securityhub::types::{
         AwsSecurityFindingFilters, StringFilter, StringFilterComparison,
@@ -204,10 +207,21 @@ pub async fn existing_findings(
             .comparison(StringFilterComparison::Equals)
             .build()
     };
+    let prefixes: Vec<StringFilter> = only_apis
+        .unwrap_or_default()
+        .iter()
+        .map(|api| {
+            StringFilter::builder()
+                .value(at.api_finding_id_prefix(crate::asff::GENERATOR_ID, api))
+                .comparison(StringFilterComparison::Prefix)
+                .build()
+        })
+        .collect();
     let filters = AwsSecurityFindingFilters::builder()
         .generator_id(eq(crate::asff::GENERATOR_ID))
         .product_arn(eq(&product_arn))
         .aws_account_id(eq(at.account.as_str()))
+        .set_id((!prefixes.is_empty()).then_some(prefixes))
         .build();
     // MaxResults is at most 100 per GetFindings page.
     let mut pages = client
