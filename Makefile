@@ -20,6 +20,15 @@ LAMBDA_SPEC := 'cargo-lambda>=1.9,<2'
 
 LAMBDA_ZIP := target/lambda/apigw-tracing-lambda/bootstrap.zip
 
+# The OCSF models (Prowler's py-ocsf-models) that validate `scan --format
+# ocsf` offline, in their own virtualenv (they want pydantic 2).
+OCSF_VENV := .venv-ocsf
+OCSF_SPEC := 'py-ocsf-models>=0.10,<0.11'
+
+$(OCSF_VENV)/bin/python:
+	python3 -m venv $(OCSF_VENV)
+	$(OCSF_VENV)/bin/pip install --quiet --disable-pip-version-check $(OCSF_SPEC)
+
 # Microsoft's SARIF Multitool (a self-contained binary in an npm package),
 # which validates what `check --format sarif` prints.
 NPM_TOOLS := .npm-tools
@@ -94,7 +103,7 @@ unit: ## Unit tests: no moto, no network, nothing to install (the fast tier; als
 	$(CARGO) test --workspace
 
 .PHONY: it
-it: venv ## Integration tests against moto (servers shared per test process, reset between tests)
+it: venv $(OCSF_VENV)/bin/python ## Integration tests against moto (servers shared per test process, reset between tests)
 	$(CARGO) test --test it
 
 .PHONY: test
@@ -147,4 +156,4 @@ bench-org: ## 1,000 accounts x 16 regions on a simulated endpoint: time vs floor
 .PHONY: clean
 clean: ## Remove build output and the virtualenvs
 	$(CARGO) clean
-	rm -rf $(VENV) $(TOOLS)
+	rm -rf $(VENV) $(TOOLS) $(OCSF_VENV)

@@ -386,6 +386,7 @@ pub fn remediation_text(s: &StageRef) -> String {
     )
 }
 
+pub mod ocsf;
 mod time;
 pub use time::{finding_time, parse_timestamp, timestamp, ts, ts_opt};
 mod validate;

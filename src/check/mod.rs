@@ -14,6 +14,7 @@ use crate::evaluate::{compliance, Compliance};
 use crate::exempt;
 
 pub mod files;
+mod foreach;
 pub mod output;
 pub mod sarif;
 pub mod template;

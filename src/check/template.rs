@@ -29,7 +29,10 @@ pub fn stages(doc: &Node) -> Vec<PlannedStage> {
     let Some(resources) = doc.get("Resources") else {
         return out;
     };
-    for (id, res) in resources.entries() {
+    let expanded = super::foreach::resources(resources, params);
+    for super::foreach::Expanded { id, node, unknown } in &expanded {
+        let (id, res): (&String, &Node) = (id, node);
+        let start = out.len();
         let line = res.key_line.unwrap_or(res.line);
         let props = res.get("Properties");
         let prop = |name: &str| props.and_then(|p| p.get(name));
@@ -95,6 +98,12 @@ pub fn stages(doc: &Node) -> Vec<PlannedStage> {
                 }
             }
             _ => {}
+        }
+        // A stage made by a loop that cannot be expanded before deploy.
+        if let Some(why) = unknown {
+            for s in &mut out[start..] {
+                s.tracing = Tracing::Unknown(why.clone());
+            }
         }
     }
     if let Some((line, function)) = implicit_api_at {

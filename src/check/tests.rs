@@ -298,3 +298,32 @@ fn sarif_uris_are_percent_encoded_relative_references() {
     );
     assert_eq!(sarif::uri("é.yaml"), "%C3%A9.yaml");
 }
+
+#[test]
+fn stages_made_by_fn_foreach_are_judged() {
+    let got = template(
+        "Transform: AWS::LanguageExtensions\nResources:\n  'Fn::ForEach::Stages':\n    - Env\n    - [prod, dev]\n    - 'Stage${Env}':\n        Type: AWS::ApiGateway::Stage\n        Properties:\n          RestApiId: x\n          StageName: !Ref Env\n  'Fn::ForEach::Later':\n    - N\n    - !Split [',', !ImportValue names]\n    - 'Late${N}':\n        Type: AWS::ApiGateway::Stage\n        Properties:\n          RestApiId: x\n          StageName: !Ref N\n          TracingEnabled: true\n",
+    );
+    let got: Vec<(String, Verdict, Option<String>)> =
+        got.into_iter().map(|(id, v, _, s)| (id, v, s)).collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "Stageprod".to_string(),
+                Verdict::Failed,
+                Some("prod".to_string())
+            ),
+            (
+                "Stagedev".to_string(),
+                Verdict::Failed,
+                Some("dev".to_string())
+            ),
+            (
+                "Late${N}".to_string(),
+                Verdict::Unknown,
+                Some("(Ref)".to_string())
+            ),
+        ]
+    );
+}

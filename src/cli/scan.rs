@@ -14,8 +14,9 @@ pub struct ScanCommand {
     #[command(flatten)]
     pub args: ScanArgs,
 
-    /// What to print on standard output: a table, the summary as JSON, or
-    /// the ASFF findings exactly as sent (or, with --dry-run, as they would be).
+    /// What to print on standard output: a table, the summary as JSON, the
+    /// ASFF findings exactly as sent (or, with --dry-run, as they would be),
+    /// or the same findings as OCSF Compliance Finding events (class 2003).
     #[arg(long, env = "APIGW_TRACING_FORMAT", value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
@@ -29,6 +30,7 @@ pub enum Format {
     Table,
     Json,
     Asff,
+    Ocsf,
 }
 
 pub async fn run(cmd: ScanCommand, aws: &Aws, out: &mut Output<'_>) -> ExitStatus {
@@ -45,7 +47,7 @@ pub async fn run(cmd: ScanCommand, aws: &Aws, out: &mut Output<'_>) -> ExitStatu
         ..ScanRequest::default()
     };
     let opts = ScanOptions {
-        collect_findings: cmd.format == Format::Asff,
+        collect_findings: matches!(cmd.format, Format::Asff | Format::Ocsf),
         ..ScanOptions::default()
     };
     match scan::run(&env, &cfg, &req, opts).await {
@@ -55,6 +57,15 @@ pub async fn run(cmd: ScanCommand, aws: &Aws, out: &mut Output<'_>) -> ExitStatu
                 Format::Json => out.json(&run.summary),
                 Format::Asff => {
                     out.json(&run.findings);
+                    out.say(&run.summary.render_table());
+                }
+                Format::Ocsf => {
+                    let events: Vec<_> = run
+                        .findings
+                        .iter()
+                        .map(crate::asff::ocsf::compliance_finding)
+                        .collect();
+                    out.json(&events);
                     out.say(&run.summary.render_table());
                 }
             }

@@ -218,4 +218,31 @@ mod tests {
             serde_json::json!("arn:aws:apigateway:eu-west-1::/apis/abc");
         assert!(read_change(&http).is_err(), "HTTP APIs are not REST APIs");
     }
+
+    #[test]
+    fn hostile_fields_are_ignored_before_any_call_and_never_echoed_whole() {
+        // A non-string errorCode is a failed call, not a success.
+        let mut odd = cloudtrail("update-stage", ACCOUNT, "a1b2c3d4e5", "prod");
+        odd["detail"]["errorCode"] = serde_json::json!({"code": 5});
+        assert!(read_change(&odd)
+            .unwrap_err()
+            .reason
+            .contains("the call failed"));
+        // An "API id" of 10 KB is not API Gateway's shape: never sent.
+        let mut long = cloudtrail("update-stage", ACCOUNT, "a1b2c3d4e5", "prod");
+        long["detail"]["requestParameters"]["restApiId"] = serde_json::json!("a".repeat(10_000));
+        assert!(read_change(&long)
+            .unwrap_err()
+            .reason
+            .contains("no REST API id"));
+        // Echoed fields are cut to 100 characters.
+        let mut huge = cloudtrail("update-stage", ACCOUNT, "a1b2c3d4e5", "prod");
+        huge["detail"]["eventName"] = serde_json::json!("E".repeat(100_000));
+        huge["region"] = serde_json::json!("r".repeat(500_000));
+        let ignored = read_change(&huge).unwrap_err();
+        assert!(ignored.event_name.chars().count() <= crate::model::QUOTE_MAX);
+        assert!(ignored.region.unwrap().chars().count() <= crate::model::QUOTE_MAX);
+        let answer = serde_json::to_string(&read_change(&long).unwrap_err()).unwrap();
+        assert!(answer.len() < 1_000, "{} bytes", answer.len());
+    }
 }

@@ -194,3 +194,12 @@ mod queue {
             .contains("malformed SQS event"));
     }
 }
+
+#[test]
+fn a_queue_body_with_a_duplicated_key_is_a_poison_message() {
+    let body = r#"{"accounts": ["111111111111"], "dryRun": false, "dryRun": true}"#;
+    let event: SqsEvent = serde_json::from_value(json!({"Records": [record("m1", body)]})).unwrap();
+    let items = queue_items(&event).unwrap();
+    let err = chain(items[0].request.as_ref().unwrap_err());
+    assert!(err.contains("duplicate key \"dryRun\""), "{err}");
+}

@@ -214,3 +214,98 @@ async fn completions_are_printed_for_each_shell() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid value 'tcsh'"));
 }
+
+/// `scan --format ocsf`: one OCSF Compliance Finding (class 2003) per stage,
+/// with the ASFF finding's status, resource and remediation, every event
+/// validated offline by the OCSF models of py-ocsf-models
+/// (`tests/ocsf/validate.py`, in `./.venv-ocsf`, which `make it` installs).
+#[tokio::test]
+async fn ocsf_events_carry_the_findings_and_validate_against_ocsf() {
+    let moto = Moto::start();
+    let members = create_org(&moto, 1).await;
+    let cfg = moto.account_config(&members[0], "eu-west-1").await;
+    let api = create_api(&cfg, "svc", &[("prod", None), ("beta", Some(true))]).await;
+    put_stage(
+        &cfg,
+        &api,
+        "legacy",
+        false,
+        &[("apigw-tracing:exempt", "vendor")],
+    )
+    .await;
+    let args = [
+        "--regions",
+        "eu-west-1",
+        "--dry-run",
+        "--apigw-rps",
+        "50",
+        "--format",
+    ];
+    let ocsf = cli(&moto, &[&args[..], &["ocsf"]].concat()).await;
+    assert_eq!(ocsf.status.code(), Some(0), "{}", stderr(&ocsf));
+    let events: Vec<Value> = serde_json::from_slice(&ocsf.stdout).unwrap();
+    let asff = cli(&moto, &[&args[..], &["asff"]].concat()).await;
+    let findings: Vec<Finding> = serde_json::from_slice(&asff.stdout).unwrap();
+    assert_eq!(events.len(), 3);
+    let mut got: Vec<(String, String, String, String)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["finding_info"]["uid"].as_str().unwrap().to_owned(),
+                e["status"].as_str().unwrap().to_owned(),
+                e["resources"][0]["uid"].as_str().unwrap().to_owned(),
+                e["remediation"]["desc"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, String, String, String)> = findings
+        .iter()
+        .map(|f| {
+            let status = match (f.compliance.status, f.record_state) {
+                (apigw_tracing::asff::Compliance::Passed, _) => "Resolved",
+                (_, apigw_tracing::asff::RecordState::Archived) => "Suppressed",
+                _ => "New",
+            };
+            (
+                f.id.clone(),
+                status.to_owned(),
+                f.resources[0].id.clone(),
+                f.remediation.recommendation.text.clone(),
+            )
+        })
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+    let statuses: std::collections::BTreeSet<&str> = got.iter().map(|g| g.1.as_str()).collect();
+    assert_eq!(
+        statuses.len(),
+        3,
+        "New, Resolved and Suppressed: {statuses:?}"
+    );
+
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("ocsf-{}.json", std::process::id()));
+    std::fs::write(&file, &ocsf.stdout).unwrap();
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-ocsf/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `make it` (it installs py-ocsf-models there)",
+        python.display()
+    );
+    let checked = std::process::Command::new(python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/ocsf/validate.py"
+        ))
+        .arg(&file)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(said.contains("3 event(s), 0 problem(s)"), "{said}");
+}

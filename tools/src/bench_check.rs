@@ -93,11 +93,32 @@ fn time_check(bin: &str, file: &std::path::Path, runs: usize) -> (Duration, serd
     (best, summary)
 }
 
+/// Writes a generated input in a process of its own: a process's peak RSS,
+/// as `wait4` reports it, includes what its parent held when it was
+/// spawned, so the measuring process must never hold a large input.
+fn generate(kind: &str, n: usize, path: &std::path::Path) {
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["--generate", kind, &n.to_string()])
+        .arg(path)
+        .status()
+        .expect("run the generator");
+    assert!(status.success(), "generating {kind}");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--generate") {
+        let n: usize = args[3].parse().expect("N");
+        let text = match args[2].as_str() {
+            "template" => template(n),
+            _ => plan(n),
+        };
+        std::fs::write(&args[4], text).expect("write the input");
+        return;
+    }
     let bin = args
         .get(1)
-        .expect("usage: bench_check <apigw-tracing> [RESOURCES]")
+        .expect("usage: bench_check <apigw-tracing> [RESOURCES] [LARGE_MB]")
         .clone();
     let n: usize = args.get(2).map_or(5000, |s| s.parse().expect("RESOURCES"));
     let dir =
@@ -105,8 +126,8 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let t = dir.join("template.yaml");
     let p = dir.join("plan.json");
-    std::fs::write(&t, template(n)).unwrap();
-    std::fs::write(&p, plan(n)).unwrap();
+    generate("template", n, &t);
+    generate("plan", n, &p);
     println!("== check on generated inputs, {n} resources each (best of 5 runs, release build)");
     for (what, file) in [
         ("CloudFormation template (YAML)", &t),
@@ -128,9 +149,9 @@ fn main() {
     let large_mb: usize = args.get(3).map_or(50, |s| s.parse().expect("LARGE_MB"));
     let per_resource = std::fs::metadata(&t).unwrap().len() as usize / n.max(1);
     let big_n = large_mb * 1_000_000 / per_resource.max(1);
-    std::fs::write(&t, template(big_n)).unwrap();
+    generate("template", big_n, &t);
     let per_change = std::fs::metadata(&p).unwrap().len() as usize / n.max(1);
-    std::fs::write(&p, plan(large_mb * 1_000_000 / per_change.max(1))).unwrap();
+    generate("plan", large_mb * 1_000_000 / per_change.max(1), &p);
     println!("== check on ~{large_mb} MB inputs: peak memory (target: a few times the input; under 1 GiB for the template)");
     for (what, file) in [
         ("CloudFormation template (YAML)", &t),

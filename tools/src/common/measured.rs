@@ -25,8 +25,11 @@ pub fn run(mut cmd: Command) -> Measured {
     let child = cmd.spawn().expect("run apigw-tracing");
     let pid = child.id() as libc::pid_t;
     let stdout = child.stdout.expect("stdout");
-    let reader =
-        std::thread::spawn(move || serde_json::from_reader::<_, serde_json::Value>(stdout));
+    // Buffered: unbuffered, serde_json reads a pipe a byte per syscall and
+    // the child waits on a full pipe (its wall time would be ours).
+    let reader = std::thread::spawn(move || {
+        serde_json::from_reader::<_, serde_json::Value>(std::io::BufReader::new(stdout))
+    });
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     assert_eq!(
