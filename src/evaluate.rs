@@ -91,22 +91,16 @@ pub(crate) mod tests {
     }
 
     pub fn stage(api: &str, name: &str, tracing: bool) -> StageRecord {
+        let place = StageRef::new(
+            AccountId::parse("111111111111").unwrap(),
+            Region::parse("eu-west-1").unwrap(),
+            api,
+            name,
+        );
         StageRecord {
-            place: StageRef::new(
-                AccountId::parse("111111111111").unwrap(),
-                Region::parse("eu-west-1").unwrap(),
-                api,
-                name,
-            ),
             api_name: Some(format!("{api}-name")),
             deployment_id: Some("dep1".into()),
-            tracing_enabled: tracing,
-            description: None,
-            cache_cluster_enabled: false,
-            web_acl_arn: None,
-            created_date: None,
-            last_updated_date: None,
-            tags: Default::default(),
+            ..StageRecord::new(place, tracing)
         }
     }
 

@@ -33,7 +33,7 @@ pub fn stages(doc: &Node) -> Vec<PlannedStage> {
     for super::foreach::Expanded { id, node, unknown } in &expanded {
         let (id, res): (&String, &Node) = (id, node);
         let start = out.len();
-        let line = res.key_line.unwrap_or(res.line);
+        let line = res.key_line.unwrap_or(res.line) as usize;
         let props = res.get("Properties");
         let prop = |name: &str| props.and_then(|p| p.get(name));
         let kind = res.get("Type").and_then(Node::as_str).unwrap_or_default();

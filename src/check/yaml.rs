@@ -18,12 +18,14 @@ pub enum Value {
     Map(Vec<(String, Node)>),
 }
 
+/// One node. Lines are `u32`s and collections are trimmed to their length:
+/// a large template's tree is millions of these.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     /// 1-based line of the node's first character.
-    pub line: usize,
+    pub line: u32,
     /// For a mapping's value: the line of its key (a resource's logical id).
-    pub key_line: Option<usize>,
+    pub key_line: Option<u32>,
     pub value: Value,
 }
 
@@ -94,7 +96,7 @@ pub const MAX_DEPTH: usize = 256;
 
 /// A collection being read.
 struct Open {
-    line: usize,
+    line: u32,
     /// A short-form tag on the collection (`!If [..]`): wrapped at its end.
     intrinsic: Option<String>,
     kind: Kind,
@@ -103,7 +105,7 @@ struct Open {
 enum Kind {
     Seq(Vec<Node>),
     /// Entries so far, and a key waiting for its value (text, line).
-    Map(Vec<(String, Node)>, Option<(String, usize)>),
+    Map(Vec<(String, Node)>, Option<(String, u32)>),
 }
 
 /// Parses the first document of `text`, straight from the parser's events
@@ -115,7 +117,7 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             line: e.marker().line(),
             message: e.info().to_owned(),
         })?;
-        let line = span.start.line();
+        let line = u32::try_from(span.start.line()).unwrap_or(u32::MAX);
         let is_seq = matches!(event, Event::SequenceStart(..));
         let done = match event {
             Event::Scalar(v, style, _, tag) => Some(scalar_node(v, style, tag, line)),
@@ -127,7 +129,7 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             Event::SequenceStart(_, tag) | Event::MappingStart(_, tag) => {
                 if open.len() >= MAX_DEPTH {
                     return Err(SyntaxError {
-                        line,
+                        line: line as usize,
                         message: format!("nested deeper than {MAX_DEPTH} levels"),
                     });
                 }
@@ -147,8 +149,14 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             }
             Event::SequenceEnd | Event::MappingEnd => open.pop().map(|o| {
                 let value = match o.kind {
-                    Kind::Seq(items) => Value::Seq(items),
-                    Kind::Map(entries, _) => Value::Map(entries),
+                    Kind::Seq(mut items) => {
+                        items.shrink_to_fit();
+                        Value::Seq(items)
+                    }
+                    Kind::Map(mut entries, _) => {
+                        entries.shrink_to_fit();
+                        Value::Map(entries)
+                    }
                 };
                 wrap(
                     o.intrinsic,
@@ -218,7 +226,7 @@ fn scalar_node(
     v: std::borrow::Cow<'_, str>,
     style: ScalarStyle,
     tag: Option<std::borrow::Cow<'_, Tag>>,
-    line: usize,
+    line: u32,
 ) -> Node {
     let (core, intrinsic) = match tag {
         Some(t) if !t.is_yaml_core_schema() => (None, Some(intrinsic_name(&t))),

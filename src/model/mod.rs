@@ -139,6 +139,24 @@ pub struct StageRecord {
     pub tags: BTreeMap<String, String>,
 }
 
+impl StageRecord {
+    /// A stage known only by its place and tracing (no name, dates or tags).
+    pub fn new(place: StageRef, tracing_enabled: bool) -> Self {
+        Self {
+            place,
+            api_name: None,
+            deployment_id: None,
+            tracing_enabled,
+            description: None,
+            cache_cluster_enabled: false,
+            web_acl_arn: None,
+            created_date: None,
+            last_updated_date: None,
+            tags: BTreeMap::new(),
+        }
+    }
+}
+
 mod fix;
 mod place;
 mod region;

@@ -547,18 +547,7 @@ async fn a_stage_exempted_after_the_read_is_read_again_and_left_alone() {
             stage,
         )
     };
-    let as_read = |stage: &str| StageRecord {
-        place: place(stage),
-        api_name: None,
-        deployment_id: None,
-        tracing_enabled: false,
-        description: None,
-        cache_cluster_enabled: false,
-        web_acl_arn: None,
-        created_date: None,
-        last_updated_date: None,
-        tags: Default::default(),
-    };
+    let as_read = |stage: &str| StageRecord::new(place(stage), false);
     let settings = config(&["--regions", R, "--apigw-rps", "50"]);
     let stale: Vec<_> = ["prod", "dev"]
         .iter()
