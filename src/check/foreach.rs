@@ -40,7 +40,7 @@ pub fn resources<'a>(resources: &'a Node, params: Option<&Node>) -> Vec<Expanded
             }));
         } else {
             out.push(Expanded {
-                id: key.clone(),
+                id: key.to_string(),
                 node: Cow::Borrowed(node),
                 unknown: None,
             });
@@ -133,9 +133,9 @@ fn substitute_text(text: &str, identifier: &str, value: &str) -> String {
 fn substitute(node: &Node, identifier: &str, value: &str) -> Node {
     let replaced = match &node.value {
         Value::Map(entries) if matches!(&entries[..], [(k, v)] if k == "Ref" && v.as_str() == Some(identifier)) => {
-            Value::Str(value.to_owned())
+            Value::Str(value.into())
         }
-        Value::Str(s) => Value::Str(substitute_text(s, identifier, value)),
+        Value::Str(s) => Value::Str(substitute_text(s, identifier, value).into()),
         Value::Seq(items) => Value::Seq(
             items
                 .iter()
@@ -147,7 +147,7 @@ fn substitute(node: &Node, identifier: &str, value: &str) -> Node {
                 .iter()
                 .map(|(k, v)| {
                     (
-                        substitute_text(k, identifier, value),
+                        substitute_text(k, identifier, value).into(),
                         substitute(v, identifier, value),
                     )
                 })

@@ -200,7 +200,7 @@ fn map_tags(node: Option<&Node>) -> BTreeMap<String, String> {
     node.map(|n| {
         n.entries()
             .iter()
-            .filter_map(|(k, v)| Some((k.clone(), v.scalar_text()?)))
+            .filter_map(|(k, v)| Some((k.to_string(), v.scalar_text()?)))
             .collect()
     })
     .unwrap_or_default()

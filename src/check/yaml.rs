@@ -7,15 +7,18 @@
 use saphyr::Scalar;
 use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 
+/// Text in the tree: up to 24 bytes inline, no allocation.
+pub type Text = compact_str::CompactString;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
     Bool(bool),
     Number(f64),
-    Str(String),
+    Str(Text),
     Seq(Vec<Node>),
     /// Keys in document order.
-    Map(Vec<(String, Node)>),
+    Map(Vec<(Text, Node)>),
 }
 
 /// One node. Lines are `u32`s and collections are trimmed to their length:
@@ -44,7 +47,7 @@ impl Node {
         }
     }
 
-    pub fn entries(&self) -> &[(String, Node)] {
+    pub fn entries(&self) -> &[(Text, Node)] {
         match &self.value {
             Value::Map(entries) => entries,
             _ => &[],
@@ -81,7 +84,7 @@ impl Node {
     /// A scalar as text (for names and tag values).
     pub fn scalar_text(&self) -> Option<String> {
         match &self.value {
-            Value::Str(s) => Some(s.clone()),
+            Value::Str(s) => Some(s.to_string()),
             Value::Bool(b) => Some(b.to_string()),
             Value::Number(n) => Some(n.to_string()),
             _ => None,
@@ -105,7 +108,7 @@ struct Open {
 enum Kind {
     Seq(Vec<Node>),
     /// Entries so far, and a key waiting for its value (text, line).
-    Map(Vec<(String, Node)>, Option<(String, u32)>),
+    Map(Vec<(Text, Node)>, Option<(Text, u32)>),
 }
 
 /// Parses the first document of `text`, straight from the parser's events
@@ -215,7 +218,7 @@ fn wrap(intrinsic: Option<String>, node: Node) -> Node {
         Some(name) => Node {
             line: node.line,
             key_line: None,
-            value: Value::Map(vec![(name, node)]),
+            value: Value::Map(vec![(name.into(), node)]),
         },
     }
 }
@@ -234,7 +237,7 @@ fn scalar_node(
     };
     let value = if intrinsic.is_some() {
         // A tagged scalar is the function's argument, as written.
-        Value::Str(v.into_owned())
+        Value::Str(Text::from(v.as_ref()))
     } else {
         Scalar::parse_from_cow_and_metadata(v, style, core.as_ref())
             .map(|s| scalar(&s))
@@ -256,17 +259,17 @@ fn scalar(s: &Scalar) -> Value {
         Scalar::Boolean(b) => Value::Bool(*b),
         Scalar::Integer(i) => Value::Number(*i as f64),
         Scalar::FloatingPoint(f) => Value::Number(f.into_inner()),
-        Scalar::String(s) => Value::Str(s.to_string()),
+        Scalar::String(s) => Value::Str(Text::from(s.as_ref())),
     }
 }
 
 /// A mapping key as text (a scalar's text; anything else is no name).
-fn key_text(k: &Node) -> String {
+fn key_text(k: &Node) -> Text {
     match &k.value {
         Value::Str(s) => s.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        _ => String::new(),
+        Value::Bool(b) => b.to_string().into(),
+        Value::Number(n) => n.to_string().into(),
+        _ => Text::default(),
     }
 }
 
