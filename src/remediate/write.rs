@@ -17,11 +17,12 @@ use crate::reconcile::{prepare, Coverage};
 use crate::report::ErrorEntry;
 
 /// One account-region's work once decided: stages to turn tracing on for,
-/// and traced stages whose finding may still say FAILED.
+/// and traced stages whose finding may still say FAILED (with the line to
+/// report when it does not: a named stage is always reported).
 struct RegionWork<'a> {
     region: &'a RegionStages,
     enable: Vec<&'a Evaluation>,
-    traced: Vec<&'a Evaluation>,
+    traced: Vec<(&'a Evaluation, Option<String>)>,
 }
 
 const PARTIAL_INVENTORY: &str =
@@ -46,14 +47,12 @@ impl Remediator<'_> {
             };
             for ev in &g.evaluations {
                 match decide(ev, &self.opts.stages) {
-                    Decision::Leave if ev.status() == Status::Passing => w.traced.push(ev),
+                    Decision::Leave if ev.status() == Status::Passing => w.traced.push((ev, None)),
                     Decision::Leave => {}
-                    Decision::Skip(why) => {
-                        if ev.status() == Status::Passing {
-                            w.traced.push(ev);
-                        }
-                        stages.push(action(ev, Action::Skipped, Some(why)))
+                    Decision::Skip(why) if ev.status() == Status::Passing => {
+                        w.traced.push((ev, Some(why)))
                     }
+                    Decision::Skip(why) => stages.push(action(ev, Action::Skipped, Some(why))),
                     // A partial inventory: nothing is changed in this account-region.
                     Decision::Enable if !g.complete => {
                         stages.push(action(ev, Action::Skipped, Some(PARTIAL_INVENTORY.into())))
@@ -66,7 +65,11 @@ impl Remediator<'_> {
             }
             // Traced stages only matter for an apply that may write.
             if !self.opts.apply || !g.complete {
-                w.traced.clear();
+                for (ev, why) in w.traced.drain(..) {
+                    if let Some(why) = why {
+                        stages.push(action(ev, Action::Skipped, Some(why)));
+                    }
+                }
             }
             if !w.enable.is_empty() || !w.traced.is_empty() {
                 work.push(w);
@@ -129,7 +132,7 @@ impl Remediator<'_> {
         let mut fixed: Vec<StageRecord> = Vec::new();
         // A rerun after an interruption converges: a stage already traced
         // whose finding still says FAILED gets its PASSED finding now.
-        for ev in &w.traced {
+        for (ev, named) in w.traced {
             let id = asff::finding_id(&ev.stage.place);
             let stale = existing.unwrap_or_default().iter().any(|f| {
                 f.id == id
@@ -143,6 +146,8 @@ impl Remediator<'_> {
                     Some("already traced; its FAILED finding is now PASSED".into()),
                 ));
                 fixed.push(ev.stage.clone());
+            } else if let Some(why) = named {
+                stages.push(action(ev, Action::Skipped, Some(why)));
             }
         }
         let client = session.apigateway(g.at.region, &self.pacers.apigw);
