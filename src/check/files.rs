@@ -117,14 +117,21 @@ pub fn read(
             message: e.to_string(),
         });
     }
-    // Templates, YAML or JSON, through the YAML reader for their lines.
-    let doc = yaml::parse(&text).map_err(|e| FileError::Syntax {
+    // Templates, YAML or JSON, through the YAML reader for their lines, in
+    // two passes so that no large template is ever held whole: the first
+    // keeps all but the resources (Parameters, Globals: what judging needs),
+    // the second hands each resource to the judge and drops it.
+    let syntax = |e: yaml::SyntaxError| FileError::Syntax {
         path: shown.to_owned(),
         line: e.line,
         message: e.message,
-    })?;
+    };
+    let doc = yaml::parse_diverting(&text, "Resources", &mut |_, _| {}).map_err(syntax)?;
     if template::is_template(&doc) {
-        return Ok((template::stages(&doc), Vec::new()));
+        let mut judge = template::Stages::new(&doc);
+        yaml::parse_diverting(&text, "Resources", &mut |key, node| judge.entry(key, &node))
+            .map_err(syntax)?;
+        return Ok((judge.finish(), Vec::new()));
     }
     Err(FileError::NotInput {
         path: shown.to_owned(),
@@ -149,7 +156,9 @@ pub fn walk(dir: &Path, cwd: &Path) -> (Vec<PathBuf>, Vec<SkippedPath>) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let path = e.path().map(|p| shown(p, cwd)).unwrap_or_default();
+                // An unreadable directory's error may name no path: the
+                // entry above it, else the walk's root, is what was refused.
+                let path = shown(e.path().unwrap_or(dir), cwd);
                 let reason = e
                     .io_error()
                     .map(|io| format!("cannot be read: {io}"))

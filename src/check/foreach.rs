@@ -26,27 +26,35 @@ pub struct Expanded<'a> {
 
 const PREFIX: &str = "Fn::ForEach::";
 
-/// Every resource of `resources`, each loop expanded.
+/// Every resource of `resources`, each loop expanded (the tests' way in;
+/// `check` streams entries through [`entry`]).
+#[cfg(test)]
 pub fn resources<'a>(resources: &'a Node, params: Option<&Node>) -> Vec<Expanded<'a>> {
     let mut out = Vec::new();
     for (key, node) in resources.entries() {
-        if key.starts_with(PREFIX) {
-            let mut made = Vec::new();
-            expand(key, node, params, &mut made);
-            out.extend(made.into_iter().map(|(id, node, unknown)| Expanded {
-                id,
-                node: Cow::Owned(node),
-                unknown,
-            }));
-        } else {
-            out.push(Expanded {
-                id: key.to_string(),
-                node: Cow::Borrowed(node),
-                unknown: None,
-            });
-        }
+        out.extend(entry(key, node, params));
     }
     out
+}
+
+/// One entry of `Resources`: itself, or what its loop makes.
+pub fn entry<'a>(key: &str, node: &'a Node, params: Option<&Node>) -> Vec<Expanded<'a>> {
+    if !key.starts_with(PREFIX) {
+        return vec![Expanded {
+            id: key.to_string(),
+            node: Cow::Borrowed(node),
+            unknown: None,
+        }];
+    }
+    let mut made = Vec::new();
+    expand(key, node, params, &mut made);
+    made.into_iter()
+        .map(|(id, node, unknown)| Expanded {
+            id,
+            node: Cow::Owned(node),
+            unknown,
+        })
+        .collect()
 }
 
 /// What a loop makes: (logical id, definition, why unknown).

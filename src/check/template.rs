@@ -22,16 +22,46 @@ pub fn is_template(doc: &Node) -> bool {
 }
 
 pub fn stages(doc: &Node) -> Vec<PlannedStage> {
-    let params = doc.get("Parameters");
-    let globals = doc.get("Globals").and_then(|g| g.get("Api"));
-    let mut out = Vec::new();
-    let mut implicit_api_at: Option<(usize, String)> = None;
-    let Some(resources) = doc.get("Resources") else {
-        return out;
-    };
-    let expanded = super::foreach::resources(resources, params);
-    for super::foreach::Expanded { id, node, unknown } in &expanded {
-        let (id, res): (&String, &Node) = (id, node);
+    let mut judge = Stages::new(doc);
+    if let Some(resources) = doc.get("Resources") {
+        for (key, node) in resources.entries() {
+            judge.entry(key, node);
+        }
+    }
+    judge.finish()
+}
+
+/// The stages of a template, judged one `Resources` entry at a time (a
+/// large template is streamed: each entry is judged, then dropped).
+pub struct Stages<'d> {
+    params: Option<&'d Node>,
+    globals: Option<&'d Node>,
+    out: Vec<PlannedStage>,
+    implicit_api_at: Option<(usize, String)>,
+}
+
+impl<'d> Stages<'d> {
+    /// `doc`: the template (its `Parameters` and `Globals`; its resources
+    /// may be given to [`Stages::entry`] instead).
+    pub fn new(doc: &'d Node) -> Self {
+        Self {
+            params: doc.get("Parameters"),
+            globals: doc.get("Globals").and_then(|g| g.get("Api")),
+            out: Vec::new(),
+            implicit_api_at: None,
+        }
+    }
+
+    /// One entry of `Resources` (a loop is expanded first).
+    pub fn entry(&mut self, key: &str, node: &Node) {
+        for e in super::foreach::entry(key, node, self.params) {
+            self.resource(&e.id, &e.node, e.unknown.as_deref());
+        }
+    }
+
+    fn resource(&mut self, id: &str, res: &Node, unknown: Option<&str>) {
+        let (params, globals) = (self.params, self.globals);
+        let out = &mut self.out;
         let start = out.len();
         let line = res.key_line.unwrap_or(res.line) as usize;
         let props = res.get("Properties");
@@ -39,7 +69,7 @@ pub fn stages(doc: &Node) -> Vec<PlannedStage> {
         let kind = res.get("Type").and_then(Node::as_str).unwrap_or_default();
         match kind {
             "AWS::ApiGateway::Stage" => out.push(PlannedStage {
-                resource: id.clone(),
+                resource: id.to_owned(),
                 resource_type: kind.into(),
                 stage: prop("StageName").and_then(name_of),
                 tracing: tracing_of(prop("TracingEnabled"), params),
@@ -50,11 +80,11 @@ pub fn stages(doc: &Node) -> Vec<PlannedStage> {
             }),
             "AWS::ApiGateway::Deployment" => {
                 let Some(stage) = prop("StageName") else {
-                    continue;
+                    return;
                 };
                 let desc = prop("StageDescription");
                 out.push(PlannedStage {
-                    resource: id.clone(),
+                    resource: id.to_owned(),
                     resource_type: kind.into(),
                     stage: name_of(stage),
                     tracing: tracing_of(desc.and_then(|d| d.get("TracingEnabled")), params),
@@ -72,7 +102,7 @@ pub fn stages(doc: &Node) -> Vec<PlannedStage> {
                 let mut tags = map_tags(globals.and_then(|g| g.get("Tags")));
                 tags.extend(map_tags(prop("Tags")));
                 out.push(PlannedStage {
-                    resource: id.clone(),
+                    resource: id.to_owned(),
                     resource_type: kind.into(),
                     stage: prop("StageName").and_then(name_of),
                     tracing: tracing_of(setting, params),
@@ -82,7 +112,7 @@ pub fn stages(doc: &Node) -> Vec<PlannedStage> {
                     fix: Fix::Sam,
                 });
             }
-            "AWS::Serverless::Function" if implicit_api_at.is_none() => {
+            "AWS::Serverless::Function" if self.implicit_api_at.is_none() => {
                 let events = prop("Events");
                 let makes_implicit_api = events.is_some_and(|e| {
                     e.entries().iter().any(|(_, ev)| {
@@ -94,33 +124,38 @@ pub fn stages(doc: &Node) -> Vec<PlannedStage> {
                     })
                 });
                 if makes_implicit_api {
-                    implicit_api_at = Some((line, id.clone()));
+                    self.implicit_api_at = Some((line, id.to_owned()));
                 }
             }
             _ => {}
         }
         // A stage made by a loop that cannot be expanded before deploy.
         if let Some(why) = unknown {
-            for s in &mut out[start..] {
-                s.tracing = Tracing::Unknown(why.clone());
+            for s in &mut self.out[start..] {
+                s.tracing = Tracing::Unknown(why.to_owned());
             }
         }
     }
-    if let Some((line, function)) = implicit_api_at {
-        out.push(PlannedStage {
-            resource: "ServerlessRestApi".into(),
-            resource_type: "AWS::Serverless::Api (implicit)".into(),
-            stage: Some("Prod".into()),
-            tracing: tracing_of(globals.and_then(|g| g.get("TracingEnabled")), params),
-            tags: map_tags(globals.and_then(|g| g.get("Tags"))),
-            line: Some(line),
-            note: Some(format!(
-                "SAM creates this API for the Api event of {function} (and any other function without RestApiId); its stage takes Globals.Api"
-            )),
-            fix: Fix::SamGlobals,
-        });
+
+    /// Every stage judged so far, with SAM's implicit API last.
+    pub fn finish(mut self) -> Vec<PlannedStage> {
+        let (params, globals) = (self.params, self.globals);
+        if let Some((line, function)) = self.implicit_api_at.take() {
+            self.out.push(PlannedStage {
+                resource: "ServerlessRestApi".into(),
+                resource_type: "AWS::Serverless::Api (implicit)".into(),
+                stage: Some("Prod".into()),
+                tracing: tracing_of(globals.and_then(|g| g.get("TracingEnabled")), params),
+                tags: map_tags(globals.and_then(|g| g.get("Tags"))),
+                line: Some(line),
+                note: Some(format!(
+                    "SAM creates this API for the Api event of {function} (and any other function without RestApiId); its stage takes Globals.Api"
+                )),
+                fix: Fix::SamGlobals,
+            });
+        }
+        self.out
     }
-    out
 }
 
 /// What a `TracingEnabled` value says. A `Ref` to a parameter is judged by

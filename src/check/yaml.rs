@@ -114,6 +114,18 @@ enum Kind {
 /// Parses the first document of `text`, straight from the parser's events
 /// into the tree (one pass, no intermediate document, no recursion).
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    parse_diverting(text, "", &mut |_, _| {})
+}
+
+/// Parses like [`parse`], but hands each entry of the root mapping's
+/// `section` mapping (a template's `Resources`) to `divert` as soon as it is
+/// read, instead of keeping it: the tree returned has that mapping empty.
+/// A large template's resources are then never all in memory at once.
+pub fn parse_diverting(
+    text: &str,
+    section: &str,
+    divert: &mut dyn FnMut(&str, Node),
+) -> Result<Node, SyntaxError> {
     let mut open: Vec<Open> = Vec::new();
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| SyntaxError {
@@ -174,6 +186,22 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             _ => None,
         };
         let Some(node) = done else { continue };
+        // A value of the section's mapping (depth 2, under the root's
+        // pending `section` key): handed over, not kept.
+        if open.len() == 2 && !section.is_empty() {
+            let in_section = matches!(&open[0].kind, Kind::Map(_, Some((k, _))) if k == section);
+            if let (true, Kind::Map(_, pending @ Some(_))) = (in_section, &mut open[1].kind) {
+                let (key, key_line) = pending.take().unwrap_or_default();
+                divert(
+                    &key,
+                    Node {
+                        key_line: Some(key_line),
+                        ..node
+                    },
+                );
+                continue;
+            }
+        }
         match open.last_mut() {
             // The document's root: only the first document is read.
             None => return Ok(node),
@@ -291,6 +319,40 @@ mod tests {
         assert_eq!(
             props.get("StageName").unwrap().intrinsic().unwrap().0,
             "Fn::Sub"
+        );
+    }
+
+    #[test]
+    fn a_section_is_handed_over_entry_by_entry_and_not_kept() {
+        let text = "Parameters:\n  P: {Default: x}\nResources:\n  A:\n    Type: T\n  B: {Type: U}\nOutputs: {}\n";
+        let mut seen = Vec::new();
+        let doc = parse_diverting(text, "Resources", &mut |k, n| {
+            seen.push((
+                k.to_owned(),
+                n.key_line,
+                n.get("Type").and_then(Node::scalar_text),
+            ))
+        })
+        .unwrap();
+        assert_eq!(
+            seen,
+            [
+                ("A".to_owned(), Some(4), Some("T".to_owned())),
+                ("B".to_owned(), Some(6), Some("U".to_owned()))
+            ]
+        );
+        assert!(doc.get("Resources").unwrap().is_map());
+        assert!(doc.get("Resources").unwrap().entries().is_empty());
+        assert!(doc.get("Parameters").unwrap().get("P").is_some());
+        // The same text parsed whole keeps them.
+        assert_eq!(
+            parse(text)
+                .unwrap()
+                .get("Resources")
+                .unwrap()
+                .entries()
+                .len(),
+            2
         );
     }
 

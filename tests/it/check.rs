@@ -395,3 +395,29 @@ fn the_pre_commit_hook_passes_ordinary_commits_and_stops_failing_templates() {
     assert_eq!(code, Some(3), "a failing template fails the commit: {out}");
     assert!(out.contains("infra/api.yaml"), "{out}");
 }
+
+/// An unreadable directory in a walk is named under `skipped_paths`, not
+/// dropped. Root can read a `chmod 000` directory, so this uses one the
+/// kernel refuses even to root in a container: `/proc/1/map_files`.
+#[test]
+fn an_unreadable_directory_is_named_not_dropped() {
+    let dir = "/proc/1/map_files";
+    // Opening it works; reading its entries is what the kernel refuses.
+    let readable = std::fs::read_dir(dir).and_then(|mut d| d.next().transpose());
+    if readable.is_ok() {
+        eprintln!("SKIPPED: {dir} is readable here (a privileged process); nothing to refuse");
+        return;
+    }
+    let out = check(&["--format", "json", dir]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let skipped = v["summary"]["skipped_paths"].as_array().unwrap();
+    assert!(
+        skipped
+            .iter()
+            .any(|p| p["path"].as_str().unwrap().contains("map_files")
+                && p["reason"].as_str().unwrap().contains("cannot be read")),
+        "{v:#}"
+    );
+    assert_eq!(v["summary"]["skipped"], skipped.len());
+}
