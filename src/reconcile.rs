@@ -63,10 +63,6 @@ impl Prepared {
     pub fn is_empty(&self) -> bool {
         self.batches.is_empty()
     }
-
-    pub fn into_findings(self) -> Vec<Finding> {
-        self.batches.into_iter().flatten().collect()
-    }
 }
 
 /// The findings step. `existing` holds what Security Hub has for the same

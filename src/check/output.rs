@@ -68,9 +68,7 @@ pub fn check_paths(
                     out.summary.skipped += 1;
                     out.summary.skipped_paths.push(SkippedPath {
                         path: shown.clone(),
-                        reason: crate::report::chain(&e)
-                            .trim_start_matches(&format!("{shown}: "))
-                            .to_owned(),
+                        reason: reason_without_path(&crate::report::chain(&e), &shown),
                     });
                 }
             }
@@ -80,6 +78,22 @@ pub fn check_paths(
         .sort_by(|a, b| (&a.file, a.line, &a.resource).cmp(&(&b.file, b.line, &b.resource)));
     out.summary.count(&out.results);
     Ok(out)
+}
+
+/// An error's message without the path it starts with (said once, in
+/// `path`): `deep.json:1: does not parse` -> `line 1: does not parse`.
+fn reason_without_path(message: &str, shown: &str) -> String {
+    let rest = message
+        .strip_prefix(shown)
+        .unwrap_or(message)
+        .trim_start_matches(':')
+        .trim_start();
+    match rest.split_once(": ") {
+        Some((n, why)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("line {n}: {why}")
+        }
+        _ => rest.to_owned(),
+    }
 }
 
 /// One line per stage, then the summary.

@@ -163,30 +163,6 @@ pub struct Skipped {
 }
 
 impl Summary {
-    /// Adds another run's rows, errors and requests to this one (a burst of
-    /// change events answers with one summary).
-    pub fn absorb(&mut self, other: Summary) {
-        self.results.extend(other.results);
-        self.errors.extend(other.errors);
-        self.warnings.extend(other.warnings);
-        self.skipped.extend(other.skipped);
-        self.duration_ms += other.duration_ms;
-        for region in other.regions {
-            if !self.regions.contains(&region) {
-                self.regions.push(region);
-            }
-        }
-        if self.scanner_account.is_none() {
-            self.scanner_account = other.scanner_account;
-        }
-        for (op, c) in other.requests {
-            let mine = self.requests.entry(op).or_default();
-            mine.calls += c.calls;
-            mine.attempts += c.attempts;
-        }
-        self.finish();
-    }
-
     /// An empty summary of a run about to start.
     pub fn new(
         trigger: Trigger,
