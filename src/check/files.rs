@@ -12,8 +12,8 @@ use super::{template, terraform, yaml, PlannedStage, SkippedPath};
 /// resources is a few MB), far below what would exhaust a CI runner.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 128 * 1024 * 1024;
 
-/// File endings a directory walk reads.
-pub const EXTENSIONS: [&str; 4] = ["json", "yaml", "yml", "template"];
+/// File endings a directory walk reads (`.tf.json` ends in `json`).
+pub const EXTENSIONS: [&str; 5] = ["json", "yaml", "yml", "template", "tf"];
 /// Directories a walk never enters.
 pub const SKIPPED_DIRS: [&str; 3] = [".git", ".terraform", "node_modules"];
 
@@ -33,6 +33,8 @@ pub enum FileError {
     },
     #[error("{path}: is neither a Terraform plan (terraform show -json) nor a CloudFormation, SAM or CDK template")]
     NotInput { path: String },
+    #[error("nothing to check under {paths}: no Terraform plan or source, CloudFormation, SAM or CDK template, or Serverless Framework file ({skipped} file(s) skipped)")]
+    NothingToCheck { paths: String, skipped: usize },
     #[error("{path}: {why}")]
     NotAPlan { path: String, why: String },
     #[error("{path}: no such file or directory")]
@@ -82,6 +84,21 @@ pub fn read(
     max: u64,
 ) -> Result<(Vec<PlannedStage>, Vec<String>), FileError> {
     let text = read_text(path, shown, max)?;
+    let syntax = |e: yaml::SyntaxError| FileError::Syntax {
+        path: shown.to_owned(),
+        line: e.line,
+        message: e.message,
+    };
+    // Recognised by name first: a service file is never taken for a
+    // template (its `resources:` section is judged inside it).
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if super::serverless::is_service_file(name) {
+        let doc = yaml::parse(&text).map_err(syntax)?;
+        return Ok((super::serverless::stages(&doc), Vec::new()));
+    }
     let json_name = path.extension().is_some_and(|e| e == "json");
     // A plan is JSON; serde_json reads only its top-level fields here
     // (fast, and no tree of a large plan is built).
@@ -121,11 +138,6 @@ pub fn read(
     // two passes so that no large template is ever held whole: the first
     // keeps all but the resources (Parameters, Globals: what judging needs),
     // the second hands each resource to the judge and drops it.
-    let syntax = |e: yaml::SyntaxError| FileError::Syntax {
-        path: shown.to_owned(),
-        line: e.line,
-        message: e.message,
-    };
     let doc = yaml::parse_diverting(&text, "Resources", &mut |_, _| {}).map_err(syntax)?;
     if template::is_template(&doc) {
         let mut judge = template::Stages::new(&doc);

@@ -17,8 +17,10 @@ pub mod files;
 mod foreach;
 pub mod output;
 pub mod sarif;
+pub mod serverless;
 pub mod template;
 pub mod terraform;
+pub mod tfsource;
 pub mod yaml;
 
 /// What a plan or template says of a stage's tracing.
@@ -44,6 +46,9 @@ pub enum Fix {
     CloudFormationDeployment,
     Sam,
     SamGlobals,
+    SamOpenApiVersion,
+    ServerlessFramework,
+    ServerlessExternalApi,
 }
 
 impl Fix {
@@ -60,6 +65,13 @@ impl Fix {
             }
             Fix::Sam => "set TracingEnabled: true (on the API or in Globals.Api)",
             Fix::SamGlobals => "set Globals.Api.TracingEnabled: true",
+            Fix::SamOpenApiVersion => {
+                "set OpenApiVersion (for example '3.0.1') on the API or in Globals.Api, which stops SAM from creating this stage"
+            }
+            Fix::ServerlessFramework => "set provider.tracing.apiGateway: true",
+            Fix::ServerlessExternalApi => {
+                "turn tracing on for this stage where the external API is managed (Serverless never updates an external API's stage)"
+            }
         }
     }
 }

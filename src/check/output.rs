@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::files::{self, FileError};
+use super::tfsource;
 use super::{judge, CheckResult, CheckSummary, SkippedPath, Verdict};
 
 /// Everything one `check` found.
@@ -15,26 +16,31 @@ pub struct Checked {
     pub summary: CheckSummary,
 }
 
-/// Checks every path (a file, or a directory walked recursively). A file
-/// named explicitly that cannot be used is an error; in a walk it is
-/// skipped and counted.
 /// How `check` reads what it is given.
 #[derive(Debug, Clone, Copy)]
-pub struct Reading {
+pub struct Reading<'a> {
     /// Largest file read (see `files::DEFAULT_MAX_FILE_SIZE`).
     pub max_file_size: u64,
-    /// A named file that cannot be used is a usage error (else, as in a
-    /// walk, it is skipped and counted: the pre-commit hook).
+    /// A named file that cannot be used is a usage error, and paths holding
+    /// nothing to check are too (else, as in a walk, such a file is skipped
+    /// and counted: the pre-commit hook, handed whatever a commit touches).
     pub named_files_must_be_input: bool,
+    /// `--var-file`: Terraform variables for every root module.
+    pub var_files: &'a [PathBuf],
 }
 
+/// Checks every path (a file, or a directory walked recursively). A file
+/// named explicitly that cannot be used is an error; in a walk it is
+/// skipped and counted. Terraform source is checked per module directory
+/// once every path is known (a module's files are one unit).
 pub fn check_paths(
     paths: &[PathBuf],
     cwd: &Path,
     today: chrono::NaiveDate,
-    read: Reading,
+    read: Reading<'_>,
 ) -> Result<Checked, FileError> {
     let mut out = Checked::default();
+    let mut modules: Vec<(PathBuf, bool)> = Vec::new();
     for path in paths {
         let (targets, explicit) = if path.is_dir() {
             let (files, unusable) = files::walk(path, cwd);
@@ -49,6 +55,19 @@ pub fn check_paths(
             });
         };
         for file in targets {
+            let name = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            // A variables file counts as its module: the module is checked.
+            if tfsource::is_source(name) || tfsource::is_vars(name) {
+                let dir = match file.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+                    _ => PathBuf::from("."),
+                };
+                modules.push((dir, explicit));
+                continue;
+            }
             let shown = files::shown(&file, cwd);
             match files::read(&file, &shown, read.max_file_size) {
                 Ok((stages, read_warnings)) => {
@@ -73,6 +92,33 @@ pub fn check_paths(
                 }
             }
         }
+    }
+    if !modules.is_empty() {
+        let opts = tfsource::Options {
+            var_files: read.var_files.to_vec(),
+            max_file_size: read.max_file_size,
+        };
+        let report = tfsource::check(&modules, &opts, cwd)?;
+        out.summary.files += report.files;
+        out.summary.warnings.extend(report.warnings);
+        out.summary.skipped += report.skipped.len();
+        out.summary.skipped_paths.extend(report.skipped);
+        for found in report.stages {
+            let (r, warnings) = judge(&found.file, found.stage, today);
+            out.results.push(r);
+            out.summary.warnings.extend(warnings);
+        }
+    }
+    // A gate pointed at the wrong place must not pass silently.
+    if out.summary.files == 0 && read.named_files_must_be_input {
+        return Err(FileError::NothingToCheck {
+            paths: paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            skipped: out.summary.skipped,
+        });
     }
     out.results
         .sort_by(|a, b| (&a.file, a.line, &a.resource).cmp(&(&b.file, b.line, &b.resource)));

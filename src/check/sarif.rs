@@ -41,10 +41,14 @@ fn text(t: impl Into<String>) -> MultiformatMessageString {
 /// A fingerprint that stays the same across runs for the same stage, so
 /// code scanning updates one alert instead of adding one (FNV-1a, 64 bits:
 /// stable across builds and platforms, unlike std's hasher).
+/// A Terraform stage is keyed by its address alone, which source and plan
+/// share, so the alert is the same whichever of the two CI checks (two
+/// root modules with one address share an alert: a plan names no root).
 pub fn fingerprint(r: &CheckResult) -> String {
+    let terraform = r.resource_type.starts_with("aws_") || r.resource_type.starts_with("awscc_");
     let key = format!(
         "{}\u{1f}{}\u{1f}{}",
-        r.file,
+        if terraform { "terraform" } else { &r.file },
         r.resource,
         r.stage.as_deref().unwrap_or_default()
     );

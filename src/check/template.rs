@@ -6,7 +6,12 @@
 //!   `StageDescription.TracingEnabled`;
 //! - `AWS::Serverless::Api`: `TracingEnabled`, else `Globals.Api`; tags a map;
 //! - SAM's implicit `ServerlessRestApi` (stage `Prod`): made for functions
-//!   with an `Api` event and no `RestApiId`, judged by `Globals.Api`.
+//!   with an `Api` event and no `RestApiId`, judged by `Globals.Api`;
+//! - SAM's hidden `Stage` stage: for every REST API SAM makes (the two
+//!   above) without `OpenApiVersion` (own or `Globals.Api`), SAM also emits
+//!   an `AWS::ApiGateway::Deployment` with `StageName: Stage`, which creates
+//!   a stage with tracing off (aws-sam-translator's `api_generator`; any
+//!   `OpenApiVersion` value removes it, measured with the translator).
 //!
 //! HTTP and WebSocket APIs (ApiGatewayV2, `AWS::Serverless::HttpApi`) have no
 //! tracing setting and are not reported.
@@ -111,6 +116,9 @@ impl<'d> Stages<'d> {
                     note: from_globals.then(|| "TracingEnabled comes from Globals.Api".into()),
                     fix: Fix::Sam,
                 });
+                if prop("OpenApiVersion").is_none() {
+                    out.extend(sam_stage_stage(id, line, globals));
+                }
             }
             "AWS::Serverless::Function" if self.implicit_api_at.is_none() => {
                 let events = prop("Events");
@@ -153,9 +161,33 @@ impl<'d> Stages<'d> {
                 )),
                 fix: Fix::SamGlobals,
             });
+            self.out
+                .extend(sam_stage_stage("ServerlessRestApi", line, globals));
         }
         self.out
     }
+}
+
+/// The `Stage` stage SAM creates for a REST API unless `OpenApiVersion` is
+/// set (on the API, or in `Globals.Api` for every API): its deployment has
+/// no `StageDescription`, so the stage never traces.
+fn sam_stage_stage(api: &str, line: usize, globals: Option<&Node>) -> Option<PlannedStage> {
+    if globals.is_some_and(|g| g.get("OpenApiVersion").is_some()) {
+        return None;
+    }
+    Some(PlannedStage {
+        resource: api.to_owned(),
+        resource_type: "AWS::Serverless::Api (SAM's Stage stage)".into(),
+        stage: Some("Stage".into()),
+        tracing: Tracing::Off { note: None },
+        tags: BTreeMap::new(),
+        line: Some(line),
+        note: Some(
+            "SAM adds a deployment with StageName Stage to every REST API without OpenApiVersion"
+                .into(),
+        ),
+        fix: Fix::SamOpenApiVersion,
+    })
 }
 
 /// What a `TracingEnabled` value says. A `Ref` to a parameter is judged by

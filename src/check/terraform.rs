@@ -38,6 +38,9 @@ pub struct Probe<'a> {
     planned_values: Option<&'a RawValue>,
     #[serde(borrow, default)]
     resource_changes: Option<&'a RawValue>,
+    /// Read only when an awscc stage's tracing is unknown (see `configured`).
+    #[serde(borrow, default)]
+    configuration: Option<&'a RawValue>,
 }
 
 /// One entry of `resource_changes`: its `change` is parsed only for the
@@ -48,6 +51,10 @@ struct ResourceChange<'a> {
     address: String,
     #[serde(rename = "type", default)]
     kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    module_address: Option<String>,
     #[serde(borrow, default)]
     change: Option<&'a RawValue>,
 }
@@ -123,6 +130,7 @@ pub fn stages(doc: &Probe<'_>) -> Vec<PlannedStage> {
         return Vec::new();
     };
     let mut out = Vec::new();
+    let mut configuration: Option<Value> = None;
     for rc in changes {
         if !JUDGED.contains(&rc.kind.as_str()) {
             continue;
@@ -131,11 +139,58 @@ pub fn stages(doc: &Probe<'_>) -> Vec<PlannedStage> {
             .change
             .and_then(|c| serde_json::from_str(c.get()).ok())
             .unwrap_or(Value::Null);
-        if let Some(stage) = judged(&rc.kind, rc.address, &change) {
-            out.push(stage);
+        let Some(mut stage) = judged(&rc.kind, rc.address.clone(), &change) else {
+            continue;
+        };
+        // awscc's tracing_enabled is Optional and Computed: unset, it shows
+        // as known after apply, and CloudFormation creates the stage with
+        // tracing off. Only the configuration tells unset from computed.
+        if rc.kind == "awscc_apigateway_stage" && matches!(stage.tracing, Tracing::Unknown(_)) {
+            let config = configuration.get_or_insert_with(|| {
+                doc.configuration
+                    .and_then(|c| serde_json::from_str(c.get()).ok())
+                    .unwrap_or(Value::Null)
+            });
+            if configured(
+                config,
+                rc.module_address.as_deref(),
+                &rc.kind,
+                &rc.name,
+                "tracing_enabled",
+            ) == Some(false)
+            {
+                stage.tracing = Tracing::Off {
+                    note: Some(
+                        "tracing_enabled is not set; CloudFormation's default is off".into(),
+                    ),
+                };
+            }
         }
+        out.push(stage);
     }
     out
+}
+
+/// Whether the configuration of resource `kind.name` in module
+/// `module_address` (instance keys ignored) sets `attr`; none when the
+/// plan has no such configuration.
+fn configured(
+    config: &Value,
+    module_address: Option<&str>,
+    kind: &str,
+    name: &str,
+    attr: &str,
+) -> Option<bool> {
+    let mut module = &config["root_module"];
+    for part in module_address.unwrap_or_default().split("module.").skip(1) {
+        let call = part.split(['[', '.']).next().unwrap_or_default();
+        module = &module["module_calls"][call]["module"];
+    }
+    let resource = module["resources"]
+        .as_array()?
+        .iter()
+        .find(|r| r["mode"] == "managed" && r["type"] == kind && r["name"] == name)?;
+    Some(resource["expressions"].get(attr).is_some())
 }
 
 /// The stage one judged resource change creates, if any.
@@ -150,11 +205,16 @@ fn judged(kind: &str, address: String, change: &Value) -> Option<PlannedStage> {
     let after = &change["after"];
     let unknown = &change["after_unknown"];
     if kind == "aws_api_gateway_deployment" {
-        let stage = after["stage_name"].as_str().filter(|s| !s.is_empty())?;
+        // A stage_name known only after apply still makes a stage.
+        let stage = if unknown["stage_name"] == Value::Bool(true) {
+            None
+        } else {
+            Some(after["stage_name"].as_str().filter(|s| !s.is_empty())?)
+        };
         return Some(PlannedStage {
             resource: address,
             resource_type: kind.into(),
-            stage: Some(stage.to_owned()),
+            stage: stage.map(str::to_owned),
             tracing: Tracing::Off { note: None },
             tags: BTreeMap::new(),
             line: None,
@@ -189,28 +249,29 @@ fn judged(kind: &str, address: String, change: &Value) -> Option<PlannedStage> {
     })
 }
 
-/// `tags` (else `tags_all`): a map in the aws provider, a list of
+/// `tags_all` (the provider's `default_tags` included, as the stage is
+/// tagged) overlaid with `tags`: a map in the aws provider, a list of
 /// `{key, value}` in awscc.
 fn tags(after: &Value) -> BTreeMap<String, String> {
-    let field = if after["tags"].is_null() {
-        &after["tags_all"]
-    } else {
-        &after["tags"]
+    let pairs = |field: &Value| -> BTreeMap<String, String> {
+        match field {
+            Value::Object(m) => m
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect(),
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        t["key"].as_str()?.to_owned(),
+                        t["value"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect(),
+            _ => BTreeMap::new(),
+        }
     };
-    match field {
-        Value::Object(m) => m
-            .iter()
-            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-            .collect(),
-        Value::Array(items) => items
-            .iter()
-            .filter_map(|t| {
-                Some((
-                    t["key"].as_str()?.to_owned(),
-                    t["value"].as_str()?.to_owned(),
-                ))
-            })
-            .collect(),
-        _ => BTreeMap::new(),
-    }
+    let mut out = pairs(&after["tags_all"]);
+    out.extend(pairs(&after["tags"]));
+    out
 }

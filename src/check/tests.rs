@@ -128,20 +128,32 @@ Resources:
         statuses,
         [
             ("Explicit", Verdict::Passed, Some(6)),
+            // SAM's "Stage" stage of each API without OpenApiVersion: never
+            // traced, never tagged (aws-sam-translator: check_parity).
+            ("Explicit", Verdict::Failed, Some(6)),
             ("ExplicitOff", Verdict::Exempt, Some(9)),
+            ("ExplicitOff", Verdict::Failed, Some(9)),
             ("ServerlessRestApi", Verdict::Passed, Some(15)),
+            ("ServerlessRestApi", Verdict::Failed, Some(15)),
         ]
     );
-    // Without the global, the implicit API fails, reported once, at the first function.
+    let hidden: Vec<_> = got
+        .iter()
+        .filter(|(_, s, _, _)| *s == Verdict::Failed)
+        .map(|(_, _, _, stage)| stage.as_deref())
+        .collect();
+    assert_eq!(hidden, [Some("Stage"); 3]);
+    // Without the global, the implicit API fails, reported once, at the
+    // first function (OpenApiVersion set: no "Stage" stage).
     let off = template(
-        "Transform: AWS::Serverless-2016-10-31\nResources:\n  A:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n        E: {Type: Api, Properties: {Path: /, Method: get}}\n  B:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n        E: {Type: Api, Properties: {Path: /b, Method: get}}\n",
+        "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Api:\n    OpenApiVersion: 3.0.1\nResources:\n  A:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n        E: {Type: Api, Properties: {Path: /, Method: get}}\n  B:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n        E: {Type: Api, Properties: {Path: /b, Method: get}}\n",
     );
     assert_eq!(
         off,
         [(
             "ServerlessRestApi".to_owned(),
             Verdict::Failed,
-            Some(3),
+            Some(6),
             Some("Prod".to_owned())
         )]
     );
@@ -323,6 +335,49 @@ fn stages_made_by_fn_foreach_are_judged() {
                 "Late${N}".to_string(),
                 Verdict::Unknown,
                 Some("(Ref)".to_string())
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_awscc_stage_without_tracing_enabled_in_its_configuration_fails() {
+    // awscc's tracing_enabled is Optional+Computed: unset or computed, the
+    // plan says "known after apply"; the configuration tells them apart.
+    let change = |name: &str| {
+        format!(
+            r#"{{"address": "module.m[0].awscc_apigateway_stage.{name}", "module_address": "module.m[0]", "type": "awscc_apigateway_stage", "name": "{name}",
+               "change": {{"actions": ["create"], "after": {{"stage_name": "{name}"}}, "after_unknown": {{"tracing_enabled": true}}}}}}"#
+        )
+    };
+    let text = format!(
+        r#"{{"format_version": "1.2", "terraform_version": "1.11.4",
+          "resource_changes": [{}, {}],
+          "configuration": {{"root_module": {{"module_calls": {{"m": {{"module": {{"resources": [
+            {{"address": "awscc_apigateway_stage.unset", "mode": "managed", "type": "awscc_apigateway_stage", "name": "unset", "expressions": {{"stage_name": {{"constant_value": "unset"}}}}}},
+            {{"address": "awscc_apigateway_stage.computed", "mode": "managed", "type": "awscc_apigateway_stage", "name": "computed", "expressions": {{"tracing_enabled": {{"references": ["var.t"]}}}}}}
+          ]}}}}}}}}}}}}"#,
+        change("unset"),
+        change("computed")
+    );
+    let doc: terraform::Probe<'_> = serde_json::from_str(&text).unwrap();
+    let got: Vec<_> = terraform::stages(&doc)
+        .into_iter()
+        .map(|s| {
+            let r = judge("p.json", s, today()).0;
+            (r.resource, r.status)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "module.m[0].awscc_apigateway_stage.unset".to_owned(),
+                Verdict::Failed
+            ),
+            (
+                "module.m[0].awscc_apigateway_stage.computed".to_owned(),
+                Verdict::Unknown
             ),
         ]
     );

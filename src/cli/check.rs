@@ -26,8 +26,15 @@ pub struct CheckCommand {
     #[arg(long)]
     pub hook: bool,
 
-    /// Files or directories (walked for .json, .yaml, .yml and .template
-    /// files; .git, .terraform and node_modules skipped).
+    /// Terraform variables file for every root module, applied after its
+    /// terraform.tfvars and *.auto.tfvars, as `terraform plan -var-file`
+    /// does. Repeatable; later files win.
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<std::path::PathBuf>,
+
+    /// Files or directories (walked for .tf, .tf.json, .json, .yaml, .yml
+    /// and .template files; .git, .terraform and node_modules skipped).
+    /// Terraform source is checked per module directory.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<std::path::PathBuf>,
 }
@@ -45,6 +52,7 @@ pub fn run(cmd: &CheckCommand, out: &mut Output<'_>) -> ExitStatus {
     let read = crate::check::output::Reading {
         max_file_size: cmd.max_file_size,
         named_files_must_be_input: !cmd.hook,
+        var_files: &cmd.var_files,
     };
     let checked = match crate::check::output::check_paths(&cmd.paths, &cwd, today, read) {
         Ok(c) => c,

@@ -40,13 +40,13 @@ fn a_mixed_folder_is_checked_as_a_whole_and_fails_with_3() {
             &s["unknown"]
         ),
         (
-            &5.into(),
+            &18.into(),
             &3.into(),
-            &14.into(),
+            &46.into(),
+            &21.into(),
+            &16.into(),
             &6.into(),
-            &5.into(),
-            &2.into(),
-            &1.into()
+            &3.into()
         ),
         "{v:#}"
     );
@@ -70,6 +70,22 @@ fn a_mixed_folder_is_checked_as_a_whole_and_fails_with_3() {
         (&module["status"], &module["line"]),
         (&"FAILED".into(), &Value::Null)
     );
+    // The same stage from Terraform source and from its plan.
+    let from_source = find(
+        "terraform/modules/api/main.tf",
+        "module.api[\"search\"].aws_api_gateway_stage.this",
+    );
+    assert_eq!(
+        (&from_source["status"], &from_source["line"]),
+        (&"FAILED".into(), &26.into())
+    );
+    let sls = find("serverless/exempt/serverless.yml", "ApiGatewayRestApi");
+    assert_eq!(
+        (&sls["status"], &sls["stage"]),
+        (&"EXEMPT".into(), &"dev".into())
+    );
+    let hidden = find("sam/template.yaml", "ServerlessRestApi");
+    assert_eq!(hidden["status"], "FAILED");
     let param = find("cloudformation/stack.yaml", "ParamStage");
     assert!(
         param["message"]
@@ -170,16 +186,16 @@ fn sarif_has_one_rule_locations_suppressions_and_stable_fingerprints() {
     let results = r["results"].as_array().unwrap();
     assert_eq!(
         results.len(),
-        9,
-        "6 failed + 2 exempt + 1 unknown, no passed"
+        30,
+        "21 failed + 6 exempt + 3 unknown, no passed"
     );
     let levels = |lvl: &str| results.iter().filter(|x| x["level"] == lvl).count();
-    assert_eq!((levels("error"), levels("note")), (8, 1));
+    assert_eq!((levels("error"), levels("note")), (27, 3));
     let suppressed: Vec<_> = results
         .iter()
         .filter(|x| x.get("suppressions").is_some())
         .collect();
-    assert_eq!(suppressed.len(), 2);
+    assert_eq!(suppressed.len(), 6);
     assert!(suppressed
         .iter()
         .any(|x| x["suppressions"][0]["justification"] == "vendor proxy, no X-Ray support"));
@@ -209,7 +225,9 @@ fn sarif_has_one_rule_locations_suppressions_and_stable_fingerprints() {
     let mut distinct: Vec<String> = prints(&sarif).iter().map(Value::to_string).collect();
     distinct.sort();
     distinct.dedup();
-    assert_eq!(distinct.len(), 9);
+    // terraform/: its 4 stages that do not pass, from source and from
+    // plan, are one alert each.
+    assert_eq!(distinct.len(), 26);
 }
 
 /// A scratch directory under the target dir, new for each call.
@@ -394,6 +412,60 @@ fn the_pre_commit_hook_passes_ordinary_commits_and_stops_failing_templates() {
     let (code, _, out) = commit(&["package.json", ".github/workflows/ci.yml", "infra/api.yaml"]);
     assert_eq!(code, Some(3), "a failing template fails the commit: {out}");
     assert!(out.contains("infra/api.yaml"), "{out}");
+    // Terraform source: a staged .tf checks its module; a staged tfvars
+    // re-checks the module it configures.
+    write(
+        "tf/main.tf",
+        "variable \"on\" {\n  default = true\n}\nresource \"aws_api_gateway_stage\" \"s\" {\n  stage_name           = \"prod\"\n  xray_tracing_enabled = var.on\n}\n",
+    );
+    let (code, _, out) = commit(&["tf/main.tf"]);
+    assert_eq!(code, Some(0), "{out}");
+    write("tf/terraform.tfvars", "on = false\n");
+    let (code, selected, out) = commit(&["tf/terraform.tfvars"]);
+    assert_eq!((code, selected), (Some(3), 1), "{out}");
+    assert!(out.contains("aws_api_gateway_stage.s"), "{out}");
+}
+
+#[test]
+fn a_repository_of_terraform_source_is_checked_and_nothing_to_check_is_refused() {
+    let repo = scratch("tf-repo");
+    std::fs::create_dir_all(repo.join("envs/prod")).unwrap();
+    std::fs::write(
+        repo.join("envs/prod/main.tf"),
+        "resource \"aws_api_gateway_stage\" \"main\" {\n  stage_name = \"prod\"\n}\n",
+    )
+    .unwrap();
+    let out = check(&[repo.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("envs/prod/main.tf:1  aws_api_gateway_stage.main"),
+        "{table}"
+    );
+    // Named, the file is read as Terraform (never as YAML).
+    let named = repo.join("envs/prod/main.tf");
+    assert_eq!(check(&[named.to_str().unwrap()]).status.code(), Some(3));
+
+    // A CI step pointed at a folder with nothing to check must not pass.
+    let empty = scratch("nothing");
+    std::fs::write(empty.join("notes.json"), "{\"a\": 1}").unwrap();
+    std::fs::write(empty.join("README.md"), "# x\n").unwrap();
+    let out = check(&[empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("nothing to check under"), "{err}");
+    assert!(err.contains("(1 file(s) skipped)"), "{err}");
+    assert!(out.stdout.is_empty());
+    // The pre-commit hook is the exception: a commit without any template.
+    let out = check(&["--hook", empty.join("notes.json").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A template with no stage is something checked: exit 0.
+    std::fs::write(
+        empty.join("t.yaml"),
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n",
+    )
+    .unwrap();
+    assert_eq!(check(&[empty.to_str().unwrap()]).status.code(), Some(0));
 }
 
 /// An unreadable directory in a walk is named under `skipped_paths`, not
@@ -408,7 +480,9 @@ fn an_unreadable_directory_is_named_not_dropped() {
         eprintln!("SKIPPED: {dir} is readable here (a privileged process); nothing to refuse");
         return;
     }
-    let out = check(&["--format", "json", dir]);
+    // With nothing else to check, the run is refused (exit 2, below); next
+    // to a template, the unreadable directory is named.
+    let out = check(&["--format", "json", dir, "tests/fixtures/check/passing"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let skipped = v["summary"]["skipped_paths"].as_array().unwrap();

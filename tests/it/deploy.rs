@@ -16,14 +16,14 @@ use crate::support::*;
 
 const ORG_ID: &str = "o-abcdefghij";
 
-fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A directory of the provider mirror: `$TF_PLUGIN_MIRROR`, or one of the
 /// places these machines keep it (a directory holding
 /// `registry.terraform.io/hashicorp/aws`).
-fn provider_mirror() -> Option<PathBuf> {
+pub(crate) fn provider_mirror() -> Option<PathBuf> {
     let candidates = std::env::var("TF_PLUGIN_MIRROR")
         .ok()
         .into_iter()
@@ -41,14 +41,14 @@ fn provider_mirror() -> Option<PathBuf> {
         .find(|p| p.join("registry.terraform.io/hashicorp/aws").is_dir())
 }
 
-fn have(cmd: &str) -> bool {
+pub(crate) fn have(cmd: &str) -> bool {
     Command::new(cmd)
         .arg("version")
         .output()
         .is_ok_and(|o| o.status.success())
 }
 
-fn run(cmd: &mut Command) -> String {
+pub(crate) fn run(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run");
     assert!(
         out.status.success(),
@@ -213,6 +213,11 @@ output "function_name" {{ value = module.central.function_name }}
             .env("TF_CLI_CONFIG_FILE", dir.join("cli.tfrc"))
             .env("TF_IN_AUTOMATION", "1")
             .env("CHECKPOINT_DISABLE", "1")
+            // Nothing leaves this machine: a request to anything but the
+            // loopback moto goes to a closed loopback port and fails.
+            .env("HTTPS_PROXY", crate::check_parity::DEAD_PROXY)
+            .env("HTTP_PROXY", crate::check_parity::DEAD_PROXY)
+            .env("NO_PROXY", "127.0.0.1,localhost")
             .args(args);
         c
     };
@@ -232,7 +237,7 @@ output "function_name" {{ value = module.central.function_name }}
     start_from_deployed(&moto, deployed, &member).await;
 }
 
-fn tempdir(tag: &str) -> PathBuf {
+pub(crate) fn tempdir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("apigw-tracing-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

@@ -2,6 +2,11 @@
 //! 5,000-resource CloudFormation template and a 5,000-resource Terraform
 //! plan (best wall time of a few runs, the stages found, peak memory), then
 //! on a ~50 MB template and plan: peak memory against the input's size.
+//! Also a generated Terraform source tree (RESOURCES resources over many
+//! files and local modules). With `$CHECKOV` set (the Makefile points it at
+//! `.venv-tools/bin/checkov`), checkov's own check for this rule
+//! (CKV_AWS_73) runs on the same three inputs, timed the same way (one run:
+//! it takes seconds), and the ratio is printed.
 //!
 //! Usage: bench_check <apigw-tracing binary> [RESOURCES] [LARGE_MB]
 
@@ -76,6 +81,60 @@ fn plan(n: usize) -> String {
     serde_json::json!({"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": changes}).to_string()
 }
 
+/// A Terraform root module calling 50 local modules, each holding
+/// `n / 50` resources over files of 20: REST APIs and stages whose tracing
+/// comes from a variable the root passes, a literal, or a `count`.
+fn terraform_tree(n: usize, dir: &std::path::Path) {
+    let modules = 50;
+    let per_module = (n / modules).max(2);
+    let mut root = String::from("variable \"tracing\" {\n  default = true\n}\n\nlocals {\n  owner = \"platform\"\n}\n");
+    for m in 0..modules {
+        let _ = write!(
+            root,
+            "\nmodule \"m{m}\" {{\n  source  = \"./modules/m{m}\"\n  tracing = var.tracing\n  name    = \"m{m}-${{local.owner}}\"\n}}\n"
+        );
+        let mdir = dir.join(format!("modules/m{m}"));
+        std::fs::create_dir_all(&mdir).unwrap();
+        std::fs::write(
+            mdir.join("variables.tf"),
+            "variable \"tracing\" {\n  type = bool\n}\n\nvariable \"name\" {\n  type = string\n}\n",
+        )
+        .unwrap();
+        let mut file = String::new();
+        for r in 0..per_module {
+            let _ = match r % 4 {
+                0 => write!(file, "resource \"aws_api_gateway_rest_api\" \"api{r}\" {{\n  name = \"${{var.name}}-{r}\"\n}}\n\n"),
+                1 => write!(file, "resource \"aws_api_gateway_stage\" \"s{r}\" {{\n  rest_api_id          = aws_api_gateway_rest_api.api{}.id\n  deployment_id        = \"d\"\n  stage_name           = \"prod\"\n  xray_tracing_enabled = var.tracing\n  tags = {{\n    team = var.name\n  }}\n}}\n\n", r - 1),
+                2 => write!(file, "resource \"aws_api_gateway_stage\" \"s{r}\" {{\n  rest_api_id   = aws_api_gateway_rest_api.api{}.id\n  deployment_id = \"d\"\n  stage_name    = \"dev\"\n}}\n\n", r - 2),
+                _ => write!(file, "resource \"aws_api_gateway_stage\" \"s{r}\" {{\n  count                = 2\n  rest_api_id          = aws_api_gateway_rest_api.api{}.id\n  deployment_id        = \"d\"\n  stage_name           = \"qa${{count.index}}\"\n  xray_tracing_enabled = count.index == 0\n}}\n\n", r - 3),
+            };
+            if (r + 1) % 20 == 0 || r + 1 == per_module {
+                std::fs::write(mdir.join(format!("api{r}.tf")), std::mem::take(&mut file)).unwrap();
+            }
+        }
+    }
+    std::fs::write(dir.join("main.tf"), root).unwrap();
+}
+
+/// Wall time of one checkov run of its X-Ray check on `target`.
+fn time_checkov(checkov: &str, framework: &str, flag: &str, target: &std::path::Path) -> Duration {
+    let start = Instant::now();
+    let out = Command::new(checkov)
+        .args(["--quiet", "--compact", "--skip-download", "--check", "CKV_AWS_73"])
+        .args(["--framework", framework, flag])
+        .arg(target)
+        .output()
+        .expect("run checkov");
+    let elapsed = start.elapsed();
+    // 0: all passed; 1: a check failed (the generated inputs fail some).
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "checkov: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    elapsed
+}
+
 /// Best of `runs` wall times, and the summary of the last run.
 fn time_check(bin: &str, file: &std::path::Path, runs: usize) -> (Duration, serde_json::Value) {
     let mut best = Duration::MAX;
@@ -111,6 +170,27 @@ fn generate(kind: &str, n: usize, path: &std::path::Path) {
     assert!(status.success(), "generating {kind}");
 }
 
+/// A file's size, or the total size of the files under a directory.
+fn size_of(path: &std::path::Path) -> u64 {
+    if path.is_file() {
+        return std::fs::metadata(path).unwrap().len();
+    }
+    std::fs::read_dir(path)
+        .unwrap()
+        .map(|e| size_of(&e.unwrap().path()))
+        .sum()
+}
+
+fn walkdir_count(path: &std::path::Path) -> usize {
+    if path.is_file() {
+        return 1;
+    }
+    std::fs::read_dir(path)
+        .unwrap()
+        .map(|e| walkdir_count(&e.unwrap().path()))
+        .sum()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--generate") {
@@ -134,12 +214,19 @@ fn main() {
     let p = dir.join("plan.json");
     generate("template", n, &t);
     generate("plan", n, &p);
+    let tree = dir.join("terraform");
+    terraform_tree(n, &tree);
+    let tf_files = walkdir_count(&tree);
+    let checkov = std::env::var("CHECKOV").ok().filter(|c| !c.is_empty());
     println!("== check on generated inputs, {n} resources each (best of 5 runs, release build)");
-    for (what, file) in [
-        ("CloudFormation template (YAML)", &t),
-        ("Terraform plan (JSON)", &p),
-    ] {
-        let bytes = std::fs::metadata(file).unwrap().len();
+    let inputs = [
+        ("CloudFormation template (YAML)", &t, "cloudformation", "-f"),
+        ("Terraform plan (JSON)", &p, "terraform_plan", "-f"),
+        ("Terraform source (.tf tree)", &tree, "terraform", "-d"),
+    ];
+    let mut times = Vec::new();
+    for (what, file, _, _) in inputs {
+        let bytes = size_of(file);
         let (best, s) = time_check(&bin, file, 5);
         let rss = peak_rss_kib(&bin, file);
         println!(
@@ -150,6 +237,24 @@ fn main() {
             s["stages"], s["failed"], s["passed"], s["unknown"],
             if best < Duration::from_secs(1) { "met" } else { "MISSED" }
         );
+        times.push(best);
+    }
+    println!("   (the source tree: {tf_files} .tf files in 51 module directories)");
+    match &checkov {
+        Some(checkov) => {
+            println!("== side by side: checkov --check CKV_AWS_73 on the same inputs (one run each; target: check at least 20x faster)");
+            for ((what, file, framework, flag), ours) in inputs.iter().zip(&times) {
+                let theirs = time_checkov(checkov, framework, flag, file);
+                let ratio = theirs.as_secs_f64() / ours.as_secs_f64();
+                println!(
+                    "   {what:<31} checkov {:>7.2} s  apigw-tracing {:>7.1} ms  {ratio:>6.0}x faster  20x: {}",
+                    theirs.as_secs_f64(),
+                    ours.as_secs_f64() * 1000.0,
+                    if ratio >= 20.0 { "met" } else { "MISSED" }
+                );
+            }
+        }
+        None => println!("== checkov comparison skipped: set CHECKOV to a checkov binary (make bench-check does)"),
     }
     // Memory against size: inputs of about `large_mb` MB (one run each).
     let large_mb: usize = args.get(3).map_or(50, |s| s.parse().expect("LARGE_MB"));
