@@ -100,7 +100,7 @@ lint-rust: ## rustfmt and clippy, warnings are errors
 
 .PHONY: lint-infra
 lint-infra: $(TOOLS)/bin/checkov ## cfn-lint, checkov (CloudFormation + Terraform), IAM and consistency tests
-	$(TOOLS)/bin/cfn-lint infra/template.yaml infra/member-role.yaml infra/member-events.yaml
+	$(TOOLS)/bin/cfn-lint infra/template.yaml infra/member-role.yaml infra/member-events.yaml infra/member-hook.yaml
 	@if command -v terraform >/dev/null; then terraform fmt -check -recursive infra/terraform; \
 	  else echo "SKIPPED: terraform fmt -check (terraform is not installed)"; fi
 	$(TOOLS)/bin/checkov --quiet --compact --skip-download --framework cloudformation terraform -d infra
@@ -122,10 +122,12 @@ test: venv lint sarif unit it ## Lint, then every test (unit + integration again
 	  || { cat target/demo.log; echo "make demo FAILED"; exit 1; }
 
 .PHONY: package
-package: $(TOOLS)/bin/cargo-lambda ## Build the Lambda zip (provided.al2023, arm64) the templates deploy
+package: $(TOOLS)/bin/cargo-lambda ## Build the Lambda zips (provided.al2023, arm64) the templates deploy: the scanner and the hook
 	rustup target add aarch64-unknown-linux-gnu
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(CARGO) lambda build --release --arm64 \
 	  --bin apigw-tracing-lambda --output-format zip
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(CARGO) lambda build --release --arm64 \
+	  --bin apigw-tracing-hook --output-format zip
 	@ls -l $(LAMBDA_ZIP) && unzip -l $(LAMBDA_ZIP)
 
 CHECK_RESOURCES ?= 5000
@@ -143,12 +145,17 @@ ORG_LATENCY_MS  ?= 40
 ORG_CONCURRENCY ?= 256
 
 .PHONY: bench
-bench: bench-moto bench-org bench-check ## Every benchmark (release build); prints their figures
+bench: bench-moto bench-org bench-check bench-hook ## Every benchmark (release build); prints their figures
 
 .PHONY: bench-check
 bench-check: $(TOOLS)/bin/checkov ## check on a generated 5,000-resource template, plan and Terraform source tree: wall time (< 1 s each), side by side with checkov (20x)
 	$(CARGO) build --quiet --release -p apigw-tracing --bin apigw-tracing -p apigw-tracing-tools --bin bench_check
 	CHECKOV=$(TOOLS)/bin/checkov target/release/bench_check target/release/apigw-tracing $(CHECK_RESOURCES)
+
+.PHONY: bench-hook
+bench-hook: ## The CloudFormation hook: one decision in microseconds, and the binary's cold start under a local Runtime API
+	$(CARGO) build --quiet --release -p apigw-tracing --bins -p apigw-tracing-tools --bin bench_hook
+	target/release/bench_hook target/release/apigw-tracing-hook target/release/apigw-tracing-lambda
 
 .PHONY: bench-moto
 bench-moto: venv ## 1,000 APIs x 3 stages in one account-region on moto: time, requests vs minimum, peak RSS

@@ -29,6 +29,29 @@ const CORE: &[(&str, &str)] = &[
     ("check/sarif.rs", include_str!("check/sarif.rs")),
     ("check/output.rs", include_str!("check/output.rs")),
     ("check/files.rs", include_str!("check/files.rs")),
+    ("check/serverless.rs", include_str!("check/serverless.rs")),
+    (
+        "check/tfsource/mod.rs",
+        include_str!("check/tfsource/mod.rs"),
+    ),
+    (
+        "check/tfsource/load.rs",
+        include_str!("check/tfsource/load.rs"),
+    ),
+    (
+        "check/tfsource/eval.rs",
+        include_str!("check/tfsource/eval.rs"),
+    ),
+    (
+        "check/tfsource/judge.rs",
+        include_str!("check/tfsource/judge.rs"),
+    ),
+    (
+        "check/tfsource/vars.rs",
+        include_str!("check/tfsource/vars.rs"),
+    ),
+    ("hook/mod.rs", include_str!("hook/mod.rs")),
+    ("hook/request.rs", include_str!("hook/request.rs")),
 ];
 
 /// What only the adapters (`src/aws/`) may name.

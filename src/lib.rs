@@ -2,10 +2,10 @@
 //! tracing across an AWS Organization, keeps one Security Hub finding per
 //! stage true, refuses new ones at review, and fixes them on request.
 //!
-//! The product's verbs: [`scan`], [`check`], [`remediate`] and [`react`],
-//! reached through two entry points, [`lambda`] (the function: one event
-//! type in, parsed once by [`trigger`], dispatched to a verb) and [`cli`]
-//! (one file per command). They run over one pure core that knows no SDK
+//! The product's verbs: [`scan`], [`check`], [`remediate`], [`react`] and
+//! [`hook`], reached through three entry points, [`lambda`] (the function:
+//! one event type in, parsed once by [`trigger`], dispatched to a verb),
+//! [`cli`] (one file per command) and the hook's own binary. They run over one pure core that knows no SDK
 //! type: [`plan`], [`evaluate`], [`exempt`], [`reconcile`] (the one
 //! findings step), [`asff`], [`report`], with [`model`] (the value types of
 //! places: `AccountId`, `Region`, `StageRef`, `AccountRegion`), [`config`]
@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod evaluate;
 pub mod exempt;
+pub mod hook;
 pub mod lambda;
 pub mod logging;
 pub mod model;

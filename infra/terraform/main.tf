@@ -505,3 +505,49 @@ resource "aws_lambda_permission" "changes" {
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.changes[0].arn
 }
+
+# The member hook, org-wide: its function runs in each member account and
+# region (the Hooks User Guide's execution role invokes "that Hook in your
+# AWS account").
+resource "aws_cloudformation_stack_set" "deploy_hook" {
+  count            = var.enable_deploy_hook ? 1 : 0
+  name             = "apigw-tracing-hook"
+  description      = "apigw-tracing deploy-time hook (member side)"
+  permission_model = "SERVICE_MANAGED"
+  call_as          = var.deploy_hook_call_as
+  capabilities     = ["CAPABILITY_IAM"]
+  template_url     = var.deploy_hook_template_url
+  parameters = {
+    FailureMode          = var.deploy_hook_failure_mode
+    HookCodeBucketPrefix = var.deploy_hook_code_bucket_prefix
+  }
+  auto_deployment {
+    enabled                          = true
+    retain_stacks_on_account_removal = false
+  }
+  managed_execution {
+    active = true
+  }
+  operation_preferences {
+    region_concurrency_type      = "PARALLEL"
+    max_concurrent_percentage    = 25
+    failure_tolerance_percentage = 10
+  }
+  lifecycle {
+    ignore_changes = [administration_role_arn]
+    precondition {
+      condition     = var.deploy_hook_template_url != "" && length(var.deploy_hook_organizational_unit_ids) > 0 && var.deploy_hook_code_bucket_prefix != ""
+      error_message = "enable_deploy_hook needs deploy_hook_template_url (infra/member-hook.yaml uploaded to S3), deploy_hook_organizational_unit_ids and deploy_hook_code_bucket_prefix."
+    }
+  }
+}
+
+resource "aws_cloudformation_stack_set_instance" "deploy_hook" {
+  for_each       = var.enable_deploy_hook ? toset(var.regions) : toset([])
+  stack_set_name = aws_cloudformation_stack_set.deploy_hook[0].name
+  call_as        = var.deploy_hook_call_as
+  region         = each.value
+  deployment_targets {
+    organizational_unit_ids = var.deploy_hook_organizational_unit_ids
+  }
+}

@@ -199,3 +199,47 @@ variable "alarm_topic_arn" {
   type        = string
   default     = ""
 }
+
+variable "enable_deploy_hook" {
+  description = "Also create the service-managed StackSet that deploys the member hook (infra/member-hook.yaml) to every account of deploy_hook_organizational_unit_ids, in every scanned region."
+  type        = bool
+  default     = false
+}
+
+variable "deploy_hook_template_url" {
+  description = "S3 URL of infra/member-hook.yaml, for the StackSet (a module copied by terraform init cannot read files outside itself)."
+  type        = string
+  default     = ""
+}
+
+variable "deploy_hook_organizational_unit_ids" {
+  description = "OU ids (or the root id, r-...) whose accounts get the hook."
+  type        = list(string)
+  default     = []
+}
+
+variable "deploy_hook_code_bucket_prefix" {
+  description = "The member-hook HookCodeBucketPrefix (buckets <prefix>-<region> holding the hook package)."
+  type        = string
+  default     = ""
+}
+
+variable "deploy_hook_failure_mode" {
+  description = "WARN first (the hook's message shows in stack events), then FAIL to refuse."
+  type        = string
+  default     = "WARN"
+  validation {
+    condition     = contains(["WARN", "FAIL"], var.deploy_hook_failure_mode)
+    error_message = "deploy_hook_failure_mode must be WARN or FAIL."
+  }
+}
+
+variable "deploy_hook_call_as" {
+  description = "SELF in the management account; DELEGATED_ADMIN in a StackSets delegated administrator account."
+  type        = string
+  default     = "DELEGATED_ADMIN"
+  validation {
+    condition     = contains(["SELF", "DELEGATED_ADMIN"], var.deploy_hook_call_as)
+    error_message = "deploy_hook_call_as must be SELF or DELEGATED_ADMIN."
+  }
+}

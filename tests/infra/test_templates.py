@@ -70,8 +70,8 @@ def tf_actions(st):
     return set(as_list(one(st.get("actions", [[]]))))
 
 
-ALL_CFN = ["template.yaml", "member-role.yaml"]
-ALL_TF = [TF / "main.tf", TF / "member-role" / "main.tf"]
+ALL_CFN = ["template.yaml", "member-role.yaml", "member-hook.yaml"]
+ALL_TF = [TF / "main.tf", TF / "member-role" / "main.tf", TF / "member-hook" / "main.tf"]
 
 
 @pytest.mark.parametrize("name", ALL_CFN)
@@ -165,6 +165,9 @@ def test_terraform_matches_the_sam_template():
         "EnableRemediation": "enable_remediation",
         "RemediationMode": "remediation_mode",
         "RemediationRoleName": "remediation_role_name",
+        "EnableDeployHook": "enable_deploy_hook",
+        "DeployHookFailureMode": "deploy_hook_failure_mode",
+        "DeployHookCallAs": "deploy_hook_call_as",
     }
     for p, v in pairs.items():
         assert str(params[p]["Default"]).lower() == str(one(variables[v]["default"])).lower(), f"{p} != {v}"
@@ -313,3 +316,42 @@ def test_the_change_bus_is_bound_to_the_organization_and_members_forward_only_th
     bus = blocks(tf, "data", "aws_iam_policy_document")["change_bus"]
     cond = one(one(bus["statement"])["condition"])
     assert one(cond["variable"]) == "aws:PrincipalOrgID" and one(cond["values"]) == ["${var.organization_id}"]
+
+
+def test_the_member_hook_is_least_privilege_in_both_forms():
+    """The hook function writes its logs and nothing else; the hook's
+    execution role may invoke that function only; only this account's hooks
+    may assume it; WARN is the default; the target filters name the two
+    stage-making types."""
+    t = cfn("member-hook.yaml")
+    res = t["Resources"]
+    fn_role = res["HookFunctionRole"]["Properties"]
+    fn_actions = set()
+    for policy in fn_role["Policies"]:
+        for st in as_list(policy["PolicyDocument"]["Statement"]):
+            fn_actions |= cfn_actions(st)
+    assert fn_actions == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert "ManagedPolicyArns" not in fn_role
+    assert "Environment" not in res["HookFunction"]["Properties"]
+    exec_role = res["HookExecutionRole"]["Properties"]
+    (st,) = as_list(exec_role["Policies"][0]["PolicyDocument"]["Statement"])
+    assert cfn_actions(st) == {"lambda:InvokeFunction"}
+    assert st["Resource"] == {"Fn::GetAtt": ["HookFunction", "Arn"]}
+    trust = as_list(exec_role["AssumeRolePolicyDocument"]["Statement"])[0]
+    assert trust["Principal"] == {"Service": "hooks.cloudformation.amazonaws.com"}
+    assert "aws:SourceAccount" in str(trust["Condition"]) and "aws:SourceArn" in str(trust["Condition"])
+    hook = res["StageTracingHook"]["Properties"]
+    assert t["Parameters"]["FailureMode"]["Default"] == "WARN"
+    assert hook["TargetFilters"]["TargetNames"] == ["AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment"]
+    assert hook["TargetOperations"] == ["RESOURCE"]
+
+    tf = hcl(TF / "member-hook" / "main.tf")
+    docs = blocks(tf, "data", "aws_iam_policy_document")
+    assert set().union(*(tf_actions(s) for s in docs["write_logs"]["statement"])) == fn_actions
+    assert set().union(*(tf_actions(s) for s in docs["invoke"]["statement"])) == {"lambda:InvokeFunction"}
+    variables = {}
+    for v in tf["variable"]:
+        variables.update(v)
+    assert one(variables["failure_mode"]["default"]) == "WARN"
+    text = (TF / "member-hook" / "main.tf").read_text()
+    assert '"AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment"' in text

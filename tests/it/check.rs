@@ -40,12 +40,12 @@ fn a_mixed_folder_is_checked_as_a_whole_and_fails_with_3() {
             &s["unknown"]
         ),
         (
-            &18.into(),
+            &19.into(),
             &3.into(),
-            &46.into(),
-            &21.into(),
-            &16.into(),
-            &6.into(),
+            &53.into(),
+            &25.into(),
+            &18.into(),
+            &7.into(),
             &3.into()
         ),
         "{v:#}"
@@ -186,16 +186,16 @@ fn sarif_has_one_rule_locations_suppressions_and_stable_fingerprints() {
     let results = r["results"].as_array().unwrap();
     assert_eq!(
         results.len(),
-        30,
-        "21 failed + 6 exempt + 3 unknown, no passed"
+        35,
+        "25 failed + 7 exempt + 3 unknown, no passed"
     );
     let levels = |lvl: &str| results.iter().filter(|x| x["level"] == lvl).count();
-    assert_eq!((levels("error"), levels("note")), (27, 3));
+    assert_eq!((levels("error"), levels("note")), (32, 3));
     let suppressed: Vec<_> = results
         .iter()
         .filter(|x| x.get("suppressions").is_some())
         .collect();
-    assert_eq!(suppressed.len(), 6);
+    assert_eq!(suppressed.len(), 7);
     assert!(suppressed
         .iter()
         .any(|x| x["suppressions"][0]["justification"] == "vendor proxy, no X-Ray support"));
@@ -227,7 +227,7 @@ fn sarif_has_one_rule_locations_suppressions_and_stable_fingerprints() {
     distinct.dedup();
     // terraform/: its 4 stages that do not pass, from source and from
     // plan, are one alert each.
-    assert_eq!(distinct.len(), 26);
+    assert_eq!(distinct.len(), 31);
 }
 
 /// A scratch directory under the target dir, new for each call.

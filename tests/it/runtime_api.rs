@@ -209,7 +209,12 @@ pub struct LambdaProcess {
 
 impl LambdaProcess {
     pub fn start(api: &RuntimeApi, env: &[(String, String)]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigw-tracing-lambda"));
+        Self::start_binary(env!("CARGO_BIN_EXE_apigw-tracing-lambda"), api, env)
+    }
+
+    /// `bin` (one of this package's Lambda binaries) under `api`.
+    pub fn start_binary(bin: &str, api: &RuntimeApi, env: &[(String, String)]) -> Self {
+        let mut cmd = Command::new(bin);
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("AWS_LAMBDA_RUNTIME_API", &api.address)
@@ -221,7 +226,7 @@ impl LambdaProcess {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("start apigw-tracing-lambda");
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("start {bin}: {e}"));
         let log = Arc::new(Mutex::new(Vec::new()));
         for stream in [
             child

@@ -106,7 +106,9 @@ fn plan(n: usize) -> String {
 fn terraform_tree(n: usize, dir: &std::path::Path) {
     let modules = 50;
     let per_module = (n / modules).max(2);
-    let mut root = String::from("variable \"tracing\" {\n  default = true\n}\n\nlocals {\n  owner = \"platform\"\n}\n");
+    let mut root = String::from(
+        "variable \"tracing\" {\n  default = true\n}\n\nlocals {\n  owner = \"platform\"\n}\n",
+    );
     for m in 0..modules {
         let _ = write!(
             root,

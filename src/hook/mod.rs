@@ -1,0 +1,152 @@
+//! `hook`: refuse at deploy time. A CloudFormation Lambda hook is invoked
+//! for each `AWS::ApiGateway::Stage` and `AWS::ApiGateway::Deployment`
+//! before CloudFormation creates or updates it, and answers with the rule
+//! `check` applies to templates: the same judge (`check::template`), the
+//! same `evaluate::compliance` and `exempt` tags. Pure: no AWS call; what
+//! it decides is logged, one line per decision.
+
+use chrono::NaiveDate;
+
+use crate::check::yaml::{Node, Value as Tree};
+use crate::check::{judge, template, Verdict};
+
+mod request;
+
+pub use request::{
+    ErrorCode, HookRequest, HookResponse, HookStatus, InvalidRequest, InvocationPoint,
+};
+
+/// The resource types the hook judges (its target filters name these).
+pub const TARGETS: [&str; 2] = ["AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment"];
+
+/// CloudFormation truncates a hook's message at 4,096 characters.
+const MAX_MESSAGE: usize = 4000;
+
+/// What the hook decided, and of what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub response: HookResponse,
+    /// PASSED, FAILED, EXEMPT, UNKNOWN, or SKIPPED (not a stage this hook
+    /// judges).
+    pub verdict: &'static str,
+    pub stage: Option<String>,
+}
+
+/// Decides one resource operation.
+pub fn decide(req: &HookRequest, today: NaiveDate) -> Decision {
+    let id = &req.request_data.target_logical_id;
+    let kind = &req.request_data.target_name;
+    let answer =
+        |status: HookStatus, verdict: &'static str, stage: Option<String>, message: String| {
+            Decision {
+                response: HookResponse {
+                    hook_status: status,
+                    error_code: (status == HookStatus::Failed).then_some(ErrorCode::NonCompliant),
+                    message: crate::model::cut_to(&message, MAX_MESSAGE),
+                    client_request_token: req.client_request_token.clone(),
+                },
+                verdict,
+                stage,
+            }
+        };
+    let skip = |why: String| answer(HookStatus::Success, "SKIPPED", None, why);
+    if req.request_data.target_type != "RESOURCE" {
+        return skip(format!(
+            "apigw-tracing judges resource operations, not {} operations",
+            crate::model::quote(&req.request_data.target_type)
+        ));
+    }
+    if req.action_invocation_point == InvocationPoint::DeletePreProvision {
+        return skip(format!("{id}: deleting a resource is not checked"));
+    }
+    if !TARGETS.contains(&kind.as_str()) {
+        return skip(format!(
+            "{id}: {kind} is not an API Gateway REST API stage; not checked"
+        ));
+    }
+    let empty = Node {
+        line: 0,
+        key_line: None,
+        value: Tree::Map(Vec::new()),
+    };
+    let mut stages = template::Stages::new(&empty);
+    stages.entry(id, &req.resource());
+    let Some(planned) = stages.finish().into_iter().next() else {
+        return skip(format!(
+            "{id}: this {kind} sets no StageName, so it creates no stage"
+        ));
+    };
+    let (r, warnings) = judge(id, planned, today);
+    let stage = r.stage.clone();
+    let named = format!(
+        "{id} ({kind}) stage {}",
+        crate::model::quote(stage.as_deref().unwrap_or("?"))
+    );
+    match r.status {
+        Verdict::Passed => answer(
+            HookStatus::Success,
+            "PASSED",
+            stage,
+            format!("{named}: X-Ray tracing is on"),
+        ),
+        Verdict::Exempt => answer(
+            HookStatus::Success,
+            "EXEMPT",
+            stage,
+            format!(
+                "{named}: X-Ray tracing is off, exempted by its apigw-tracing:exempt tag: {}",
+                r.exemption.unwrap_or_default()
+            ),
+        ),
+        Verdict::Failed => {
+            // A malformed exemption fails, and says why.
+            let why = warnings
+                .iter()
+                .map(|w| w.trim_start_matches(&format!("{id}: {id}: ")).to_owned())
+                .collect::<Vec<_>>()
+                .join("; ");
+            let why = if why.is_empty() {
+                why
+            } else {
+                format!(" ({why})")
+            };
+            answer(
+                HookStatus::Failed,
+                "FAILED",
+                stage,
+                format!(
+                    "{named} would be created without X-Ray tracing{why}; fix: {}",
+                    r.fix.unwrap_or_default()
+                ),
+            )
+        }
+        // Values are resolved at deploy time; one still unknown cannot be
+        // shown to trace, so the stage is refused (fail closed).
+        Verdict::Unknown => answer(
+            HookStatus::Failed,
+            "UNKNOWN",
+            stage,
+            format!("{named}: {}", r.message),
+        ),
+    }
+}
+
+/// One hook invocation: parse, decide, log the decision.
+pub fn handle(event: serde_json::Value, today: NaiveDate) -> Result<HookResponse, InvalidRequest> {
+    let req = HookRequest::parse(event)?;
+    let d = decide(&req, today);
+    tracing::info!(
+        account = req.aws_account_id.as_deref().unwrap_or_default(),
+        stack = req.stack_id.as_deref().unwrap_or_default(),
+        logical_id = %req.request_data.target_logical_id,
+        resource_type = %req.request_data.target_name,
+        stage = d.stage.as_deref().unwrap_or_default(),
+        verdict = d.verdict,
+        hook_status = ?d.response.hook_status,
+        "hook decision"
+    );
+    Ok(d.response)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,274 @@
+//! The CloudFormation Lambda hook binary (`apigw-tracing-hook`), driven
+//! through the Lambda Runtime API as CloudFormation's hook invocations
+//! would drive it; and the hook against `check`: every Stage and Deployment
+//! of the CloudFormation fixtures, sent as a hook request, gets the verdict
+//! `check` gives it.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::harness::run_offline;
+use crate::runtime_api::{LambdaProcess, Outcome, RuntimeApi};
+
+fn request(token: &str, kind: &str, id: &str, props: Value) -> Value {
+    json!({
+        "clientRequestToken": token,
+        "awsAccountId": "111122223333",
+        "stackId": "arn:aws:cloudformation:eu-west-1:111122223333:stack/orders/1",
+        "changeSetId": null,
+        "hookTypeName": "ApigwTracing::Hooks::StageTracing",
+        "hookTypeVersion": "00000001",
+        "hookModel": {"LambdaFunction": "arn:aws:lambda:eu-west-1:111122223333:function:apigw-tracing-hook"},
+        "actionInvocationPoint": "CREATE_PRE_PROVISION",
+        "requestData": {
+            "targetName": kind,
+            "targetType": "RESOURCE",
+            "targetLogicalId": id,
+            "targetModel": {"resourceProperties": props}
+        },
+        "requestContext": {"invocation": 1, "callbackContext": null}
+    })
+}
+
+fn start() -> (RuntimeApi, LambdaProcess) {
+    let api = RuntimeApi::start();
+    let f = LambdaProcess::start_binary(
+        env!("CARGO_BIN_EXE_apigw-tracing-hook"),
+        &api,
+        &[(
+            "AWS_LAMBDA_FUNCTION_NAME".into(),
+            "apigw-tracing-hook".into(),
+        )],
+    );
+    (api, f)
+}
+
+fn answer(api: &RuntimeApi, f: &LambdaProcess, event: &Value) -> Outcome {
+    let id = api.push(event, Duration::from_secs(30));
+    api.outcome(&id, Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("no answer; log: {:?}", f.log()))
+}
+
+#[test]
+fn the_hook_binary_answers_cloudformation_through_the_runtime_api() {
+    let (api, f) = start();
+    let stage = "AWS::ApiGateway::Stage";
+    let cases = [
+        (
+            "compliant",
+            request(
+                "t1",
+                stage,
+                "Prod",
+                json!({"StageName": "prod", "TracingEnabled": true}),
+            ),
+            "SUCCESS",
+        ),
+        (
+            "non-compliant",
+            request("t2", stage, "Dev", json!({"StageName": "dev"})),
+            "FAILED",
+        ),
+        (
+            "string booleans",
+            request(
+                "t3",
+                stage,
+                "Str",
+                json!({"StageName": "s", "TracingEnabled": "true"}),
+            ),
+            "SUCCESS",
+        ),
+        (
+            "string false",
+            request(
+                "t4",
+                stage,
+                "StrOff",
+                json!({"StageName": "s", "TracingEnabled": "false"}),
+            ),
+            "FAILED",
+        ),
+        (
+            "deployment with StageName",
+            request(
+                "t5",
+                "AWS::ApiGateway::Deployment",
+                "Deploy",
+                json!({"RestApiId": "a1", "StageName": "Stage"}),
+            ),
+            "FAILED",
+        ),
+        (
+            "exempt",
+            request(
+                "t6",
+                stage,
+                "Legacy",
+                json!({"StageName": "legacy", "Tags": [{"Key": "apigw-tracing:exempt", "Value": "vendor proxy"}]}),
+            ),
+            "SUCCESS",
+        ),
+        (
+            "malformed exemption",
+            request(
+                "t7",
+                stage,
+                "Bad",
+                json!({"StageName": "b", "Tags": [
+                    {"Key": "apigw-tracing:exempt", "Value": "r"},
+                    {"Key": "apigw-tracing:exempt-until", "Value": "soon"}
+                ]}),
+            ),
+            "FAILED",
+        ),
+        (
+            "other type",
+            request("t8", "AWS::S3::Bucket", "Bucket", json!({})),
+            "SUCCESS",
+        ),
+    ];
+    for (what, event, status) in &cases {
+        match answer(&api, &f, event) {
+            Outcome::Response(r) => {
+                assert_eq!(r["hookStatus"], *status, "{what}: {r}");
+                assert_eq!(
+                    r["clientRequestToken"], event["clientRequestToken"],
+                    "{what}"
+                );
+                let message = r["message"].as_str().unwrap();
+                if *status == "FAILED" {
+                    assert_eq!(r["errorCode"], "NonCompliant", "{what}: {r}");
+                    let id = event["requestData"]["targetLogicalId"].as_str().unwrap();
+                    assert!(
+                        message.contains(id) && message.contains("fix:"),
+                        "{what}: {message}"
+                    );
+                } else {
+                    assert!(r.get("errorCode").is_none(), "{what}: {r}");
+                }
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+    // A request that does not parse: an error, never a SUCCESS.
+    match answer(
+        &api,
+        &f,
+        &json!({"clientRequestToken": "t9", "requestData": {}}),
+    ) {
+        Outcome::Error { error_type, body } => {
+            assert_eq!(error_type, "InvalidEvent", "{body}");
+        }
+        other => panic!("malformed request: {other:?}"),
+    }
+    // One structured line per decision: account, stack, logical id, verdict.
+    let decisions: Vec<Value> = f
+        .json_log()
+        .into_iter()
+        .filter(|l| l["message"] == "hook decision" || l["fields"]["message"] == "hook decision")
+        .collect();
+    assert_eq!(decisions.len(), cases.len(), "{:?}", f.log());
+    let dev = decisions
+        .iter()
+        .find(|l| l["logical_id"] == "Dev")
+        .unwrap_or_else(|| panic!("{decisions:?}"));
+    assert_eq!(dev["verdict"], "FAILED");
+    assert_eq!(dev["account"], "111122223333");
+    assert!(dev["stack"].as_str().unwrap().contains("stack/orders"));
+}
+
+/// Every Stage and Deployment-with-StageName of the CloudFormation
+/// fixtures, as `check` judges it and as the hook decides it.
+#[tokio::test]
+async fn the_hook_gives_the_verdicts_check_gives() {
+    let mut compared = 0;
+    for template in [
+        "tests/fixtures/check/cloudformation/stack.yaml",
+        "tests/fixtures/check/cloudformation/deployment-stage.yaml",
+        "tests/fixtures/check/cloudformation/shapes.yaml",
+        "tests/fixtures/check/cdk.out/OrdersStack.template.json",
+    ] {
+        let out = run_offline(&["check", "--format", "json", template]).await;
+        let checked: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let text = std::fs::read_to_string(template).unwrap();
+        let doc = apigw_tracing::check::yaml::parse(&text).unwrap();
+        let resources = doc.get("Resources").unwrap();
+        for r in checked["results"].as_array().unwrap() {
+            let id = r["resource"].as_str().unwrap();
+            let Some(res) = resources.get(id) else {
+                continue;
+            };
+            let kind = res.get("Type").and_then(|t| t.as_str()).unwrap();
+            // At deploy time CloudFormation has resolved every intrinsic
+            // (a parameter to its value: here its default); what check
+            // cannot know before deploy is not compared.
+            if r["status"] == "UNKNOWN" {
+                continue;
+            }
+            let props = to_json(res.get("Properties").unwrap(), doc.get("Parameters"));
+            let event = request("t", kind, id, props);
+            let d = apigw_tracing::hook::decide(
+                &apigw_tracing::hook::HookRequest::parse(event).unwrap(),
+                chrono::Utc::now().date_naive(),
+            );
+            assert_eq!(d.verdict, r["status"], "{template} {id}: {r}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 8, "{compared}");
+}
+
+/// The template tree as the JSON CloudFormation would send: a `Ref` to a
+/// parameter resolved to its default (other intrinsics stay; the compared
+/// resources have none in their tracing).
+pub(crate) fn to_json(
+    n: &apigw_tracing::check::yaml::Node,
+    params: Option<&apigw_tracing::check::yaml::Node>,
+) -> Value {
+    use apigw_tracing::check::yaml::Value as T;
+    if let Some(("Ref", name)) = n.intrinsic() {
+        let default = name.as_str().and_then(|p| params?.get(p)?.get("Default"));
+        if let Some(d) = default {
+            return to_json(d, params);
+        }
+    }
+    let to_json = |n| to_json(n, params);
+    match &n.value {
+        T::Null => Value::Null,
+        T::Bool(b) => json!(b),
+        T::Number(x) => json!(x),
+        T::Str(s) => json!(s.as_str()),
+        T::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
+        T::Map(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// The hook links no AWS SDK client: none of their symbols is in its
+/// binary, while the scanner's binary has thousands (so the check can fail).
+#[test]
+fn the_hook_binary_links_no_aws_sdk_client() {
+    let sdk_symbols = |bin: &str| -> usize {
+        let out = std::process::Command::new("nm")
+            .arg(bin)
+            .output()
+            .expect("nm (binutils) reads the binaries' symbols");
+        assert!(out.status.success(), "nm {bin}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| {
+                l.contains("aws_sdk_")
+                    || l.contains("aws_smithy_runtime")
+                    || l.contains("aws_config")
+            })
+            .count()
+    };
+    assert_eq!(sdk_symbols(env!("CARGO_BIN_EXE_apigw-tracing-hook")), 0);
+    assert!(sdk_symbols(env!("CARGO_BIN_EXE_apigw-tracing-lambda")) > 1000);
+}
