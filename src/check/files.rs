@@ -45,6 +45,32 @@ pub enum FileError {
     TooLarge { path: String, size: u64, max: u64 },
 }
 
+impl FileError {
+    /// The path the error is about, as shown.
+    pub fn path(&self) -> &str {
+        match self {
+            FileError::Read { path, .. }
+            | FileError::Syntax { path, .. }
+            | FileError::NotInput { path }
+            | FileError::NotAPlan { path, .. }
+            | FileError::Missing { path }
+            | FileError::NotRegular { path }
+            | FileError::TooLarge { path, .. } => path,
+            FileError::NothingToCheck { paths, .. } => paths,
+        }
+    }
+
+    /// What a walk records of a file it could not use: the path, and the
+    /// reason without it.
+    pub fn skipped(&self) -> SkippedPath {
+        let shown = self.path();
+        SkippedPath {
+            path: shown.to_owned(),
+            reason: super::output::reason_without_path(&crate::report::chain(self), shown),
+        }
+    }
+}
+
 /// The text of a regular file of at most `max` bytes. The type and size
 /// are checked before the file is opened (a FIFO would block, a device
 /// never end), and the read stops past `max` (a file still growing).

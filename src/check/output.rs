@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::files::{self, FileError};
 use super::tfsource;
-use super::{judge, CheckResult, CheckSummary, SkippedPath, Verdict};
+use super::{judge, CheckResult, CheckSummary, Verdict};
 
 /// Everything one `check` found.
 #[derive(Debug, Default, Serialize)]
@@ -85,10 +85,7 @@ pub fn check_paths(
                 Err(FileError::NotInput { .. }) => out.summary.skipped += 1,
                 Err(e) => {
                     out.summary.skipped += 1;
-                    out.summary.skipped_paths.push(SkippedPath {
-                        path: shown.clone(),
-                        reason: reason_without_path(&crate::report::chain(&e), &shown),
-                    });
+                    out.summary.skipped_paths.push(e.skipped());
                 }
             }
         }
@@ -128,7 +125,7 @@ pub fn check_paths(
 
 /// An error's message without the path it starts with (said once, in
 /// `path`): `deep.json:1: does not parse` -> `line 1: does not parse`.
-fn reason_without_path(message: &str, shown: &str) -> String {
+pub(super) fn reason_without_path(message: &str, shown: &str) -> String {
     let rest = message
         .strip_prefix(shown)
         .unwrap_or(message)

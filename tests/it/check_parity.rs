@@ -252,6 +252,7 @@ async fn sam_templates_agree_with_aws_sam_translator() {
     let fixtures = sam_fixtures();
     assert!(fixtures.len() >= 4, "{fixtures:?}");
     let mut stages_seen = 0;
+    let mut hooked = 0;
     for fixture in fixtures {
         let name = fixture.file_stem().unwrap().to_string_lossy().into_owned();
         let out = dir.join(format!(
@@ -275,8 +276,14 @@ async fn sam_templates_agree_with_aws_sam_translator() {
         let transformed = stage_statuses(&check_json(&[out.to_str().unwrap()]).await);
         assert_eq!(source, transformed, "{}", fixture.display());
         stages_seen += source.len();
+        // The deploy-time hook, on what CloudFormation will create.
+        hooked += crate::hook::hook_agrees_with_check(out.to_str().unwrap()).await;
     }
     assert!(stages_seen >= 8, "{stages_seen}");
+    assert_eq!(
+        hooked, stages_seen,
+        "every transformed stage went through the hook"
+    );
 }
 
 /// The CloudFormation shape moto's CloudFormation does model: a
@@ -366,6 +373,13 @@ async fn serverless_services_agree_with_serverless_framework_package() {
         let source = stage_statuses(&check_json(&[file.to_str().unwrap()]).await);
         let packaged = stage_statuses(&check_json(&[out.to_str().unwrap()]).await);
         assert_eq!(source, packaged, "{name}");
+        // The deploy-time hook, on what CloudFormation will create (with
+        // Serverless's post-deploy stage update written in).
+        assert_eq!(
+            crate::hook::hook_agrees_with_check(out.to_str().unwrap()).await,
+            packaged.len(),
+            "{name}"
+        );
         statuses.extend(source.into_iter().map(|(_, s)| s));
     }
     // The fixtures cover each verdict Serverless can produce here.

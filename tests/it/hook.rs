@@ -190,34 +190,44 @@ async fn the_hook_gives_the_verdicts_check_gives() {
         "tests/fixtures/check/cloudformation/shapes.yaml",
         "tests/fixtures/check/cdk.out/OrdersStack.template.json",
     ] {
-        let out = run_offline(&["check", "--format", "json", template]).await;
-        let checked: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let text = std::fs::read_to_string(template).unwrap();
-        let doc = apigw_tracing::check::yaml::parse(&text).unwrap();
-        let resources = doc.get("Resources").unwrap();
-        for r in checked["results"].as_array().unwrap() {
-            let id = r["resource"].as_str().unwrap();
-            let Some(res) = resources.get(id) else {
-                continue;
-            };
-            let kind = res.get("Type").and_then(|t| t.as_str()).unwrap();
-            // At deploy time CloudFormation has resolved every intrinsic
-            // (a parameter to its value: here its default); what check
-            // cannot know before deploy is not compared.
-            if r["status"] == "UNKNOWN" {
-                continue;
-            }
-            let props = to_json(res.get("Properties").unwrap(), doc.get("Parameters"));
-            let event = request("t", kind, id, props);
-            let d = apigw_tracing::hook::decide(
-                &apigw_tracing::hook::HookRequest::parse(event).unwrap(),
-                chrono::Utc::now().date_naive(),
-            );
-            assert_eq!(d.verdict, r["status"], "{template} {id}: {r}");
-            compared += 1;
-        }
+        compared += hook_agrees_with_check(template).await;
     }
     assert!(compared >= 8, "{compared}");
+}
+
+/// Sends every stage `check` finds in `template` to the hook as a resource
+/// request and asserts the same verdict; returns how many were compared.
+/// (Also run over aws-sam-translator's and `sls package`'s output, in
+/// `check_parity`.)
+pub(crate) async fn hook_agrees_with_check(template: &str) -> usize {
+    let mut compared = 0;
+    let out = run_offline(&["check", "--format", "json", template]).await;
+    let checked: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = std::fs::read_to_string(template).unwrap();
+    let doc = apigw_tracing::check::yaml::parse(&text).unwrap();
+    let resources = doc.get("Resources").unwrap();
+    for r in checked["results"].as_array().unwrap() {
+        let id = r["resource"].as_str().unwrap();
+        let Some(res) = resources.get(id) else {
+            continue;
+        };
+        let kind = res.get("Type").and_then(|t| t.as_str()).unwrap();
+        // At deploy time CloudFormation has resolved every intrinsic (a
+        // parameter to its value: here its default); what check cannot
+        // know before deploy is not compared.
+        if r["status"] == "UNKNOWN" {
+            continue;
+        }
+        let props = to_json(res.get("Properties").unwrap(), doc.get("Parameters"));
+        let event = request("t", kind, id, props);
+        let d = apigw_tracing::hook::decide(
+            &apigw_tracing::hook::HookRequest::parse(event).unwrap(),
+            chrono::Utc::now().date_naive(),
+        );
+        assert_eq!(d.verdict, r["status"], "{template} {id}: {r}");
+        compared += 1;
+    }
+    compared
 }
 
 /// The template tree as the JSON CloudFormation would send: a `Ref` to a

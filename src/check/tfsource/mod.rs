@@ -76,7 +76,7 @@ pub fn check(dirs: &[(PathBuf, bool)], opts: &Options, cwd: &Path) -> Result<Rep
             Ok(m) => report.files += m.files.len(),
             Err(e) if *strict => return Err(e),
             Err(e) => {
-                report.skipped.push(skip(&e));
+                report.skipped.push(e.skipped());
                 continue;
             }
         }
@@ -97,7 +97,7 @@ pub fn check(dirs: &[(PathBuf, bool)], opts: &Options, cwd: &Path) -> Result<Rep
             Ok(v) => v,
             Err(e) if *strict || matches!(e, vars::VarsError::Named(_)) => return Err(e.into()),
             Err(e) => {
-                report.skipped.push(skip(&e.into()));
+                report.skipped.push(FileError::from(e).skipped());
                 continue;
             }
         };
@@ -113,20 +113,6 @@ pub fn check(dirs: &[(PathBuf, bool)], opts: &Options, cwd: &Path) -> Result<Rep
         loader.instance(root, at, &mut report);
     }
     Ok(report)
-}
-
-fn skip(e: &FileError) -> SkippedPath {
-    let text = crate::report::chain(e);
-    match text.split_once(": ") {
-        Some((path, reason)) => SkippedPath {
-            path: path.split(':').next().unwrap_or(path).to_owned(),
-            reason: reason.to_owned(),
-        },
-        None => SkippedPath {
-            path: String::new(),
-            reason: text,
-        },
-    }
 }
 
 fn canonical(p: &Path) -> PathBuf {
@@ -205,7 +191,7 @@ impl Loader {
         let module = match self.get(dir) {
             Ok(m) => m.clone(),
             Err(e) => {
-                report.skipped.push(skip(&e));
+                report.skipped.push(e.skipped());
                 return;
             }
         };
