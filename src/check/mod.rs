@@ -16,6 +16,7 @@ use crate::exempt;
 pub mod files;
 mod foreach;
 pub mod output;
+pub mod path;
 pub mod sarif;
 pub mod serverless;
 pub mod template;
@@ -90,6 +91,8 @@ pub struct PlannedStage {
     /// How the stage or its setting was found, when that is not obvious.
     pub note: Option<String>,
     pub fix: Fix,
+    /// The functions of the same file behind the stage (its trace path).
+    pub path: Vec<path::PathFunction>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -112,9 +115,20 @@ impl Verdict {
     }
 }
 
+/// Which rule a result is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// The stage has X-Ray active tracing.
+    StageTracing,
+    /// The functions behind a traced stage trace too.
+    TracePath,
+}
+
 /// One stage's verdict (`--format json` prints these).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckResult {
+    pub rule: Rule,
     pub file: String,
     pub resource: String,
     #[serde(rename = "type")]
@@ -129,6 +143,9 @@ pub struct CheckResult {
     /// For EXEMPT: the exemption's reason (SARIF's justification).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exemption: Option<String>,
+    /// For the trace path: the functions behind the stage.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<path::PathFunction>,
 }
 
 /// Judges one planned stage by the runtime's rule.
@@ -195,6 +212,7 @@ pub fn judge(file: &str, s: PlannedStage, today: NaiveDate) -> (CheckResult, Vec
         message = format!("{message}. Note: {note}");
     }
     let result = CheckResult {
+        rule: Rule::StageTracing,
         file: file.to_owned(),
         resource: s.resource,
         resource_type: s.resource_type,
@@ -204,8 +222,70 @@ pub fn judge(file: &str, s: PlannedStage, today: NaiveDate) -> (CheckResult, Vec
         message,
         fix,
         exemption,
+        functions: Vec::new(),
     };
     (result, warnings)
+}
+
+/// The trace path of a stage that traces: PASSED when every function of
+/// the file behind it has active tracing, FAILED naming those that do not,
+/// UNKNOWN when a mode is computed at deploy time. None for a stage that
+/// does not trace (its own result says so) or with no function in the file.
+pub fn judge_path(functions: Vec<path::PathFunction>, stage: &CheckResult) -> Option<CheckResult> {
+    if stage.status != Verdict::Passed || functions.is_empty() {
+        return None;
+    }
+    let off: Vec<String> = functions
+        .iter()
+        .filter(|f| matches!(f.tracing, Tracing::Off { .. }))
+        .map(|f| {
+            let role = if f.authorizer { "authorizer, " } else { "" };
+            format!("{} ({role}{})", f.name, f.mode)
+        })
+        .collect();
+    let unknown = functions
+        .iter()
+        .any(|f| matches!(f.tracing, Tracing::Unknown(_)));
+    let terraform =
+        stage.resource_type.starts_with("aws_") || stage.resource_type.starts_with("awscc_");
+    let fix = if terraform {
+        "set tracing_config { mode = \"Active\" } on each function"
+    } else {
+        "set Tracing: Active on each function (SAM; or Globals.Function.Tracing: Active), TracingConfig.Mode: Active on an AWS::Lambda::Function"
+    };
+    let n = functions.len();
+    let (status, message, fix) = if !off.is_empty() {
+        (
+            Verdict::Failed,
+            format!(
+                "the stage traces, but {} of the {n} function(s) behind it do not have active tracing: {}; the service map breaks there; fix: {fix}",
+                off.len(),
+                off.join(", ")
+            ),
+            Some(fix.to_owned()),
+        )
+    } else if unknown {
+        (
+            Verdict::Unknown,
+            format!("a function's tracing mode behind this stage is known only at deploy time ({n} function(s))"),
+            None,
+        )
+    } else {
+        (
+            Verdict::Passed,
+            format!("the stage and the {n} function(s) behind it have active tracing"),
+            None,
+        )
+    };
+    Some(CheckResult {
+        rule: Rule::TracePath,
+        status,
+        message,
+        fix,
+        exemption: None,
+        functions,
+        ..stage.clone()
+    })
 }
 
 /// Counts for the summary line and `--format json`.
@@ -224,6 +304,12 @@ pub struct CheckSummary {
     pub failed: usize,
     pub exempt: usize,
     pub unknown: usize,
+    /// Trace paths judged (traced stages with functions of the same file
+    /// behind them), and how many fail or are unknown. They are reported,
+    /// and do not change the exit status.
+    pub paths: usize,
+    pub paths_failed: usize,
+    pub paths_unknown: usize,
     pub warnings: Vec<String>,
 }
 
@@ -236,8 +322,20 @@ pub struct SkippedPath {
 
 impl CheckSummary {
     pub fn count(&mut self, results: &[CheckResult]) {
-        self.stages = results.len();
-        for r in results {
+        for r in results.iter().filter(|r| r.rule == Rule::TracePath) {
+            self.paths += 1;
+            match r.status {
+                Verdict::Failed => self.paths_failed += 1,
+                Verdict::Unknown => self.paths_unknown += 1,
+                _ => {}
+            }
+        }
+        let stages: Vec<&CheckResult> = results
+            .iter()
+            .filter(|r| r.rule == Rule::StageTracing)
+            .collect();
+        self.stages = stages.len();
+        for r in stages {
             match r.status {
                 Verdict::Passed => self.passed += 1,
                 Verdict::Failed => self.failed += 1,

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::files::{self, FileError};
 use super::tfsource;
-use super::{judge, CheckResult, CheckSummary, Verdict};
+use super::{judge, judge_path, CheckResult, CheckSummary, Rule, Verdict};
 
 /// Everything one `check` found.
 #[derive(Debug, Default, Serialize)]
@@ -73,8 +73,10 @@ pub fn check_paths(
                 Ok((stages, read_warnings)) => {
                     out.summary.files += 1;
                     out.summary.warnings.extend(read_warnings);
-                    for s in stages {
+                    for mut s in stages {
+                        let path = std::mem::take(&mut s.path);
                         let (r, warnings) = judge(&shown, s, today);
+                        out.results.extend(judge_path(path, &r));
                         out.results.push(r);
                         out.summary.warnings.extend(warnings);
                     }
@@ -101,7 +103,10 @@ pub fn check_paths(
         out.summary.skipped += report.skipped.len();
         out.summary.skipped_paths.extend(report.skipped);
         for found in report.stages {
-            let (r, warnings) = judge(&found.file, found.stage, today);
+            let mut stage = found.stage;
+            let path = std::mem::take(&mut stage.path);
+            let (r, warnings) = judge(&found.file, stage, today);
+            out.results.extend(judge_path(path, &r));
             out.results.push(r);
             out.summary.warnings.extend(warnings);
         }
@@ -117,8 +122,9 @@ pub fn check_paths(
             skipped: out.summary.skipped,
         });
     }
-    out.results
-        .sort_by(|a, b| (&a.file, a.line, &a.resource).cmp(&(&b.file, b.line, &b.resource)));
+    out.results.sort_by(|a, b| {
+        (&a.file, a.line, &a.resource, a.rule).cmp(&(&b.file, b.line, &b.resource, b.rule))
+    });
     out.summary.count(&out.results);
     Ok(out)
 }
@@ -154,6 +160,10 @@ pub fn table(c: &Checked) -> String {
             r.resource,
             r.stage.as_deref().unwrap_or("?")
         );
+        if r.rule == Rule::TracePath {
+            let _ = writeln!(out, "  trace path: {}", r.message);
+            continue;
+        }
         match r.status {
             Verdict::Failed => {
                 let _ = writeln!(out, "  -> {}", r.fix.as_deref().unwrap_or_default());
@@ -176,5 +186,12 @@ pub fn table(c: &Checked) -> String {
         "{} stage(s) in {} file(s): {} failed, {} passed, {} exempt, {} unknown; {} file(s) skipped",
         s.stages, s.files, s.failed, s.passed, s.exempt, s.unknown, s.skipped
     );
+    if s.paths > 0 {
+        let _ = writeln!(
+            out,
+            "{} trace path(s) behind traced stages: {} with a function not traced, {} unknown (reported; the exit status counts stages)",
+            s.paths, s.paths_failed, s.paths_unknown
+        );
+    }
     out
 }

@@ -1,7 +1,9 @@
-//! SARIF 2.1.0 for code scanning (GitHub, GitLab): one rule; a result per
-//! FAILED stage (error), per UNKNOWN stage (note) and per EXEMPT stage
-//! (suppressed, the exemption's reason as justification); PASSED stages
-//! are not reported.
+//! SARIF 2.1.0 for code scanning (GitHub, GitLab): two rules. The stage
+//! rule: a result per FAILED stage (error), per UNKNOWN stage (note) and per
+//! EXEMPT stage (suppressed, the exemption's reason as justification). The
+//! trace-path rule: a result per traced stage with a function of the same
+//! file behind it that does not trace (warning), or whose mode is computed
+//! (note). PASSED is not reported.
 
 use std::collections::BTreeMap;
 
@@ -12,9 +14,10 @@ use serde_sarif::sarif::{
 };
 
 use super::output::Checked;
-use super::{CheckResult, Verdict};
+use super::{CheckResult, Rule, Verdict};
 
 pub const RULE_ID: &str = "APIGW-TRACING-001";
+pub const PATH_RULE_ID: &str = "APIGW-TRACING-002";
 pub const HELP_URI: &str =
     "https://docs.aws.amazon.com/xray/latest/devguide/xray-services-apigateway.html";
 
@@ -34,6 +37,12 @@ const HELP_MARKDOWN: &str = "Turn on X-Ray active tracing for every API Gateway 
 
 To accept an exception, tag the stage `apigw-tracing:exempt=<reason>` (optionally `apigw-tracing:exempt-until=YYYY-MM-DD`).";
 
+const PATH_HELP: &str = "Turn on active tracing for every Lambda function behind a traced stage, authorizers included.
+SAM: Tracing: Active on the function, or Globals.Function.Tracing: Active.
+CloudFormation: TracingConfig: {Mode: Active} on AWS::Lambda::Function.
+Terraform: tracing_config { mode = \"Active\" } on aws_lambda_function.
+The function's role needs xray:PutTraceSegments and xray:PutTelemetryRecords (AWSXRayDaemonWriteAccess).";
+
 fn text(t: impl Into<String>) -> MultiformatMessageString {
     MultiformatMessageString::builder().text(t.into()).build()
 }
@@ -46,12 +55,15 @@ fn text(t: impl Into<String>) -> MultiformatMessageString {
 /// root modules with one address share an alert: a plan names no root).
 pub fn fingerprint(r: &CheckResult) -> String {
     let terraform = r.resource_type.starts_with("aws_") || r.resource_type.starts_with("awscc_");
-    let key = format!(
+    let mut key = format!(
         "{}\u{1f}{}\u{1f}{}",
         if terraform { "terraform" } else { &r.file },
         r.resource,
         r.stage.as_deref().unwrap_or_default()
     );
+    if r.rule == Rule::TracePath {
+        key.push_str("\u{1f}trace-path");
+    }
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {
         h ^= u64::from(b);
@@ -61,10 +73,11 @@ pub fn fingerprint(r: &CheckResult) -> String {
 }
 
 fn result(r: &CheckResult) -> Option<SarifResult> {
+    let path = r.rule == Rule::TracePath;
     let level = match r.status {
         Verdict::Passed => return None,
-        Verdict::Failed => ResultLevel::Error,
-        Verdict::Exempt => ResultLevel::Error,
+        Verdict::Failed if path => ResultLevel::Warning,
+        Verdict::Failed | Verdict::Exempt => ResultLevel::Error,
         Verdict::Unknown => ResultLevel::Note,
     };
     let artifact = ArtifactLocation::builder().uri(uri(&r.file)).build();
@@ -88,9 +101,14 @@ fn result(r: &CheckResult) -> Option<SarifResult> {
     let stage = r.stage.as_deref().unwrap_or("?");
     let message = format!("{} (stage {stage}): {}", r.resource, r.message);
     let fingerprints = BTreeMap::from([("apigwTracingStage/v1".to_owned(), fingerprint(r))]);
+    let (rule_id, rule_index) = if path {
+        (PATH_RULE_ID, 1)
+    } else {
+        (RULE_ID, 0)
+    };
     let base = SarifResult::builder()
-        .rule_id(RULE_ID.to_owned())
-        .rule_index(0)
+        .rule_id(rule_id.to_owned())
+        .rule_index(rule_index)
         .level(level)
         .message(Message::builder().text(message).build())
         .locations(vec![location])
@@ -122,11 +140,26 @@ pub fn to_sarif(c: &Checked) -> Sarif {
         )
         .help_uri(HELP_URI.to_owned())
         .build();
+    let path_rule = ReportingDescriptor::builder()
+        .id(PATH_RULE_ID.to_owned())
+        .name("ApiGatewayTracePath".to_owned())
+        .short_description(text("The Lambda functions behind a traced API Gateway stage should have X-Ray active tracing"))
+        .full_description(text(
+            "A traced stage in front of a function (integration or authorizer) without active tracing gives a trace that stops at the gateway: the service map breaks there. Functions defined in the same template or configuration are checked; Lambda.7 in Security Hub asks for Active on every function.",
+        ))
+        .help(
+            MultiformatMessageString::builder()
+                .text(PATH_HELP.to_owned())
+                .markdown(PATH_HELP.to_owned())
+                .build(),
+        )
+        .help_uri("https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html".to_owned())
+        .build();
     let driver = ToolComponent::builder()
         .name("apigw-tracing".to_owned())
         .version(env!("CARGO_PKG_VERSION").to_owned())
         .information_uri("https://github.com/apigw-tracing/apigw-tracing".to_owned())
-        .rules(vec![rule])
+        .rules(vec![rule, path_rule])
         .build();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())

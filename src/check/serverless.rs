@@ -76,6 +76,7 @@ pub fn stages(doc: &Node) -> Vec<PlannedStage> {
             } else {
                 Fix::ServerlessFramework
             },
+            path: Vec::new(),
         });
     }
     // `resources.Resources` is plain CloudFormation.

@@ -18,6 +18,7 @@
 
 use std::collections::BTreeMap;
 
+use super::path::PathIndex;
 use super::yaml::{Node, Value};
 use super::{Fix, PlannedStage, Tracing};
 
@@ -42,7 +43,10 @@ pub struct Stages<'d> {
     params: Option<&'d Node>,
     globals: Option<&'d Node>,
     out: Vec<PlannedStage>,
+    /// The REST API (logical id) of each stage in `out`.
+    api_of: Vec<Option<String>>,
     implicit_api_at: Option<(usize, String)>,
+    paths: PathIndex,
 }
 
 impl<'d> Stages<'d> {
@@ -53,7 +57,9 @@ impl<'d> Stages<'d> {
             params: doc.get("Parameters"),
             globals: doc.get("Globals").and_then(|g| g.get("Api")),
             out: Vec::new(),
+            api_of: Vec::new(),
             implicit_api_at: None,
+            paths: PathIndex::new(doc),
         }
     }
 
@@ -82,6 +88,7 @@ impl<'d> Stages<'d> {
                 line: Some(line),
                 note: None,
                 fix: Fix::CloudFormationStage,
+                path: Vec::new(),
             }),
             "AWS::ApiGateway::Deployment" => {
                 let Some(stage) = prop("StageName") else {
@@ -97,6 +104,7 @@ impl<'d> Stages<'d> {
                     line: Some(line),
                     note: Some("the stage is created by the deployment (StageName)".into()),
                     fix: Fix::CloudFormationDeployment,
+                    path: Vec::new(),
                 });
             }
             "AWS::Serverless::Api" => {
@@ -115,6 +123,7 @@ impl<'d> Stages<'d> {
                     line: Some(line),
                     note: from_globals.then(|| "TracingEnabled comes from Globals.Api".into()),
                     fix: Fix::Sam,
+                    path: Vec::new(),
                 });
                 if prop("OpenApiVersion").is_none() {
                     out.extend(sam_stage_stage(id, line, globals));
@@ -143,6 +152,18 @@ impl<'d> Stages<'d> {
                 s.tracing = Tracing::Unknown(why.to_owned());
             }
         }
+        // The API each new stage belongs to: its RestApiId, or the SAM API
+        // itself.
+        let api = match kind {
+            "AWS::Serverless::Api" => Some(id.to_owned()),
+            _ => prop("RestApiId").and_then(|r| match r.intrinsic() {
+                Some(("Ref", name)) => name.as_str().map(str::to_owned),
+                _ => None,
+            }),
+        };
+        let added = self.out.len() - start;
+        self.api_of.extend(std::iter::repeat_n(api, added));
+        self.paths.resource(id, res);
     }
 
     /// Every stage judged so far, with SAM's implicit API last.
@@ -160,9 +181,18 @@ impl<'d> Stages<'d> {
                     "SAM creates this API for the Api event of {function} (and any other function without RestApiId); its stage takes Globals.Api"
                 )),
                 fix: Fix::SamGlobals,
+                path: Vec::new(),
             });
             self.out
                 .extend(sam_stage_stage("ServerlessRestApi", line, globals));
+        }
+        self.api_of
+            .resize(self.out.len(), Some("ServerlessRestApi".to_owned()));
+        // Each stage's trace path, now that every function is known.
+        for (stage, api) in self.out.iter_mut().zip(&self.api_of) {
+            if let Some(api) = api {
+                stage.path = self.paths.behind(api);
+            }
         }
         self.out
     }
@@ -187,6 +217,7 @@ fn sam_stage_stage(api: &str, line: usize, globals: Option<&Node>) -> Option<Pla
                 .into(),
         ),
         fix: Fix::SamOpenApiVersion,
+        path: Vec::new(),
     })
 }
 

@@ -223,6 +223,7 @@ fn judged(kind: &str, address: String, change: &Value) -> Option<PlannedStage> {
                     .into(),
             ),
             fix: Fix::TerraformDeployment,
+            path: Vec::new(),
         });
     }
     let (field, fix) = if kind == "aws_api_gateway_stage" {
@@ -246,6 +247,7 @@ fn judged(kind: &str, address: String, change: &Value) -> Option<PlannedStage> {
         line: None,
         note: None,
         fix,
+        path: Vec::new(),
     })
 }
 

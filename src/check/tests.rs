@@ -235,6 +235,7 @@ fn a_malformed_exemption_tag_fails_with_a_warning() {
 #[test]
 fn fingerprints_are_stable_and_distinct() {
     let r = |resource: &str| CheckResult {
+        rule: Rule::StageTracing,
         file: "a.yaml".into(),
         resource: resource.into(),
         resource_type: "t".into(),
@@ -244,8 +245,15 @@ fn fingerprints_are_stable_and_distinct() {
         message: String::new(),
         fix: None,
         exemption: None,
+        functions: Vec::new(),
     };
     assert_eq!(sarif::fingerprint(&r("A")), sarif::fingerprint(&r("A")));
+    // A stage's trace path is another alert.
+    let path = CheckResult {
+        rule: Rule::TracePath,
+        ..r("A")
+    };
+    assert_ne!(sarif::fingerprint(&path), sarif::fingerprint(&r("A")));
     assert_ne!(sarif::fingerprint(&r("A")), sarif::fingerprint(&r("B")));
     // Pinned: the same on every build and platform (code scanning matches
     // alerts across runs by it).

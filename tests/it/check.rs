@@ -40,11 +40,11 @@ fn a_mixed_folder_is_checked_as_a_whole_and_fails_with_3() {
             &s["unknown"]
         ),
         (
-            &19.into(),
+            &22.into(),
             &3.into(),
-            &53.into(),
+            &57.into(),
             &25.into(),
-            &18.into(),
+            &22.into(),
             &7.into(),
             &3.into()
         ),
@@ -86,6 +86,25 @@ fn a_mixed_folder_is_checked_as_a_whole_and_fails_with_3() {
     );
     let hidden = find("sam/template.yaml", "ServerlessRestApi");
     assert_eq!(hidden["status"], "FAILED");
+    // Trace paths: reported beside the stages, not counted as stages.
+    assert_eq!(
+        (&s["paths"], &s["paths_failed"]),
+        (&7.into(), &5.into()),
+        "{v:#}"
+    );
+    let path = results
+        .iter()
+        .find(|r| r["rule"] == "trace-path" && r["resource"] == "PlainStage")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(path["status"], "FAILED");
+    assert_eq!(path["functions"][0]["name"], "PlainFn");
+    assert!(
+        path["message"]
+            .as_str()
+            .unwrap()
+            .contains("PlainFn (PassThrough, not set)"),
+        "{path}"
+    );
     let param = find("cloudformation/stack.yaml", "ParamStage");
     assert!(
         param["message"]
@@ -170,7 +189,7 @@ fn sarif_has_one_rule_locations_suppressions_and_stable_fingerprints() {
     assert_eq!(sarif["version"], "2.1.0");
     let r = &sarif["runs"][0];
     let rules = r["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 1);
+    assert_eq!(rules.len(), 2, "the stage rule and the trace-path rule");
     let help = rules[0]["help"]["text"].as_str().unwrap();
     for fix in [
         "xray_tracing_enabled = true",
@@ -186,11 +205,21 @@ fn sarif_has_one_rule_locations_suppressions_and_stable_fingerprints() {
     let results = r["results"].as_array().unwrap();
     assert_eq!(
         results.len(),
-        35,
-        "25 failed + 7 exempt + 3 unknown, no passed"
+        40,
+        "25 failed + 7 exempt + 3 unknown stages, 5 failed trace paths; no passed"
     );
     let levels = |lvl: &str| results.iter().filter(|x| x["level"] == lvl).count();
-    assert_eq!((levels("error"), levels("note")), (32, 3));
+    assert_eq!(
+        (levels("error"), levels("note"), levels("warning")),
+        (32, 3, 5)
+    );
+    assert_eq!(
+        results
+            .iter()
+            .filter(|x| x["ruleId"] == "APIGW-TRACING-002")
+            .count(),
+        5
+    );
     let suppressed: Vec<_> = results
         .iter()
         .filter(|x| x.get("suppressions").is_some())
@@ -227,7 +256,7 @@ fn sarif_has_one_rule_locations_suppressions_and_stable_fingerprints() {
     distinct.dedup();
     // terraform/: its 4 stages that do not pass, from source and from
     // plan, are one alert each.
-    assert_eq!(distinct.len(), 31);
+    assert_eq!(distinct.len(), 36);
 }
 
 /// A scratch directory under the target dir, new for each call.

@@ -36,7 +36,7 @@ async fn check_json(args: &[&str]) -> Vec<Value> {
 /// address -> status.
 fn by_address(results: &[Value]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    for r in results {
+    for r in results.iter().filter(|r| r["rule"] == "stage-tracing") {
         let prev = out.insert(
             r["resource"].as_str().unwrap().to_owned(),
             r["status"].as_str().unwrap().to_owned(),
@@ -220,20 +220,29 @@ async fn terraform_source_plan_and_deployed_scan_agree() {
 
 /// Every SAM fixture, as written and as aws-sam-translator transforms it.
 fn sam_fixtures() -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = ["sam", "sam-more", "passing"]
+    let mut out: Vec<PathBuf> = ["sam", "sam-more", "passing", "trace-path"]
         .iter()
         .flat_map(|d| std::fs::read_dir(repo().join(FIXTURES).join(d)).unwrap())
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .filter(|p| {
+            std::fs::read_to_string(p).is_ok_and(|t| t.contains("AWS::Serverless-2016-10-31"))
+        })
         .collect();
     out.sort();
     out
 }
 
-/// (stage, status) pairs, sorted: a multiset.
+/// (stage, status) pairs of the stage rule, sorted: a multiset.
 fn stage_statuses(results: &[Value]) -> Vec<(String, String)> {
+    statuses_of(results, "stage-tracing")
+}
+
+/// (stage, status) pairs of one rule's results, sorted.
+fn statuses_of(results: &[Value], rule: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = results
         .iter()
+        .filter(|r| r["rule"] == rule)
         .map(|r| {
             (
                 r["stage"].as_str().unwrap_or("?").to_owned(),
@@ -250,9 +259,10 @@ async fn sam_templates_agree_with_aws_sam_translator() {
     let python = repo().join(".venv/bin/python");
     let dir = tempdir("sam-parity");
     let fixtures = sam_fixtures();
-    assert!(fixtures.len() >= 4, "{fixtures:?}");
+    assert!(fixtures.len() >= 6, "{fixtures:?}");
     let mut stages_seen = 0;
     let mut hooked = 0;
+    let mut paths_seen = Vec::new();
     for fixture in fixtures {
         let name = fixture.file_stem().unwrap().to_string_lossy().into_owned();
         let out = dir.join(format!(
@@ -272,10 +282,23 @@ async fn sam_templates_agree_with_aws_sam_translator() {
             fixture.to_str().unwrap(),
             out.to_str().unwrap(),
         ]));
-        let source = stage_statuses(&check_json(&[fixture.to_str().unwrap()]).await);
-        let transformed = stage_statuses(&check_json(&[out.to_str().unwrap()]).await);
+        let source_results = check_json(&[fixture.to_str().unwrap()]).await;
+        let transformed_results = check_json(&[out.to_str().unwrap()]).await;
+        let source = stage_statuses(&source_results);
+        let transformed = stage_statuses(&transformed_results);
         assert_eq!(source, transformed, "{}", fixture.display());
         stages_seen += source.len();
+        // The trace path: SAM's functions, events, authorizers and
+        // Globals.Function.Tracing, against the CloudFormation (the OpenAPI
+        // body, AWS::Lambda::Function TracingConfig) the translator makes.
+        let path = statuses_of(&source_results, "trace-path");
+        assert_eq!(
+            path,
+            statuses_of(&transformed_results, "trace-path"),
+            "trace path: {}",
+            fixture.display()
+        );
+        paths_seen.extend(path.into_iter().map(|(_, s)| s));
         // The deploy-time hook, on what CloudFormation will create.
         hooked += crate::hook::hook_agrees_with_check(out.to_str().unwrap()).await;
     }

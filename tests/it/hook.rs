@@ -207,6 +207,9 @@ pub(crate) async fn hook_agrees_with_check(template: &str) -> usize {
     let doc = apigw_tracing::check::yaml::parse(&text).unwrap();
     let resources = doc.get("Resources").unwrap();
     for r in checked["results"].as_array().unwrap() {
+        if r["rule"] != "stage-tracing" {
+            continue;
+        }
         let id = r["resource"].as_str().unwrap();
         let Some(res) = resources.get(id) else {
             continue;

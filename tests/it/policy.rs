@@ -23,6 +23,7 @@ async fn checked(file: &str) -> BTreeMap<String, (String, String)> {
         .as_array()
         .unwrap()
         .iter()
+        .filter(|r| r["rule"] == "stage-tracing")
         .map(|r| {
             (
                 r["resource"].as_str().unwrap().to_owned(),

@@ -93,6 +93,7 @@ pub fn stage(
         line: r.at.line,
         note: None,
         fix: Fix::TerraformStage,
+        path: Vec::new(),
     };
     match r.kind.as_str() {
         "aws_api_gateway_deployment" => {

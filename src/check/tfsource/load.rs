@@ -21,6 +21,17 @@ pub const JUDGED: [&str; 3] = [
     "aws_api_gateway_deployment",
 ];
 
+/// The resource types read for the trace path (`check::path`): what a
+/// stage's API integrates with, and the functions' tracing.
+pub const PATH_TYPES: [&str; 3] = [
+    "aws_lambda_function",
+    "aws_api_gateway_integration",
+    "aws_api_gateway_authorizer",
+];
+
+/// The attribute a function's `tracing_config { mode }` is kept under.
+pub const TRACING_MODE: &str = "tracing_config.mode";
+
 /// Where a block is written.
 #[derive(Debug, Clone, Default)]
 pub struct At {
@@ -156,16 +167,28 @@ fn hcl_file(m: &mut Module, body: &Body, text: &str, shown: &str, overriding: bo
             ("module", [name]) => {
                 add_call(m, (*name).to_owned(), at, attrs(&block.body), overriding)
             }
-            ("resource", [kind, name]) if JUDGED.contains(kind) => add_resource(
-                m,
-                Resource {
-                    kind: (*kind).to_owned(),
-                    name: (*name).to_owned(),
-                    at,
-                    attrs: attrs(&block.body),
-                },
-                overriding,
-            ),
+            ("resource", [kind, name]) if JUDGED.contains(kind) || PATH_TYPES.contains(kind) => {
+                let mut attrs = attrs(&block.body);
+                // A function's mode is in a nested block.
+                let mode = block
+                    .body
+                    .blocks()
+                    .find(|b| b.ident.as_str() == "tracing_config")
+                    .and_then(|b| b.body.get_attribute("mode"));
+                if let Some(mode) = mode {
+                    attrs.insert(TRACING_MODE.into(), mode.value.clone().into());
+                }
+                add_resource(
+                    m,
+                    Resource {
+                        kind: (*kind).to_owned(),
+                        name: (*name).to_owned(),
+                        at,
+                        attrs,
+                    },
+                    overriding,
+                )
+            }
             ("provider", ["aws"]) if block.body.get_attribute("alias").is_none() => {
                 let tags = block
                     .body
@@ -222,13 +245,21 @@ fn json_file(m: &mut Module, doc: &Json, shown: &str, overriding: bool) {
     for (name, v) in objects(&doc["module"]) {
         add_call(m, name.clone(), at(), json_attrs(v), overriding);
     }
-    for kind in JUDGED {
+    for kind in JUDGED.iter().chain(&PATH_TYPES) {
         for (name, v) in objects(&doc["resource"][kind]) {
+            let mut attrs = json_attrs(v);
+            let block = match &v["tracing_config"] {
+                Json::Array(a) => a.first().cloned().unwrap_or(Json::Null),
+                other => other.clone(),
+            };
+            if let Some(mode) = block.get("mode") {
+                attrs.insert(TRACING_MODE.into(), expression(mode));
+            }
             let r = Resource {
-                kind: kind.to_owned(),
+                kind: (*kind).to_owned(),
                 name: name.clone(),
                 at: at(),
-                attrs: json_attrs(v),
+                attrs,
             };
             add_resource(m, r, overriding);
         }

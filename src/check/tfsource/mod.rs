@@ -20,6 +20,7 @@ use super::{PlannedStage, SkippedPath};
 mod eval;
 mod judge;
 mod load;
+mod path;
 mod vars;
 
 pub use load::is_source;
@@ -200,12 +201,18 @@ impl Loader {
             Some(expr) => Some(scope.eval(expr)),
             None => call.default_tags.clone(),
         };
-        for r in &module.resources {
+        for r in module
+            .resources
+            .iter()
+            .filter(|r| load::JUDGED.contains(&r.kind.as_str()))
+        {
+            let functions = path::behind(&module, &scope, r, &call.prefix);
             for (suffix, ctx, unknown) in judge::instances(&r.attrs, &scope) {
                 let address = format!("{}{}.{}{suffix}", call.prefix, r.kind, r.name);
-                if let Some(stage) =
+                if let Some(mut stage) =
                     judge::stage(r, address, &scope, &ctx, unknown, default_tags.as_ref())
                 {
+                    stage.path = functions.clone();
                     report.stages.push(Found {
                         file: r.at.file.clone(),
                         stage,

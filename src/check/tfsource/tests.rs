@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use super::*;
 use crate::check::{judge, Verdict};
 use crate::evaluate::tests::today;
@@ -327,4 +329,76 @@ fn a_file_that_does_not_parse_is_an_error_when_named_and_a_skip_in_a_walk() {
         Path::new("/"),
     );
     assert!(crate::report::chain(&missing.unwrap_err()).contains("nonexistent.tfvars"));
+}
+
+#[test]
+fn the_trace_path_follows_integrations_and_authorizers_to_functions_of_the_module() {
+    let dir = tree(
+        "path",
+        &[(
+            "main.tf",
+            r#"
+variable "mode" { default = "Active" }
+resource "aws_lambda_function" "a" {
+  tracing_config { mode = var.mode }
+}
+resource "aws_lambda_function" "b" {}
+resource "aws_api_gateway_integration" "i" {
+  rest_api_id = aws_api_gateway_rest_api.x.id
+  type        = "AWS"
+  uri         = aws_lambda_function.a.invoke_arn
+}
+resource "aws_api_gateway_integration" "mock" {
+  rest_api_id = aws_api_gateway_rest_api.x.id
+  type        = "MOCK"
+  uri         = aws_lambda_function.b.invoke_arn
+}
+resource "aws_api_gateway_authorizer" "auth" {
+  rest_api_id    = aws_api_gateway_rest_api.other.id
+  authorizer_uri = aws_lambda_function.b.invoke_arn
+}
+resource "aws_api_gateway_stage" "x" {
+  rest_api_id = aws_api_gateway_rest_api.x.id
+  stage_name  = "x"
+}
+resource "aws_api_gateway_stage" "other" {
+  rest_api_id = aws_api_gateway_rest_api.other.id
+  stage_name  = "o"
+}
+"#,
+        )],
+    );
+    let dirs = [(dir, false)];
+    let report = check(&dirs, &opts(&[]), Path::new("/")).unwrap();
+    let paths: BTreeMap<String, Vec<(String, bool, String)>> = report
+        .stages
+        .iter()
+        .map(|f| {
+            (
+                f.stage.resource.clone(),
+                f.stage
+                    .path
+                    .iter()
+                    .map(|p| (p.name.clone(), p.authorizer, p.mode.clone()))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        paths["aws_api_gateway_stage.x"],
+        [(
+            "aws_lambda_function.a".to_owned(),
+            false,
+            "Active".to_owned()
+        )],
+        "the MOCK integration is not on the path"
+    );
+    assert_eq!(
+        paths["aws_api_gateway_stage.other"],
+        [(
+            "aws_lambda_function.b".to_owned(),
+            true,
+            "PassThrough, not set".to_owned()
+        )]
+    );
 }

@@ -1,0 +1,121 @@
+//! The trace path in Terraform source: the `aws_lambda_function`s of the
+//! same module that a stage's REST API integrates with
+//! (`aws_api_gateway_integration`, types `AWS` and `AWS_PROXY`, `uri`
+//! referring to the function) or authorizes with
+//! (`aws_api_gateway_authorizer.authorizer_uri`), each judged by its
+//! `tracing_config { mode }`. Functions outside the module are not
+//! reported (their mode is not in this configuration).
+
+use std::collections::BTreeSet;
+
+use hcl::{Expression, TraversalOperator, Value};
+
+use super::super::path::PathFunction;
+use super::super::Tracing;
+use super::load::{Module, Resource, TRACING_MODE};
+use super::Scope;
+
+/// The resources an expression refers to: `(type, name)` of every
+/// `type.name.attr` traversal in it (conditionals, calls and collections
+/// included).
+pub fn refs(expr: &Expression) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    collect(expr, &mut out);
+    out
+}
+
+fn collect(expr: &Expression, out: &mut Vec<(String, String)>) {
+    match expr {
+        Expression::Traversal(t) => {
+            if let (Expression::Variable(v), Some(TraversalOperator::GetAttr(name))) =
+                (&t.expr, t.operators.first())
+            {
+                out.push((v.as_str().to_owned(), name.as_str().to_owned()));
+            }
+            collect(&t.expr, out);
+        }
+        Expression::Array(items) => items.iter().for_each(|e| collect(e, out)),
+        Expression::Object(o) => o.values().for_each(|e| collect(e, out)),
+        Expression::FuncCall(f) => f.args.iter().for_each(|e| collect(e, out)),
+        Expression::Parenthesis(e) => collect(e, out),
+        Expression::Conditional(c) => {
+            collect(&c.cond_expr, out);
+            collect(&c.true_expr, out);
+            collect(&c.false_expr, out);
+        }
+        _ => {}
+    }
+}
+
+/// The names of the resources of `kind` that `attr` of `r` refers to.
+fn named(r: &Resource, attr: &str, kind: &str) -> BTreeSet<String> {
+    r.attrs
+        .get(attr)
+        .map(refs)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(t, _)| t == kind)
+        .map(|(_, n)| n)
+        .collect()
+}
+
+/// The functions of `module` behind the stage `stage`.
+pub fn behind(module: &Module, scope: &Scope, stage: &Resource, prefix: &str) -> Vec<PathFunction> {
+    let apis = named(stage, "rest_api_id", "aws_api_gateway_rest_api");
+    if apis.is_empty() {
+        return Vec::new();
+    }
+    let mut edges: BTreeSet<(String, bool)> = BTreeSet::new();
+    for r in &module.resources {
+        if named(r, "rest_api_id", "aws_api_gateway_rest_api").is_disjoint(&apis) {
+            continue;
+        }
+        match r.kind.as_str() {
+            "aws_api_gateway_integration" => {
+                let kind = r.attrs.get("type").and_then(|t| scope.eval(t).ok());
+                // Only AWS and AWS_PROXY integrations invoke a function.
+                if matches!(
+                    kind.as_ref().and_then(Value::as_str),
+                    Some("AWS" | "AWS_PROXY")
+                ) {
+                    edges.extend(
+                        named(r, "uri", "aws_lambda_function")
+                            .into_iter()
+                            .map(|f| (f, false)),
+                    );
+                }
+            }
+            "aws_api_gateway_authorizer" => edges.extend(
+                named(r, "authorizer_uri", "aws_lambda_function")
+                    .into_iter()
+                    .map(|f| (f, true)),
+            ),
+            _ => {}
+        }
+    }
+    edges
+        .into_iter()
+        .filter_map(|(f, authorizer)| {
+            let function = module
+                .resources
+                .iter()
+                .find(|r| r.kind == "aws_lambda_function" && r.name == f)?;
+            let (tracing, mode) = match function.attrs.get(TRACING_MODE).map(|m| scope.eval(m)) {
+                None => (
+                    Tracing::Off { note: None },
+                    "PassThrough, not set".to_owned(),
+                ),
+                Some(Ok(Value::String(m))) if m == "Active" => (Tracing::On { note: None }, m),
+                Some(Ok(Value::String(m))) => (Tracing::Off { note: None }, m),
+                Some(Ok(other)) => (Tracing::Off { note: None }, other.to_string()),
+                Some(Err(why)) => (Tracing::Unknown(why), "computed".to_owned()),
+            };
+            Some(PathFunction {
+                name: format!("{prefix}aws_lambda_function.{f}"),
+                mode,
+                tracing,
+                authorizer,
+            })
+        })
+        .collect()
+}
