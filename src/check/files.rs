@@ -66,8 +66,24 @@ impl FileError {
         let shown = self.path();
         SkippedPath {
             path: shown.to_owned(),
-            reason: super::output::reason_without_path(&crate::report::chain(self), shown),
+            reason: reason_without_path(&crate::report::chain(self), shown),
         }
+    }
+}
+
+/// An error's message without the path it starts with (said once, in
+/// `path`): `deep.json:1: does not parse` -> `line 1: does not parse`.
+fn reason_without_path(message: &str, shown: &str) -> String {
+    let rest = message
+        .strip_prefix(shown)
+        .unwrap_or(message)
+        .trim_start_matches(':')
+        .trim_start();
+    match rest.split_once(": ") {
+        Some((n, why)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("line {n}: {why}")
+        }
+        _ => rest.to_owned(),
     }
 }
 

@@ -129,22 +129,6 @@ pub fn check_paths(
     Ok(out)
 }
 
-/// An error's message without the path it starts with (said once, in
-/// `path`): `deep.json:1: does not parse` -> `line 1: does not parse`.
-pub(super) fn reason_without_path(message: &str, shown: &str) -> String {
-    let rest = message
-        .strip_prefix(shown)
-        .unwrap_or(message)
-        .trim_start_matches(':')
-        .trim_start();
-    match rest.split_once(": ") {
-        Some((n, why)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
-            format!("line {n}: {why}")
-        }
-        _ => rest.to_owned(),
-    }
-}
-
 /// One line per stage, then the summary.
 pub fn table(c: &Checked) -> String {
     let mut out = String::new();
