@@ -15,11 +15,19 @@ use super::Scope;
 /// context with its `count` / `each`, and why its existence is unknown.
 pub type Instance = (String, Context<'static>, Option<String>);
 
+/// Most instances one `count` expands into: far above any real stage
+/// count, far below what would exhaust a CI runner (`count = 1e9` is a
+/// typo or an attack, and is reported as unknown instead).
+const MAX_INSTANCES: u64 = 10_000;
+
 /// The instances `count` or `for_each` make (one when neither is set).
 pub fn instances(attrs: &BTreeMap<String, Expression>, scope: &Scope) -> Vec<Instance> {
     let one = |why: Option<String>| vec![(String::new(), scope.ctx.clone(), why)];
     if let Some(count) = attrs.get("count") {
         return match scope.eval(count) {
+            Ok(Value::Number(n)) if n.as_u64().is_some_and(|n| n > MAX_INSTANCES) => one(Some(
+                format!("count is {n}, over the {MAX_INSTANCES} instances check expands"),
+            )),
             Ok(Value::Number(n)) => {
                 let n = n.as_u64().unwrap_or(0);
                 (0..n)

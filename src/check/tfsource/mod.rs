@@ -8,7 +8,7 @@
 //! stage has one identity from source and from plan. Whatever depends on a
 //! value known only after apply is UNKNOWN, with the reason.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use hcl::eval::Context;
@@ -21,6 +21,7 @@ mod eval;
 mod judge;
 mod load;
 mod path;
+mod roots;
 mod vars;
 
 pub use load::is_source;
@@ -33,6 +34,10 @@ pub fn is_vars(name: &str) -> bool {
 /// Nested module calls followed; deeper (or a cycle through `../`) stops
 /// with a warning.
 const MAX_MODULE_DEPTH: usize = 16;
+
+/// Module instances evaluated in one run: a module that calls itself with
+/// a large `count` would otherwise multiply at every level.
+const MAX_MODULE_INSTANCES: usize = 10_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -66,6 +71,7 @@ pub fn check(dirs: &[(PathBuf, bool)], opts: &Options, cwd: &Path) -> Result<Rep
         cache: HashMap::new(),
         cwd: cwd.to_owned(),
         max: opts.max_file_size,
+        instances_left: MAX_MODULE_INSTANCES,
     };
     let mut loaded: Vec<(PathBuf, bool)> = Vec::new();
     for (dir, strict) in dirs {
@@ -83,17 +89,8 @@ pub fn check(dirs: &[(PathBuf, bool)], opts: &Options, cwd: &Path) -> Result<Rep
         }
         loaded.push((key, *strict));
     }
-    let called: BTreeSet<PathBuf> = loaded
-        .iter()
-        .filter_map(|(d, _)| loader.cache.get(d))
-        .flat_map(|m| {
-            m.calls
-                .iter()
-                .filter_map(|c| local_source(c).map(|s| canonical(&m.dir.join(s))))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    for (root, strict) in loaded.iter().filter(|(d, _)| !called.contains(d)) {
+    let roots = roots::roots(&loaded, &loader);
+    for (root, strict) in loaded.iter().filter(|(d, _)| roots.contains(d)) {
         let inputs = match vars::root_values(root, &opts.var_files, &loader.cwd, loader.max) {
             Ok(v) => v,
             Err(e) if *strict || matches!(e, vars::VarsError::Named(_)) => return Err(e.into()),
@@ -177,6 +174,9 @@ struct Loader {
     cache: HashMap<PathBuf, load::Module>,
     cwd: PathBuf,
     max: u64,
+    /// Module instances still to evaluate in this run (see
+    /// `MAX_MODULE_INSTANCES`).
+    instances_left: usize,
 }
 
 impl Loader {
@@ -189,6 +189,16 @@ impl Loader {
     }
 
     fn instance(&mut self, dir: &Path, call: Call, report: &mut Report) {
+        if self.instances_left == 0 {
+            return;
+        }
+        self.instances_left -= 1;
+        if self.instances_left == 0 {
+            report.warnings.push(format!(
+                "{}: more than {MAX_MODULE_INSTANCES} module instances; the rest are not checked",
+                call.root.display()
+            ));
+        }
         let module = match self.get(dir) {
             Ok(m) => m.clone(),
             Err(e) => {
@@ -377,3 +387,5 @@ fn scope(module: &load::Module, call: &Call, cwd: &Path) -> Scope {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_modules;

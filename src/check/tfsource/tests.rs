@@ -5,7 +5,7 @@ use crate::check::{judge, Verdict};
 use crate::evaluate::tests::today;
 
 /// A scratch directory with `files` (path, text) written into it.
-fn tree(tag: &str, files: &[(&str, &str)]) -> PathBuf {
+pub(super) fn tree(tag: &str, files: &[(&str, &str)]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("apigw-tfsource-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     for (path, text) in files {
@@ -24,7 +24,7 @@ fn opts(var_files: &[PathBuf]) -> Options {
 }
 
 /// (address, verdict, stage, message) of every stage under `dirs`.
-fn checked(
+pub(super) fn checked(
     dirs: &[PathBuf],
     var_files: &[PathBuf],
 ) -> (Vec<(String, Verdict, String, String)>, Report) {
@@ -130,6 +130,10 @@ resource "aws_api_gateway_stage" "none" {
   count      = 0
   stage_name = "never"
 }
+resource "aws_api_gateway_stage" "huge" {
+  count      = 1000000000
+  stage_name = "typo"
+}
 "#,
         )],
     );
@@ -143,6 +147,7 @@ resource "aws_api_gateway_stage" "none" {
         [
             ("aws_api_gateway_stage.counted[0]", Verdict::Failed, "c0"),
             ("aws_api_gateway_stage.counted[1]", Verdict::Passed, "c1"),
+            ("aws_api_gateway_stage.huge", Verdict::Unknown, "typo"),
             ("aws_api_gateway_stage.keyed[\"x\"]", Verdict::Passed, "x"),
             ("aws_api_gateway_stage.keyed[\"y\"]", Verdict::Failed, "y"),
             ("aws_api_gateway_stage.keyed[\"z\"]", Verdict::Passed, "z"),
@@ -152,106 +157,14 @@ resource "aws_api_gateway_stage" "none" {
         ]
     );
     assert!(
-        got[5].3.contains("for_each is not known before apply"),
+        got[2].3.contains("over the 10000 instances"),
         "{}",
-        got[5].3
-    );
-}
-
-#[test]
-fn local_modules_get_their_inputs_and_full_addresses_and_are_not_roots() {
-    let root = tree(
-        "modules",
-        &[
-            (
-                "main.tf",
-                r#"
-provider "aws" {
-  default_tags {
-    tags = { "apigw-tracing:exempt" = "shared sandbox" }
-  }
-}
-module "api" {
-  source   = "./modules/api"
-  for_each = { on = true, off = false }
-  name     = each.key
-  tracing  = each.value
-}
-module "remote" {
-  source = "terraform-aws-modules/apigateway-v2/aws"
-}
-"#,
-            ),
-            (
-                "modules/api/main.tf",
-                "variable \"name\" {}\nvariable \"tracing\" {}\nmodule \"inner\" {\n  source = \"../inner\"\n  on     = var.tracing\n}\n",
-            ),
-            (
-                "modules/inner/main.tf",
-                "variable \"on\" {}\nresource \"aws_api_gateway_stage\" \"this\" {\n  stage_name           = \"live\"\n  xray_tracing_enabled = var.on\n}\n",
-            ),
-        ],
-    );
-    // The walk hands every directory over; only the root is evaluated as
-    // one (the modules would otherwise be UNKNOWN duplicates).
-    let dirs = [
-        root.clone(),
-        root.join("modules/api"),
-        root.join("modules/inner"),
-    ];
-    let (got, report) = checked(&dirs, &[]);
-    let short: Vec<(&str, Verdict)> = got.iter().map(|(a, v, _, _)| (a.as_str(), *v)).collect();
-    assert_eq!(
-        short,
-        [
-            (
-                "module.api[\"off\"].module.inner.aws_api_gateway_stage.this",
-                Verdict::Exempt
-            ),
-            (
-                "module.api[\"on\"].module.inner.aws_api_gateway_stage.this",
-                Verdict::Passed
-            ),
-        ],
-        "default_tags reach module resources"
-    );
-    assert_eq!(report.files, 3);
-    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
-    assert!(
-        report.warnings[0].contains("module.remote"),
-        "{:?}",
-        report.warnings
+        got[2].3
     );
     assert!(
-        report.warnings[0].contains("terraform init"),
-        "{:?}",
-        report.warnings
-    );
-
-    // After `terraform init`, the registry module is read from where it was
-    // installed.
-    let installed = root.join(".terraform/modules/remote");
-    std::fs::create_dir_all(&installed).unwrap();
-    std::fs::write(
-        installed.join("main.tf"),
-        "resource \"aws_api_gateway_deployment\" \"d\" {\n  stage_name = \"v1\"\n}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        root.join(".terraform/modules/modules.json"),
-        r#"{"Modules":[{"Key":"","Source":"","Dir":"."},{"Key":"remote","Source":"registry.terraform.io/x/y/aws","Dir":".terraform/modules/remote"}]}"#,
-    )
-    .unwrap();
-    let (got, report) = checked(&dirs, &[]);
-    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
-    // A deployment's stage carries no tags, default_tags included.
-    assert!(
-        got.iter().any(
-            |(a, v, s, _)| a == "module.remote.aws_api_gateway_deployment.d"
-                && *v == Verdict::Failed
-                && s == "v1"
-        ),
-        "{got:?}"
+        got[6].3.contains("for_each is not known before apply"),
+        "{}",
+        got[6].3
     );
 }
 

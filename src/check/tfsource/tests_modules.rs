@@ -1,0 +1,161 @@
+//! Module calls: inputs, addresses, roots, installed modules, cycles.
+
+use super::tests::{checked, tree};
+use crate::check::Verdict;
+
+#[test]
+fn local_modules_get_their_inputs_and_full_addresses_and_are_not_roots() {
+    let root = tree(
+        "modules",
+        &[
+            (
+                "main.tf",
+                r#"
+provider "aws" {
+  default_tags {
+    tags = { "apigw-tracing:exempt" = "shared sandbox" }
+  }
+}
+module "api" {
+  source   = "./modules/api"
+  for_each = { on = true, off = false }
+  name     = each.key
+  tracing  = each.value
+}
+module "remote" {
+  source = "terraform-aws-modules/apigateway-v2/aws"
+}
+"#,
+            ),
+            (
+                "modules/api/main.tf",
+                "variable \"name\" {}\nvariable \"tracing\" {}\nmodule \"inner\" {\n  source = \"../inner\"\n  on     = var.tracing\n}\n",
+            ),
+            (
+                "modules/inner/main.tf",
+                "variable \"on\" {}\nresource \"aws_api_gateway_stage\" \"this\" {\n  stage_name           = \"live\"\n  xray_tracing_enabled = var.on\n}\n",
+            ),
+        ],
+    );
+    // The walk hands every directory over; only the root is evaluated as
+    // one (the modules would otherwise be UNKNOWN duplicates).
+    let dirs = [
+        root.clone(),
+        root.join("modules/api"),
+        root.join("modules/inner"),
+    ];
+    let (got, report) = checked(&dirs, &[]);
+    let short: Vec<(&str, Verdict)> = got.iter().map(|(a, v, _, _)| (a.as_str(), *v)).collect();
+    assert_eq!(
+        short,
+        [
+            (
+                "module.api[\"off\"].module.inner.aws_api_gateway_stage.this",
+                Verdict::Exempt
+            ),
+            (
+                "module.api[\"on\"].module.inner.aws_api_gateway_stage.this",
+                Verdict::Passed
+            ),
+        ],
+        "default_tags reach module resources"
+    );
+    assert_eq!(report.files, 3);
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    assert!(
+        report.warnings[0].contains("module.remote"),
+        "{:?}",
+        report.warnings
+    );
+    assert!(
+        report.warnings[0].contains("terraform init"),
+        "{:?}",
+        report.warnings
+    );
+
+    // After `terraform init`, the registry module is read from where it was
+    // installed.
+    let installed = root.join(".terraform/modules/remote");
+    std::fs::create_dir_all(&installed).unwrap();
+    std::fs::write(
+        installed.join("main.tf"),
+        "resource \"aws_api_gateway_deployment\" \"d\" {\n  stage_name = \"v1\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join(".terraform/modules/modules.json"),
+        r#"{"Modules":[{"Key":"","Source":"","Dir":"."},{"Key":"remote","Source":"registry.terraform.io/x/y/aws","Dir":".terraform/modules/remote"}]}"#,
+    )
+    .unwrap();
+    let (got, report) = checked(&dirs, &[]);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    // A deployment's stage carries no tags, default_tags included.
+    assert!(
+        got.iter().any(
+            |(a, v, s, _)| a == "module.remote.aws_api_gateway_deployment.d"
+                && *v == Verdict::Failed
+                && s == "v1"
+        ),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn a_module_that_calls_itself_many_times_over_is_bounded() {
+    let dir = tree(
+        "selfcall",
+        &[(
+            "main.tf",
+            "module \"again\" {\n  source = \"./\"\n  count  = 1000\n}\nresource \"aws_api_gateway_stage\" \"s\" {\n  stage_name = \"s\"\n}\n",
+        )],
+    );
+    let started = std::time::Instant::now();
+    let (got, report) = checked(&[dir], &[]);
+    assert!(got.len() <= 10_000, "{}", got.len());
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("module instances")),
+        "{:?}",
+        report.warnings
+    );
+    // Bounded work, not 1000^16 instances.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[test]
+fn modules_that_call_each_other_are_still_checked() {
+    let root = tree(
+        "cycle",
+        &[
+            (
+                "a/main.tf",
+                "module \"b\" {\n  source = \"../b\"\n}\nresource \"aws_api_gateway_stage\" \"a\" {\n  stage_name = \"a\"\n}\n",
+            ),
+            (
+                "b/main.tf",
+                "module \"a\" {\n  source = \"../a\"\n}\nresource \"aws_api_gateway_stage\" \"b\" {\n  stage_name = \"b\"\n}\n",
+            ),
+        ],
+    );
+    let (got, report) = checked(&[root.join("a"), root.join("b")], &[]);
+    // One of them is taken as the root; the cycle stops at the depth limit.
+    assert!(
+        got.iter().any(|(a, ..)| a == "aws_api_gateway_stage.a"),
+        "{got:?}"
+    );
+    assert!(
+        got.iter()
+            .any(|(a, ..)| a == "module.b.aws_api_gateway_stage.b"),
+        "{got:?}"
+    );
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("nested deeper than 16")),
+        "{:?}",
+        report.warnings
+    );
+}
