@@ -17,6 +17,7 @@ pub mod files;
 mod foreach;
 pub mod output;
 pub mod path;
+mod plan_path;
 pub mod sarif;
 pub mod serverless;
 pub mod template;

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use super::plan_path::{self, config_module, config_resource, Functions};
 use super::{Fix, PlannedStage, Tracing};
 
 /// The top-level fields that tell a plan from a state or anything else,
@@ -129,16 +130,32 @@ pub fn stages(doc: &Probe<'_>) -> Vec<PlannedStage> {
     let Ok(changes) = serde_json::from_str::<Vec<ResourceChange<'_>>>(raw.get()) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    let mut configuration: Option<Value> = None;
-    for rc in changes {
-        if !JUDGED.contains(&rc.kind.as_str()) {
-            continue;
-        }
-        let change: Value = rc
-            .change
+    let parse = |rc: &ResourceChange<'_>| -> Value {
+        rc.change
             .and_then(|c| serde_json::from_str(c.get()).ok())
-            .unwrap_or(Value::Null);
+            .unwrap_or(Value::Null)
+    };
+    // The planned functions, for the stages' trace paths.
+    let mut functions = Functions::default();
+    for rc in changes.iter().filter(|rc| rc.kind == "aws_lambda_function") {
+        let change = parse(rc);
+        if change["actions"] != serde_json::json!(["delete"]) {
+            functions.add(rc.module_address.as_deref(), &rc.name, &rc.address, change);
+        }
+    }
+    let mut out = Vec::new();
+    // Parsed once, and only when a stage needs it.
+    let mut configuration: Option<Value> = None;
+    let config = || -> Value {
+        doc.configuration
+            .and_then(|c| serde_json::from_str(c.get()).ok())
+            .unwrap_or(Value::Null)
+    };
+    for rc in changes
+        .iter()
+        .filter(|rc| JUDGED.contains(&rc.kind.as_str()))
+    {
+        let change = parse(rc);
         let Some(mut stage) = judged(&rc.kind, rc.address.clone(), &change) else {
             continue;
         };
@@ -146,19 +163,11 @@ pub fn stages(doc: &Probe<'_>) -> Vec<PlannedStage> {
         // as known after apply, and CloudFormation creates the stage with
         // tracing off. Only the configuration tells unset from computed.
         if rc.kind == "awscc_apigateway_stage" && matches!(stage.tracing, Tracing::Unknown(_)) {
-            let config = configuration.get_or_insert_with(|| {
-                doc.configuration
-                    .and_then(|c| serde_json::from_str(c.get()).ok())
-                    .unwrap_or(Value::Null)
-            });
-            if configured(
-                config,
-                rc.module_address.as_deref(),
-                &rc.kind,
-                &rc.name,
-                "tracing_enabled",
-            ) == Some(false)
-            {
+            let config = configuration.get_or_insert_with(config);
+            let module = config_module(config, rc.module_address.as_deref());
+            let set = config_resource(module, &rc.kind, &rc.name)
+                .map(|r| r["expressions"].get("tracing_enabled").is_some());
+            if set == Some(false) {
                 stage.tracing = Tracing::Off {
                     note: Some(
                         "tracing_enabled is not set; CloudFormation's default is off".into(),
@@ -166,31 +175,19 @@ pub fn stages(doc: &Probe<'_>) -> Vec<PlannedStage> {
                 };
             }
         }
+        if !functions.is_empty() {
+            let config = configuration.get_or_insert_with(config);
+            stage.path = plan_path::behind(
+                config,
+                rc.module_address.as_deref(),
+                &rc.kind,
+                &rc.name,
+                &functions,
+            );
+        }
         out.push(stage);
     }
     out
-}
-
-/// Whether the configuration of resource `kind.name` in module
-/// `module_address` (instance keys ignored) sets `attr`; none when the
-/// plan has no such configuration.
-fn configured(
-    config: &Value,
-    module_address: Option<&str>,
-    kind: &str,
-    name: &str,
-    attr: &str,
-) -> Option<bool> {
-    let mut module = &config["root_module"];
-    for part in module_address.unwrap_or_default().split("module.").skip(1) {
-        let call = part.split(['[', '.']).next().unwrap_or_default();
-        module = &module["module_calls"][call]["module"];
-    }
-    let resource = module["resources"]
-        .as_array()?
-        .iter()
-        .find(|r| r["mode"] == "managed" && r["type"] == kind && r["name"] == name)?;
-    Some(resource["expressions"].get(attr).is_some())
 }
 
 /// The stage one judged resource change creates, if any.

@@ -142,9 +142,37 @@ async fn scanned(moto: &Moto) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// One Terraform fixture: source vs plan vs deploy.
-async fn terraform_parity(fixture: &str, mirror: &Path) {
-    let dir = tempdir(&format!("parity-{fixture}")).join("root");
+/// address -> (status, the functions named) of the trace-path results.
+fn paths_by_address(results: &[Value]) -> BTreeMap<String, (String, Vec<String>)> {
+    results
+        .iter()
+        .filter(|r| r["rule"] == "trace-path")
+        .map(|r| {
+            let mut names: Vec<String> = r["functions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| {
+                    format!(
+                        "{} {}",
+                        f["name"].as_str().unwrap(),
+                        f["mode"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            names.sort();
+            (
+                r["resource"].as_str().unwrap().to_owned(),
+                (r["status"].as_str().unwrap().to_owned(), names),
+            )
+        })
+        .collect()
+}
+
+/// One Terraform fixture: source vs plan, then (with `deploy`) vs what
+/// `terraform apply` creates in moto, scanned.
+async fn terraform_parity(fixture: &str, mirror: &Path, deploy: bool) {
+    let dir = tempdir(&format!("parity-{}", fixture.replace('/', "-"))).join("root");
     copy_dir(&repo().join(FIXTURES).join(fixture), &dir);
     let tf = terraform(&dir, mirror);
     tf(&["init", "-input=false", "-no-color"]);
@@ -159,8 +187,17 @@ async fn terraform_parity(fixture: &str, mirror: &Path) {
     let plan_file = dir.parent().unwrap().join("plan.json");
     std::fs::write(&plan_file, tf(&["show", "-json", "tfplan"])).unwrap();
 
-    let source = by_address(&check_json(&[dir.to_str().unwrap()]).await);
-    let plan = by_address(&check_json(&[plan_file.to_str().unwrap()]).await);
+    let source_results = check_json(&[dir.to_str().unwrap()]).await;
+    let plan_results = check_json(&[plan_file.to_str().unwrap()]).await;
+    // The trace path: from the source's references, and from the plan's
+    // configuration and planned functions.
+    assert_eq!(
+        paths_by_address(&source_results),
+        paths_by_address(&plan_results),
+        "{fixture}: trace paths"
+    );
+    let source = by_address(&source_results);
+    let plan = by_address(&plan_results);
     assert_eq!(
         source.keys().collect::<Vec<_>>(),
         plan.keys().collect::<Vec<_>>(),
@@ -174,6 +211,11 @@ async fn terraform_parity(fixture: &str, mirror: &Path) {
         }
         known += 1;
         assert_eq!(from_source, from_plan, "{fixture}: {address}");
+    }
+    if !deploy {
+        // The plan-only fixture is there for its trace path.
+        assert!(!paths_by_address(&plan_results).is_empty(), "{fixture}");
+        return;
     }
     assert!(known >= 5, "{fixture}: {source:?}");
 
@@ -214,8 +256,10 @@ async fn terraform_source_plan_and_deployed_scan_agree() {
         return;
     };
     for fixture in ["terraform", "terraform-vars"] {
-        terraform_parity(fixture, &mirror).await;
+        terraform_parity(fixture, &mirror, true).await;
     }
+    // Plan only: the functions would need code and roles in moto.
+    terraform_parity("trace-path/terraform", &mirror, false).await;
 }
 
 /// Every SAM fixture, as written and as aws-sam-translator transforms it.
