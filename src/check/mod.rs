@@ -149,6 +149,15 @@ pub struct CheckResult {
     pub functions: Vec<path::PathFunction>,
 }
 
+impl CheckResult {
+    /// Whether the result is of Terraform (plan or source): its resource
+    /// type is a Terraform type (`aws_...`, `awscc_...`), not a
+    /// CloudFormation one (`AWS::...`).
+    pub fn is_terraform(&self) -> bool {
+        self.resource_type.starts_with("aws_") || self.resource_type.starts_with("awscc_")
+    }
+}
+
 /// Judges one planned stage by the runtime's rule.
 pub fn judge(file: &str, s: PlannedStage, today: NaiveDate) -> (CheckResult, Vec<String>) {
     let mut warnings = Vec::new();
@@ -247,8 +256,7 @@ pub fn judge_path(functions: Vec<path::PathFunction>, stage: &CheckResult) -> Op
     let unknown = functions
         .iter()
         .any(|f| matches!(f.tracing, Tracing::Unknown(_)));
-    let terraform =
-        stage.resource_type.starts_with("aws_") || stage.resource_type.starts_with("awscc_");
+    let terraform = stage.is_terraform();
     let fix = if terraform {
         "set tracing_config { mode = \"Active\" } on each function"
     } else {

@@ -54,7 +54,7 @@ fn text(t: impl Into<String>) -> MultiformatMessageString {
 /// share, so the alert is the same whichever of the two CI checks (two
 /// root modules with one address share an alert: a plan names no root).
 pub fn fingerprint(r: &CheckResult) -> String {
-    let terraform = r.resource_type.starts_with("aws_") || r.resource_type.starts_with("awscc_");
+    let terraform = r.is_terraform();
     let mut key = format!(
         "{}\u{1f}{}\u{1f}{}",
         if terraform { "terraform" } else { &r.file },

@@ -11,13 +11,11 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::deploy::{have, provider_mirror, repo, run, tempdir};
+use crate::deploy::{have, provider_mirror, repo, run, tempdir, terraform};
 use crate::harness::run_offline;
 use crate::support::*;
 
 const FIXTURES: &str = "tests/fixtures/check";
-/// A loopback port nothing listens on (port 9, discard, is never served here).
-pub(crate) const DEAD_PROXY: &str = "http://127.0.0.1:9";
 
 /// `check --format json ARGS`, in this process: the results.
 async fn check_json(args: &[&str]) -> Vec<Value> {
@@ -56,34 +54,6 @@ fn copy_dir(from: &Path, to: &Path) {
         } else if name != "plan.json" && name != "README.md" {
             std::fs::copy(e.path(), to.join(&name)).unwrap();
         }
-    }
-}
-
-fn terraform<'a>(dir: &'a Path, mirror: &Path) -> impl Fn(&[&str]) -> String + 'a {
-    let rc = dir.join("..").join(format!(
-        "{}.tfrc",
-        dir.file_name().unwrap().to_string_lossy()
-    ));
-    std::fs::write(
-        &rc,
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n}}\n",
-            mirror.display()
-        ),
-    )
-    .unwrap();
-    move |args: &[&str]| {
-        run(Command::new("terraform")
-            .current_dir(dir)
-            .env("TF_CLI_CONFIG_FILE", &rc)
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
-            // Nothing leaves this machine: a request to anything but the
-            // loopback moto goes to a closed loopback port and fails.
-            .env("HTTPS_PROXY", DEAD_PROXY)
-            .env("HTTP_PROXY", DEAD_PROXY)
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .args(args))
     }
 }
 
@@ -372,7 +342,7 @@ async fn a_cloudformation_deployment_stage_fails_in_check_and_in_the_scan() {
     create_org(&moto, 0).await;
     let cfg = moto.sdk_config("eu-west-1").await;
     enable_security_hub(&cfg).await;
-    let cfn = aws_sdk_cloudformation_via_python(&moto, &template);
+    let cfn = create_stack_with_boto3(&moto, &template);
     assert_eq!(cfn, "CREATE_COMPLETE");
     let scan = scanned(&moto).await;
     let statuses: Vec<&String> = scan.values().collect();
@@ -382,7 +352,7 @@ async fn a_cloudformation_deployment_stage_fails_in_check_and_in_the_scan() {
 
 /// Creates a stack from `template` in moto (boto3 from the test venv, as
 /// the SAM deploy test does) and returns its final status.
-fn aws_sdk_cloudformation_via_python(moto: &Moto, template: &Path) -> String {
+fn create_stack_with_boto3(moto: &Moto, template: &Path) -> String {
     let python = repo().join(".venv/bin/python");
     let script = [
         "import sys, time, boto3",

@@ -59,9 +59,39 @@ pub(crate) fn run(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A loopback port nothing listens on (port 9, discard, is never served here).
+pub(crate) const DEAD_PROXY: &str = "http://127.0.0.1:9";
+
+/// `terraform ARGS` in `dir`, its output: providers from the local mirror
+/// only (a CLI config written beside `dir`), and nothing leaving this
+/// machine (any request not to the loopback moto goes to a closed loopback
+/// port and fails).
+pub(crate) fn terraform<'a>(dir: &'a Path, mirror: &Path) -> impl Fn(&[&str]) -> String + 'a {
+    let rc = dir.with_extension("tfrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n}}\n",
+            mirror.display()
+        ),
+    )
+    .unwrap();
+    move |args: &[&str]| {
+        run(Command::new("terraform")
+            .current_dir(dir)
+            .env("TF_CLI_CONFIG_FILE", &rc)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("HTTPS_PROXY", DEAD_PROXY)
+            .env("HTTP_PROXY", DEAD_PROXY)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .args(args))
+    }
+}
+
 /// A zip standing for the function's code (moto stores it; the binary under
 /// test is the one cargo built).
-fn dummy_zip(dir: &Path) -> PathBuf {
+pub(crate) fn dummy_zip(dir: &Path) -> PathBuf {
     let path = dir.join("bootstrap.zip");
     run(Command::new("python3").args([
         "-c",
@@ -151,14 +181,6 @@ async fn the_terraform_modules_apply_to_moto_and_the_function_starts_from_them()
     let member = seed(&moto).await;
     let dir = tempdir("tf");
     let zip = dummy_zip(&dir);
-    std::fs::write(
-        dir.join("cli.tfrc"),
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n}}\n",
-            mirror.display()
-        ),
-    )
-    .unwrap();
     let infra = repo().join("infra/terraform");
     std::fs::write(
         dir.join("main.tf"),
@@ -207,32 +229,19 @@ output "function_name" {{ value = module.central.function_name }}
         ),
     )
     .unwrap();
-    let tf = |args: &[&str]| {
-        let mut c = Command::new("terraform");
-        c.current_dir(&dir)
-            .env("TF_CLI_CONFIG_FILE", dir.join("cli.tfrc"))
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
-            // Nothing leaves this machine: a request to anything but the
-            // loopback moto goes to a closed loopback port and fails.
-            .env("HTTPS_PROXY", crate::check_parity::DEAD_PROXY)
-            .env("HTTP_PROXY", crate::check_parity::DEAD_PROXY)
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .args(args);
-        c
-    };
-    run(&mut tf(&["init", "-input=false", "-no-color"]));
-    run(&mut tf(&["validate", "-no-color"]));
+    let tf = terraform(&dir, &mirror);
+    tf(&["init", "-input=false", "-no-color"]);
+    tf(&["validate", "-no-color"]);
     let endpoint = format!("endpoint={}", moto.endpoint);
-    run(&mut tf(&[
+    tf(&[
         "apply",
         "-auto-approve",
         "-input=false",
         "-no-color",
         "-var",
         &endpoint,
-    ]));
-    let name = run(&mut tf(&["output", "-raw", "function_name"]));
+    ]);
+    let name = tf(&["output", "-raw", "function_name"]);
     let deployed = function_env(&moto.endpoint, name.trim());
     start_from_deployed(&moto, deployed, &member).await;
 }

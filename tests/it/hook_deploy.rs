@@ -10,19 +10,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::deploy::{have, provider_mirror, repo, run, tempdir};
+use crate::deploy::{dummy_zip, have, provider_mirror, repo, run, tempdir, terraform};
 use crate::runtime_api::{LambdaProcess, Outcome, RuntimeApi};
 use crate::support::Moto;
-
-fn dummy_zip(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("hook.zip");
-    run(Command::new("python3").args([
-        "-c",
-        "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w') as z: z.writestr('bootstrap', '#!/bin/sh\\n')",
-        path.to_str().unwrap(),
-    ]));
-    path
-}
 
 /// Every Action an inline policy allows, and on what.
 fn allowed(role: &Value) -> Vec<(String, String)> {
@@ -163,14 +153,6 @@ fn the_member_hook_terraform_module_applies_to_moto() {
     let dir = tempdir("hook-tf");
     let zip = dummy_zip(&dir);
     std::fs::write(
-        dir.join("cli.tfrc"),
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n}}\n",
-            mirror.display()
-        ),
-    )
-    .unwrap();
-    std::fs::write(
         dir.join("main.tf"),
         format!(
             r#"provider "aws" {{
@@ -201,17 +183,7 @@ output "function_arn" {{ value = module.hook.hook_function_arn }}
         ),
     )
     .unwrap();
-    let tf = |args: &[&str]| {
-        run(Command::new("terraform")
-            .current_dir(&dir)
-            .env("TF_CLI_CONFIG_FILE", dir.join("cli.tfrc"))
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("HTTPS_PROXY", crate::check_parity::DEAD_PROXY)
-            .env("HTTP_PROXY", crate::check_parity::DEAD_PROXY)
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .args(args))
-    };
+    let tf = terraform(&dir, &mirror);
     tf(&["init", "-input=false", "-no-color"]);
     tf(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     let arn = tf(&["output", "-raw", "function_arn"]);

@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use hcl::eval::Context;
 use hcl::{Map, Value};
@@ -171,7 +172,8 @@ impl Scope {
 }
 
 struct Loader {
-    cache: HashMap<PathBuf, load::Module>,
+    /// Each module directory, read once (shared by all its instances).
+    cache: HashMap<PathBuf, Rc<load::Module>>,
     cwd: PathBuf,
     max: u64,
     /// Module instances still to evaluate in this run (see
@@ -180,10 +182,10 @@ struct Loader {
 }
 
 impl Loader {
-    fn get(&mut self, dir: &Path) -> Result<&load::Module, FileError> {
+    fn get(&mut self, dir: &Path) -> Result<&Rc<load::Module>, FileError> {
         if !self.cache.contains_key(dir) {
             let m = load::module(dir, &self.cwd, self.max)?;
-            self.cache.insert(dir.to_owned(), m);
+            self.cache.insert(dir.to_owned(), Rc::new(m));
         }
         Ok(&self.cache[dir])
     }
@@ -200,7 +202,7 @@ impl Loader {
             ));
         }
         let module = match self.get(dir) {
-            Ok(m) => m.clone(),
+            Ok(m) => Rc::clone(m),
             Err(e) => {
                 report.skipped.push(e.skipped());
                 return;
@@ -211,12 +213,13 @@ impl Loader {
             Some(expr) => Some(scope.eval(expr)),
             None => call.default_tags.clone(),
         };
+        let paths = path::Paths::new(&module, &scope);
         for r in module
             .resources
             .iter()
             .filter(|r| load::JUDGED.contains(&r.kind.as_str()))
         {
-            let functions = path::behind(&module, &scope, r, &call.prefix);
+            let functions = paths.behind(r, &call.prefix);
             for (suffix, ctx, unknown) in judge::instances(&r.attrs, &scope) {
                 let address = format!("{}{}.{}{suffix}", call.prefix, r.kind, r.name);
                 if let Some(mut stage) =

@@ -6,7 +6,7 @@
 //! `tracing_config { mode }`. Functions outside the module are not
 //! reported (their mode is not in this configuration).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use hcl::{Expression, TraversalOperator, Value};
 
@@ -59,63 +59,93 @@ fn named(r: &Resource, attr: &str, kind: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The functions of `module` behind the stage `stage`.
-pub fn behind(module: &Module, scope: &Scope, stage: &Resource, prefix: &str) -> Vec<PathFunction> {
-    let apis = named(stage, "rest_api_id", "aws_api_gateway_rest_api");
-    if apis.is_empty() {
-        return Vec::new();
-    }
-    let mut edges: BTreeSet<(String, bool)> = BTreeSet::new();
-    for r in &module.resources {
-        if named(r, "rest_api_id", "aws_api_gateway_rest_api").is_disjoint(&apis) {
-            continue;
-        }
-        match r.kind.as_str() {
-            "aws_api_gateway_integration" => {
-                let kind = r.attrs.get("type").and_then(|t| scope.eval(t).ok());
-                // Only AWS and AWS_PROXY integrations invoke a function.
-                if matches!(
-                    kind.as_ref().and_then(Value::as_str),
-                    Some("AWS" | "AWS_PROXY")
-                ) {
-                    edges.extend(
-                        named(r, "uri", "aws_lambda_function")
-                            .into_iter()
-                            .map(|f| (f, false)),
-                    );
+/// The functions of one module instance and what invokes them, indexed
+/// once: a module of thousands of stages and integrations is read in one
+/// pass, not once per stage.
+#[derive(Debug, Default)]
+pub struct Paths {
+    /// REST API name -> (function name, is an authorizer).
+    edges: BTreeMap<String, BTreeSet<(String, bool)>>,
+    /// Function name -> its mode.
+    functions: BTreeMap<String, (Tracing, String)>,
+}
+
+impl Paths {
+    pub fn new(module: &Module, scope: &Scope) -> Self {
+        let mut paths = Paths::default();
+        for r in &module.resources {
+            let invoked: BTreeSet<(String, bool)> = match r.kind.as_str() {
+                "aws_lambda_function" => {
+                    paths.functions.insert(r.name.clone(), mode_of(r, scope));
+                    continue;
                 }
-            }
-            "aws_api_gateway_authorizer" => edges.extend(
-                named(r, "authorizer_uri", "aws_lambda_function")
+                "aws_api_gateway_integration" => {
+                    let kind = r.attrs.get("type").and_then(|t| scope.eval(t).ok());
+                    // Only AWS and AWS_PROXY integrations invoke a function.
+                    if !matches!(
+                        kind.as_ref().and_then(Value::as_str),
+                        Some("AWS" | "AWS_PROXY")
+                    ) {
+                        continue;
+                    }
+                    named(r, "uri", "aws_lambda_function")
+                        .into_iter()
+                        .map(|f| (f, false))
+                        .collect()
+                }
+                "aws_api_gateway_authorizer" => named(r, "authorizer_uri", "aws_lambda_function")
                     .into_iter()
-                    .map(|f| (f, true)),
-            ),
-            _ => {}
-        }
-    }
-    edges
-        .into_iter()
-        .filter_map(|(f, authorizer)| {
-            let function = module
-                .resources
-                .iter()
-                .find(|r| r.kind == "aws_lambda_function" && r.name == f)?;
-            let (tracing, mode) = match function.attrs.get(TRACING_MODE).map(|m| scope.eval(m)) {
-                None => (
-                    Tracing::Off { note: None },
-                    "PassThrough, not set".to_owned(),
-                ),
-                Some(Ok(Value::String(m))) if m == "Active" => (Tracing::On { note: None }, m),
-                Some(Ok(Value::String(m))) => (Tracing::Off { note: None }, m),
-                Some(Ok(other)) => (Tracing::Off { note: None }, other.to_string()),
-                Some(Err(why)) => (Tracing::Unknown(why), "computed".to_owned()),
+                    .map(|f| (f, true))
+                    .collect(),
+                _ => continue,
             };
-            Some(PathFunction {
-                name: format!("{prefix}aws_lambda_function.{f}"),
-                mode,
-                tracing,
-                authorizer,
+            for api in named(r, "rest_api_id", "aws_api_gateway_rest_api") {
+                paths
+                    .edges
+                    .entry(api)
+                    .or_default()
+                    .extend(invoked.iter().cloned());
+            }
+        }
+        paths
+    }
+
+    /// The functions of the module behind the stage `stage`.
+    pub fn behind(&self, stage: &Resource, prefix: &str) -> Vec<PathFunction> {
+        if self.functions.is_empty() {
+            return Vec::new();
+        }
+        let edges: BTreeSet<&(String, bool)> =
+            named(stage, "rest_api_id", "aws_api_gateway_rest_api")
+                .iter()
+                .filter_map(|api| self.edges.get(api))
+                .flatten()
+                .collect();
+        edges
+            .into_iter()
+            .filter_map(|(f, authorizer)| {
+                let (tracing, mode) = self.functions.get(f)?.clone();
+                Some(PathFunction {
+                    name: format!("{prefix}aws_lambda_function.{f}"),
+                    mode,
+                    tracing,
+                    authorizer: *authorizer,
+                })
             })
-        })
-        .collect()
+            .collect()
+    }
+}
+
+/// A function's `tracing_config { mode }`; unset is Lambda's default.
+fn mode_of(function: &Resource, scope: &Scope) -> (Tracing, String) {
+    match function.attrs.get(TRACING_MODE).map(|m| scope.eval(m)) {
+        None => (
+            Tracing::Off { note: None },
+            "PassThrough, not set".to_owned(),
+        ),
+        Some(Ok(Value::String(m))) if m == "Active" => (Tracing::On { note: None }, m),
+        Some(Ok(Value::String(m))) => (Tracing::Off { note: None }, m),
+        Some(Ok(other)) => (Tracing::Off { note: None }, other.to_string()),
+        Some(Err(why)) => (Tracing::Unknown(why), "computed".to_owned()),
+    }
 }
