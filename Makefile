@@ -135,6 +135,7 @@ CHECK_RESOURCES ?= 5000
 BENCH_APIS   ?= 1000
 BENCH_STAGES ?= 3
 BENCH_RPS    ?= 5
+BENCH_PATH_APIS ?= 1000
 
 # Organization scale, against a simulated AWS endpoint on 127.0.0.1.
 ORG_ACCOUNTS    ?= 1000
@@ -158,9 +159,9 @@ bench-hook: ## The CloudFormation hook: one decision in microseconds, and the bi
 	target/release/bench_hook target/release/apigw-tracing-hook target/release/apigw-tracing-lambda
 
 .PHONY: bench-moto
-bench-moto: venv ## 1,000 APIs x 3 stages in one account-region on moto: time, requests vs minimum, peak RSS
+bench-moto: venv ## 1,000 APIs x 3 stages in one account-region on moto: time, requests vs minimum, peak RSS; then the trace path off vs on
 	$(CARGO) build --quiet --release -p apigw-tracing --bin apigw-tracing -p apigw-tracing-tools --bin bench
-	target/release/bench target/release/apigw-tracing $(BENCH_APIS) $(BENCH_STAGES) $(BENCH_RPS)
+	target/release/bench target/release/apigw-tracing $(BENCH_APIS) $(BENCH_STAGES) $(BENCH_RPS) $(BENCH_PATH_APIS)
 
 .PHONY: bench-org
 bench-org: ## 1,000 accounts x 16 regions on a simulated endpoint: time vs floor, quota violations, RSS, start-up

@@ -29,6 +29,7 @@ pub mod reconcile;
 pub mod remediate;
 pub mod report;
 pub mod scan;
+pub mod trace_path;
 pub mod trigger;
 
 #[cfg(test)]

@@ -17,6 +17,34 @@ use chrono::{DateTime, Utc};
 
 use crate::asff::{self, build_finding, Finding, FirstSeen, InvalidFinding, RecordState};
 use crate::evaluate::Evaluation;
+use crate::trace_path::PathEvaluation;
+
+/// Something observed that one finding reports: a stage (the stage rule) or
+/// a traced stage's path (the trace-path rule).
+pub trait Observed {
+    fn finding_id(&self) -> String;
+    /// The finding to import; `None` keeps what Security Hub holds as it
+    /// is (an UNKNOWN path: seen, so never archived, but not judged).
+    fn finding(&self, now: DateTime<Utc>, first_seen: Option<&FirstSeen>) -> Option<Finding>;
+}
+
+impl Observed for Evaluation {
+    fn finding_id(&self) -> String {
+        asff::finding_id(&self.stage.place)
+    }
+    fn finding(&self, now: DateTime<Utc>, first_seen: Option<&FirstSeen>) -> Option<Finding> {
+        Some(build_finding(self, now, first_seen))
+    }
+}
+
+impl Observed for PathEvaluation {
+    fn finding_id(&self) -> String {
+        asff::path_finding_id(&self.stage.place)
+    }
+    fn finding(&self, now: DateTime<Utc>, first_seen: Option<&FirstSeen>) -> Option<Finding> {
+        asff::build_path_finding(self, now, first_seen)
+    }
+}
 
 /// BatchImportFindings accepts at most 100 findings per call.
 pub const MAX_BATCH_FINDINGS: usize = 100;
@@ -65,54 +93,83 @@ impl Prepared {
     }
 }
 
-/// The findings step. `existing` holds what Security Hub has for the same
-/// scope (an account-region, or one API of it).
-pub fn prepare(
-    observed: &[Evaluation],
+/// One rule's findings to import (valid or not), and its counts.
+#[derive(Debug, Default)]
+pub struct Reconciled {
+    pub findings: Vec<Finding>,
+    pub archived: usize,
+    pub archive_withheld: usize,
+}
+
+/// The findings step for one rule. `existing` holds what Security Hub has
+/// under that rule's GeneratorId for the same scope (an account-region, or
+/// one API of it).
+pub fn prepare<T: Observed>(
+    observed: &[T],
     existing: &[Finding],
     coverage: Coverage,
     now: DateTime<Utc>,
 ) -> Prepared {
-    let (findings, archived, archive_withheld) = reconcile(observed, existing, coverage, now);
-    let mut out = Prepared {
-        archived,
-        archive_withheld,
-        ..Prepared::default()
-    };
-    let mut valid = Vec::with_capacity(findings.len());
-    let mut sizes = Vec::with_capacity(findings.len());
-    for finding in findings {
-        match asff::validate(&finding) {
-            Ok(bytes) => {
-                valid.push(finding);
-                sizes.push(bytes);
-            }
-            Err(bad) => out.invalid.push(bad),
-        }
-    }
-    let mut rest = valid.into_iter();
-    out.batches = batch_sizes(&sizes)
-        .into_iter()
-        .map(|n| rest.by_ref().take(n).collect())
-        .collect();
-    out
+    Prepared::checked(reconcile(observed, existing, coverage, now))
 }
 
-/// Every finding to import (valid or not): one per observed stage, then
-/// the archivals; and the archived and withheld counts.
-fn reconcile(
-    observed: &[Evaluation],
+impl Prepared {
+    /// Validates and batches what the rules reconciled (several rules of
+    /// one account-region share the BatchImportFindings calls).
+    pub fn checked(r: Reconciled) -> Self {
+        Self::checked_all(vec![r])
+    }
+
+    /// The same for several rules (counts added up).
+    pub fn checked_all(parts: Vec<Reconciled>) -> Self {
+        let mut findings = Vec::new();
+        let mut out = Prepared::default();
+        for p in parts {
+            findings.extend(p.findings);
+            out.archived += p.archived;
+            out.archive_withheld += p.archive_withheld;
+        }
+        out.fill(findings);
+        out
+    }
+
+    fn fill(&mut self, findings: Vec<Finding>) {
+        let out = self;
+        let mut valid = Vec::with_capacity(findings.len());
+        let mut sizes = Vec::with_capacity(findings.len());
+        for finding in findings {
+            match asff::validate(&finding) {
+                Ok(bytes) => {
+                    valid.push(finding);
+                    sizes.push(bytes);
+                }
+                Err(bad) => out.invalid.push(bad),
+            }
+        }
+        let mut rest = valid.into_iter();
+        out.batches = batch_sizes(&sizes)
+            .into_iter()
+            .map(|n| rest.by_ref().take(n).collect())
+            .collect();
+    }
+}
+
+/// Every finding to import (valid or not): one per observed stage or path
+/// (none for an unjudged path, which still counts as seen), then the
+/// archivals; and the archived and withheld counts.
+pub fn reconcile<T: Observed>(
+    observed: &[T],
     existing: &[Finding],
     coverage: Coverage,
     now: DateTime<Utc>,
-) -> (Vec<Finding>, usize, usize) {
+) -> Reconciled {
     let by_id: BTreeMap<&str, &Finding> = existing.iter().map(|f| (f.id.as_str(), f)).collect();
     let mut findings = Vec::with_capacity(observed.len());
     let mut seen = BTreeSet::new();
     for ev in observed {
-        let id = asff::finding_id(&ev.stage.place);
+        let id = ev.finding_id();
         let first_seen = by_id.get(id.as_str()).map(|f| FirstSeen::from(*f));
-        findings.push(build_finding(ev, now, first_seen.as_ref()));
+        findings.extend(ev.finding(now, first_seen.as_ref()));
         seen.insert(id);
     }
     let (mut archived, mut withheld) = (0, 0);
@@ -136,7 +193,11 @@ fn reconcile(
             }
         }
     }
-    (findings, archived, withheld)
+    Reconciled {
+        findings,
+        archived,
+        archive_withheld: withheld,
+    }
 }
 
 /// How many consecutive findings (given their serialised sizes) go in each

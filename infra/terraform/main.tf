@@ -117,7 +117,14 @@ data "aws_iam_policy_document" "scan" {
       "arn:${local.partition}:apigateway:*::/restapis",
       "arn:${local.partition}:apigateway:*::/restapis/*/stages",
       "arn:${local.partition}:apigateway:*::/restapis/*/stages/*",
+      "arn:${local.partition}:apigateway:*::/restapis/*/resources",
+      "arn:${local.partition}:apigateway:*::/restapis/*/authorizers",
     ]
+  }
+  statement {
+    sid       = "ReadOwnFunctionTracing"
+    actions   = ["lambda:GetFunctionConfiguration"]
+    resources = ["arn:${local.partition}:lambda:*:${local.account}:function:*"]
   }
   statement {
     sid       = "OwnAccountFindings"
@@ -240,6 +247,7 @@ resource "aws_lambda_function" "scanner" {
       APIGW_TRACING_REMEDIATION           = var.enable_remediation ? var.remediation_mode : "off"
       APIGW_TRACING_REMEDIATE_ACCOUNTS    = join(",", var.remediate_accounts)
       APIGW_TRACING_REMEDIATION_ROLE_NAME = var.remediation_role_name
+      APIGW_TRACING_TRACE_PATH            = var.trace_path
       RUST_LOG                            = "info"
     }, var.external_id == "" ? {} : { APIGW_TRACING_EXTERNAL_ID = var.external_id })
   }

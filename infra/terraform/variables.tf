@@ -243,3 +243,13 @@ variable "deploy_hook_call_as" {
     error_message = "deploy_hook_call_as must be SELF or DELEGATED_ADMIN."
   }
 }
+
+variable "trace_path" {
+  description = "Follow each traced stage to its Lambda functions and authorizers, one trace-path finding per traced stage (off or on). Costs one GetResources (5 every 2 s per account, shared with your deployments) and one GetAuthorizers per API with a traced stage, and one GetFunctionConfiguration per distinct function."
+  type        = string
+  default     = "off"
+  validation {
+    condition     = contains(["off", "on"], var.trace_path)
+    error_message = "trace_path is off or on."
+  }
+}

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::evaluate::Compliance;
 use crate::evaluate::Evaluation;
-use crate::model::{cut_to, AccountId, AccountRegion, Partition, Region, StageRef};
+use crate::model::{cut_to, AccountId, AccountRegion, Region, StageRef};
 
 pub const SCHEMA_VERSION: &str = "2018-10-08";
 pub const GENERATOR_ID: &str = "apigw-tracing/xray-active-tracing";
@@ -140,49 +140,6 @@ impl RecordState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct FindingProviderFields {
-    pub severity: Severity,
-    pub types: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Resource {
-    pub r#type: String,
-    pub id: String,
-    pub partition: Partition,
-    pub region: Region,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
-    pub details: ResourceDetails,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ResourceDetails {
-    pub aws_api_gateway_stage: StageDetails,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct StageDetails {
-    pub stage_name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deployment_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub cache_cluster_enabled: bool,
-    pub tracing_enabled: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "ts_opt")]
-    pub created_date: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "ts_opt")]
-    pub last_updated_date: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub web_acl_arn: Option<String>,
-}
-
 /// Timestamps of a finding that already exists, kept on re-import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FirstSeen {
@@ -209,11 +166,41 @@ pub fn stage_of_id(id: &str) -> Option<StageRef> {
     StageRef::from_finding_id(GENERATOR_ID, id)
 }
 
-/// Whether `id` has the shape this product writes for `at`. A finding with
-/// our GeneratorId but another Id (an older tool, a hand import) is not
-/// ours to update or archive.
-pub fn is_our_id(id: &str, at: &AccountRegion) -> bool {
-    stage_of_id(id).is_some_and(|s| s.account == at.account && s.region == at.region)
+/// This product's GeneratorIds: the stage rule and the trace path.
+pub const GENERATOR_IDS: [&str; 2] = [GENERATOR_ID, PATH_GENERATOR_ID];
+
+/// Whether `id` has the shape this product writes for `at` under
+/// `generator`. A finding with our GeneratorId but another Id (an older
+/// tool, a hand import) is not ours to update or archive.
+pub fn is_our_id(generator: &str, id: &str, at: &AccountRegion) -> bool {
+    GENERATOR_IDS.contains(&generator)
+        && StageRef::from_finding_id(generator, id)
+            .is_some_and(|s| s.account == at.account && s.region == at.region)
+}
+
+/// `CreatedAt` and `FirstObservedAt`: kept from the finding already in
+/// Security Hub, else now.
+fn first_times(
+    now: DateTime<Utc>,
+    first_seen: Option<&FirstSeen>,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    match first_seen {
+        Some(f) => (f.created_at, f.first_observed_at),
+        None => (now, now),
+    }
+}
+
+/// AWS's own controls for both rules (APIGateway.3, Lambda.7) are LOW;
+/// passed checks are INFORMATIONAL, as Security Hub's controls report them.
+fn severity_of(compliance: Compliance) -> Severity {
+    let label = match compliance {
+        Compliance::Failed => SeverityLabel::Low,
+        Compliance::Passed => SeverityLabel::Informational,
+    };
+    Severity {
+        label,
+        original: label.as_str().into(),
+    }
 }
 
 /// Builds the finding for one evaluated stage. `first_seen` carries the
@@ -226,20 +213,8 @@ pub fn build_finding(
     let s = &ev.stage;
     let p = &s.place;
     let now = finding_time(now);
-    let (created_at, first_observed_at) = match first_seen {
-        Some(f) => (f.created_at, f.first_observed_at),
-        None => (now, now),
-    };
-    // AWS's own control (APIGateway.3) is LOW; passed checks are
-    // INFORMATIONAL, as Security Hub's controls report them.
-    let label = match ev.compliance {
-        Compliance::Failed => SeverityLabel::Low,
-        Compliance::Passed => SeverityLabel::Informational,
-    };
-    let severity = Severity {
-        label,
-        original: label.as_str().into(),
-    };
+    let (created_at, first_observed_at) = first_times(now, first_seen);
+    let severity = severity_of(ev.compliance);
     let types = vec![FINDING_TYPE.to_owned()];
     let mut fields = BTreeMap::new();
     let mut field = |k: &str, v: String| {
@@ -290,30 +265,7 @@ pub fn build_finding(
             },
         },
         product_fields: fields,
-        resources: vec![Resource {
-            r#type: "AwsApiGatewayStage".into(),
-            id: p.arn(),
-            partition: p.partition(),
-            region: p.region,
-            // ASFF tag values are limited to 256 characters; API Gateway's too.
-            tags: s
-                .tags
-                .iter()
-                .map(|(k, v)| (cut_to(k, 128), cut_to(v, 256)))
-                .collect(),
-            details: ResourceDetails {
-                aws_api_gateway_stage: StageDetails {
-                    stage_name: p.stage.clone(),
-                    deployment_id: s.deployment_id.clone(),
-                    description: s.description.as_deref().map(|d| cut_to(d, 1024)),
-                    cache_cluster_enabled: s.cache_cluster_enabled,
-                    tracing_enabled: s.tracing_enabled,
-                    created_date: s.created_date.map(finding_time),
-                    last_updated_date: s.last_updated_date.map(finding_time),
-                    web_acl_arn: s.web_acl_arn.clone(),
-                },
-            },
-        }],
+        resources: vec![stage_resource(s)],
         compliance: ComplianceField {
             status: ev.compliance,
             related_requirements: RELATED_REQUIREMENTS
@@ -328,6 +280,37 @@ pub fn build_finding(
             RecordState::Active
         },
         finding_provider_fields: FindingProviderFields { severity, types },
+    }
+}
+
+/// The stage as an ASFF resource: `Resources[0]` of both the stage finding
+/// and the trace-path finding.
+pub fn stage_resource(s: &crate::model::StageRecord) -> Resource {
+    let p = &s.place;
+    Resource {
+        r#type: "AwsApiGatewayStage".into(),
+        id: p.arn(),
+        partition: p.partition(),
+        region: p.region,
+        // ASFF tag values are limited to 256 characters; API Gateway's too.
+        tags: s
+            .tags
+            .iter()
+            .map(|(k, v)| (cut_to(k, 128), cut_to(v, 256)))
+            .collect(),
+        details: ResourceDetails {
+            aws_api_gateway_stage: Some(StageDetails {
+                stage_name: p.stage.clone(),
+                deployment_id: s.deployment_id.clone(),
+                description: s.description.as_deref().map(|d| cut_to(d, 1024)),
+                cache_cluster_enabled: s.cache_cluster_enabled,
+                tracing_enabled: s.tracing_enabled,
+                created_date: s.created_date.map(finding_time),
+                last_updated_date: s.last_updated_date.map(finding_time),
+                web_acl_arn: s.web_acl_arn.clone(),
+            }),
+            aws_lambda_function: None,
+        },
     }
 }
 
@@ -387,6 +370,13 @@ pub fn remediation_text(s: &StageRef) -> String {
 }
 
 pub mod ocsf;
+mod resource;
+pub use resource::{
+    FindingProviderFields, LambdaDetails, LambdaTracingConfig, Resource, ResourceDetails,
+    StageDetails,
+};
+mod path;
+pub use path::{build_path_finding, path_finding_id, PATH_GENERATOR_ID, PATH_TITLE};
 mod time;
 pub use time::{finding_time, parse_timestamp, timestamp, ts, ts_opt};
 mod validate;

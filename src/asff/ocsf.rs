@@ -39,14 +39,28 @@ pub fn compliance_finding(f: &Finding) -> Value {
         .iter()
         .map(|r| {
             let labels: Vec<String> = r.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let (name, data) = match (
+                &r.details.aws_api_gateway_stage,
+                &r.details.aws_lambda_function,
+            ) {
+                (Some(s), _) => (
+                    s.stage_name.clone(),
+                    json!({"tracing_enabled": s.tracing_enabled}),
+                ),
+                (None, Some(f)) => (
+                    f.function_name.clone(),
+                    json!({"tracing_mode": f.tracing_config.as_ref().map(|t| t.mode.as_str())}),
+                ),
+                (None, None) => (String::new(), json!({})),
+            };
             json!({
                 "uid": r.id,
                 "type": r.r#type,
-                "name": r.details.aws_api_gateway_stage.stage_name,
+                "name": name,
                 "region": r.region,
                 "cloud_partition": r.partition,
                 "labels": labels,
-                "data": {"tracing_enabled": r.details.aws_api_gateway_stage.tracing_enabled},
+                "data": data,
             })
         })
         .collect();

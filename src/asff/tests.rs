@@ -36,7 +36,14 @@ fn failing_stage_makes_a_low_failed_active_finding() {
         f.resources[0].id,
         "arn:aws:apigateway:eu-west-1::/restapis/abc123/stages/prod"
     );
-    assert!(!f.resources[0].details.aws_api_gateway_stage.tracing_enabled);
+    assert!(
+        !f.resources[0]
+            .details
+            .aws_api_gateway_stage
+            .as_ref()
+            .unwrap()
+            .tracing_enabled
+    );
     assert!(f.description.contains("does not have X-Ray active tracing"));
     assert!(f.remediation.recommendation.text.contains(
         "aws apigateway update-stage --region eu-west-1 --rest-api-id abc123 --stage-name prod \
@@ -184,8 +191,12 @@ fn validation_names_each_broken_rule() {
             f.remediation.recommendation.text = "r".repeat(513)
         }),
         ("(finding)", |f| {
-            f.resources[0].details.aws_api_gateway_stage.description =
-                Some("x".repeat(MAX_FINDING_BYTES))
+            f.resources[0]
+                .details
+                .aws_api_gateway_stage
+                .as_mut()
+                .unwrap()
+                .description = Some("x".repeat(MAX_FINDING_BYTES))
         }),
     ];
     for (field, mutate) in cases {

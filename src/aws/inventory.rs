@@ -216,6 +216,10 @@ fn to_record(at: &AccountRegion, api: &ApiSeen, s: &Stage) -> StageRecord {
             .tags()
             .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default(),
+        variables: s
+            .variables()
+            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
     }
 }
 

@@ -6,10 +6,12 @@
 
 pub mod accounts;
 pub mod fanout;
+pub mod functions;
 pub mod inventory;
 pub mod pacing;
 pub mod publish;
 pub mod remediation;
+pub mod wiring;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -247,6 +249,35 @@ impl AccountSession {
             .interceptor(CountRequests(self.stats.clone()))
             .build();
         aws_sdk_apigateway::Client::from_conf(conf)
+    }
+
+    /// An API Gateway client for the trace path's GetResources walk: paced
+    /// by that operation's own quota (`walk`) and, under it, by the
+    /// control plane's (`apigw`).
+    pub fn apigateway_walk(
+        &self,
+        region: crate::model::Region,
+        apigw: &Pacer,
+        walk: &Pacer,
+    ) -> aws_sdk_apigateway::Client {
+        let at = AccountRegion::new(self.account.clone(), region);
+        let inner = self.paced(region, apigw);
+        let http = inner.http_client().expect("paced sets the HTTP client");
+        let sdk = inner
+            .to_builder()
+            .http_client(PacedHttpClient::new(http, walk.clone(), at))
+            .build();
+        let conf = aws_sdk_apigateway::config::Builder::from(&sdk)
+            .interceptor(CountRequests(self.stats.clone()))
+            .build();
+        aws_sdk_apigateway::Client::from_conf(conf)
+    }
+
+    pub fn lambda(&self, region: crate::model::Region, pacer: &Pacer) -> aws_sdk_lambda::Client {
+        let conf = aws_sdk_lambda::config::Builder::from(&self.paced(region, pacer))
+            .interceptor(CountRequests(self.stats.clone()))
+            .build();
+        aws_sdk_lambda::Client::from_conf(conf)
     }
 
     pub fn securityhub(

@@ -40,6 +40,16 @@ impl Pacer {
         }
     }
 
+    /// At most one request every `period` to one account-region, no burst.
+    pub fn every(period: std::time::Duration) -> Self {
+        let quota = Quota::with_period(period)
+            .expect("a non-zero period")
+            .allow_burst(NonZeroU32::MIN);
+        Self {
+            limiter: Arc::new(RateLimiter::keyed(quota)),
+        }
+    }
+
     /// Drops the state of every account-region whose rate budget is back to
     /// full: they are indistinguishable from never seen. Keeps the limiter
     /// from growing with the number of accounts in a long run.
@@ -75,6 +85,14 @@ impl Pacer {
 /// Security Hub's GetFindings quota: 3 requests/s (burst 6) per account-region.
 const GET_FINDINGS_RPS: NonZeroU32 = NonZeroU32::new(3).unwrap();
 
+/// API Gateway's GetResources quota: 5 requests every 2 seconds per
+/// account (and region), on top of the 10/s of all its control-plane calls:
+/// one every 400 ms, spread evenly.
+pub const GET_RESOURCES_PERIOD: std::time::Duration = std::time::Duration::from_millis(400);
+/// Lambda's GetFunctionConfiguration allows 15 requests/s per account and
+/// region; 10 leaves room for the account's own tooling.
+const LAMBDA_CONFIG_RPS: NonZeroU32 = NonZeroU32::new(10).unwrap();
+
 /// The pacers of one run, one per quota. Reads and writes of a run share
 /// them: they count against the same per account-region quotas.
 #[derive(Debug)]
@@ -86,6 +104,11 @@ pub struct Pacers {
     pub securityhub: Pacer,
     /// Security Hub's GetFindings: never above its own 3/s.
     pub getfindings: Pacer,
+    /// API Gateway's GetResources (the trace path's walk): its own quota,
+    /// shared by every walk of the run in that account-region.
+    pub getresources: Pacer,
+    /// Lambda's GetFunctionConfiguration / UpdateFunctionConfiguration.
+    pub lambda: Pacer,
 }
 
 impl Pacers {
@@ -94,12 +117,20 @@ impl Pacers {
             apigw: Pacer::per_second(apigw_rps),
             securityhub: Pacer::per_second(securityhub_rps),
             getfindings: Pacer::per_second(securityhub_rps.min(GET_FINDINGS_RPS)),
+            getresources: Pacer::every(GET_RESOURCES_PERIOD),
+            lambda: Pacer::per_second(LAMBDA_CONFIG_RPS),
         }
     }
 
     /// Drops the state of every idle account-region (see `Pacer::forget_idle`).
     pub fn forget_idle(&self) {
-        for pacer in [&self.apigw, &self.securityhub, &self.getfindings] {
+        for pacer in [
+            &self.apigw,
+            &self.securityhub,
+            &self.getfindings,
+            &self.getresources,
+            &self.lambda,
+        ] {
             pacer.forget_idle();
         }
     }
@@ -212,6 +243,26 @@ mod tests {
         assert!(pacer.admits(&at("222222222222", "eu-west-1")));
         assert!(pacer.admits(&at("111111111111", "us-east-1")));
         assert_eq!(pacer.tracked(), 3);
+    }
+
+    /// GetResources: 5 every 2 s, so a sixth request within 2 s of the
+    /// first must wait; requests are 400 ms apart.
+    #[test]
+    fn get_resources_holds_five_every_two_seconds() {
+        let pacers = Pacers::new(NonZeroU32::new(5).unwrap(), NonZeroU32::new(5).unwrap());
+        let a = AccountRegion::new(
+            crate::model::AccountId::parse("111111111111").unwrap(),
+            crate::model::Region::parse("eu-west-1").unwrap(),
+        );
+        assert!(pacers.getresources.admits(&a));
+        let wait = pacers.getresources.wait_for(&a).expect("must wait");
+        assert!(
+            wait > Duration::from_millis(350) && wait <= GET_RESOURCES_PERIOD,
+            "{wait:?}"
+        );
+        // The walk's pacer is its own: the general API Gateway budget of the
+        // same account-region is untouched.
+        assert!(pacers.apigw.admits(&a));
     }
 
     #[test]

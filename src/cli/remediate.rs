@@ -8,12 +8,17 @@ use clap::{ArgAction, Args, ValueEnum};
 
 use super::{Aws, ExitStatus, Output};
 use crate::aws::accounts;
-use crate::config::{AccountSource, ScanArgs};
+use crate::aws::AwsEnv;
+use crate::config::{AccountSource, Config, ScanArgs, TracePathMode};
+use crate::model::Identity;
 use crate::model::{fix_command, StageArn};
+use crate::plan::Plan;
 use crate::remediate::decide::{Action, Requester};
+use crate::remediate::path::{fix_paths, PathFix, PathRemediationReport};
 use crate::remediate::{RemediateOptions, RemediationReport};
 use crate::report::{chain, RunStatus};
 use crate::scan::ScanError;
+use crate::scan::ScanOptions;
 use crate::trigger::{ScanRequest, Trigger};
 
 #[derive(Debug, Args)]
@@ -101,6 +106,9 @@ pub async fn run(cmd: &RemediateCommand, aws: &Aws, out: &mut Output<'_>) -> Exi
             };
         }
     };
+    if cfg.trace_path == TracePathMode::On {
+        return remediate_paths(cmd, &env, cfg, &req, &me, &plan, &stages, out).await;
+    }
     let opts = RemediateOptions {
         apply: cmd.apply,
         stages,
@@ -116,6 +124,100 @@ pub async fn run(cmd: &RemediateCommand, aws: &Aws, out: &mut Output<'_>) -> Exi
     } else {
         ExitStatus::Complete
     }
+}
+
+/// `--trace-path`: the functions behind FAILED trace paths, from a scan
+/// that sends nothing to Security Hub.
+#[allow(clippy::too_many_arguments)]
+async fn remediate_paths(
+    cmd: &RemediateCommand,
+    env: &AwsEnv,
+    cfg: Config,
+    req: &ScanRequest,
+    me: &Identity,
+    plan: &Plan,
+    stages: &[StageArn],
+    out: &mut Output<'_>,
+) -> ExitStatus {
+    let read_cfg = Config {
+        dry_run: true,
+        ..cfg.clone()
+    };
+    let opts = ScanOptions {
+        keep_failed_paths: true,
+        ..ScanOptions::default()
+    };
+    let scanned = match crate::scan::run(env, &read_cfg, req, opts).await {
+        Ok(s) => s,
+        Err(e) => {
+            out.error(&chain(&e));
+            return ExitStatus::Partial;
+        }
+    };
+    let fix = PathFix {
+        env,
+        cfg: &cfg,
+        me,
+        covered: plan.targets.iter().cloned().collect(),
+        apply: cmd.apply,
+        stages,
+    };
+    let report = fix_paths(&fix, &scanned.failed_paths, scanned.summary.errors).await;
+    match cmd.format {
+        RemediateFormat::Table => out.emit(path_table(&report).as_bytes()),
+        RemediateFormat::Json => out.json(&report),
+    }
+    if report.status == RunStatus::Partial {
+        ExitStatus::Partial
+    } else {
+        ExitStatus::Complete
+    }
+}
+
+fn path_table(r: &PathRemediationReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<13} {:<13} {:<64} DETAIL",
+        "ACTION", "ACCOUNT", "FUNCTION"
+    );
+    for f in &r.functions {
+        let action = match f.action {
+            Action::Enabled => "enabled",
+            Action::WouldEnable => "would-enable",
+            Action::Failed => "FAILED",
+            _ => "skipped",
+        };
+        let detail = f
+            .reason
+            .clone()
+            .or_else(|| f.command.clone())
+            .unwrap_or_default();
+        let role = if f.authorizer { " (authorizer)" } else { "" };
+        let _ = writeln!(
+            out,
+            "{action:<13} {:<13} {:<64} {detail}{role}",
+            f.account, f.function
+        );
+    }
+    for e in &r.errors {
+        let _ = writeln!(out, "error: {}", e.message);
+    }
+    let t = &r.totals;
+    let _ = writeln!(
+        out,
+        "{} function(s) enabled, {} would be enabled, {} skipped, {} failed{}",
+        t.enabled,
+        t.would_enable,
+        t.skipped,
+        t.failed,
+        if r.apply {
+            ""
+        } else {
+            " (dry run: nothing changed; --apply to make these changes)"
+        }
+    );
+    out
 }
 
 fn table(r: &RemediationReport) -> String {

@@ -20,7 +20,8 @@ pub struct ScanCommand {
     #[arg(long, env = "APIGW_TRACING_FORMAT", value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Exit with status 3 when any stage fails the check.
+    /// Exit with status 3 when any stage fails the check (or, with
+    /// --trace-path, any trace path).
     #[arg(long, env = "APIGW_TRACING_FAIL_ON_FINDINGS", action = ArgAction::SetTrue)]
     pub fail_on_findings: bool,
 }
@@ -86,7 +87,7 @@ pub async fn run(cmd: ScanCommand, aws: &Aws, out: &mut Output<'_>) -> ExitStatu
 pub fn exit_status(summary: &Summary, fail_on_findings: bool) -> ExitStatus {
     if summary.status == RunStatus::Partial {
         ExitStatus::Partial
-    } else if fail_on_findings && summary.totals.failing > 0 {
+    } else if fail_on_findings && (summary.totals.failing > 0 || summary.totals.paths_failed > 0) {
         ExitStatus::Findings
     } else {
         ExitStatus::Complete

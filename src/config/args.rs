@@ -6,7 +6,8 @@ use std::num::NonZeroU32;
 use clap::{ArgAction, Args};
 
 use super::{
-    RemediationMode, DEFAULT_REMEDIATION_ROLE_NAME, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME,
+    RemediationMode, TracePathMode, DEFAULT_REMEDIATION_ROLE_NAME, DEFAULT_ROLE_NAME,
+    DEFAULT_SESSION_NAME,
 };
 
 /// Every setting of a scan. Each has a flag and an environment variable; the
@@ -100,6 +101,16 @@ pub struct ScanArgs {
     /// read-only scan role).
     #[arg(long, env = "APIGW_TRACING_REMEDIATION_ROLE_NAME", default_value = DEFAULT_REMEDIATION_ROLE_NAME)]
     pub remediation_role_name: String,
+
+    /// Follow each traced stage to the Lambda functions and authorizers
+    /// behind it, and keep one trace-path finding per traced stage (off or
+    /// on; the bare flag means on). Costs one GetResources (5 every 2 s per
+    /// account, shared with the account's own deployments) and one
+    /// GetAuthorizers per API with a traced stage, and one
+    /// GetFunctionConfiguration per distinct function. With `remediate`:
+    /// fix those functions instead of stages.
+    #[arg(long, env = "APIGW_TRACING_TRACE_PATH", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = TracePathMode::Off)]
+    pub trace_path: TracePathMode,
 
     /// Timeout of one attempt of one AWS request, in seconds.
     #[arg(long, env = "APIGW_TRACING_ATTEMPT_TIMEOUT_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=300))]

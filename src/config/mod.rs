@@ -27,6 +27,14 @@ pub enum RemediationMode {
     Auto,
 }
 
+/// Whether the scan follows each traced stage's path to its functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum TracePathMode {
+    #[default]
+    Off,
+    On,
+}
+
 /// The accounts `auto` remediation may change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RemediateScope {
@@ -66,6 +74,8 @@ pub struct Config {
     pub exemptions: Arc<Rules>,
     pub fan_out: FanOut,
     pub remediation: Remediation,
+    /// Trace-path findings (and, for `remediate`, fixing the functions).
+    pub trace_path: TracePathMode,
 }
 
 /// How the scanner reaches a member account.
@@ -319,6 +329,7 @@ impl ScanArgs {
                 accounts: remediate_accounts,
                 role_name: self.remediation_role_name.clone(),
             },
+            trace_path: self.trace_path,
         })
     }
 }

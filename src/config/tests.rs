@@ -106,3 +106,27 @@ fn unreadable_values_name_the_variable() {
     );
     assert!(!msg.contains('\n'), "{msg}");
 }
+
+#[test]
+fn the_trace_path_is_off_by_default_and_the_bare_flag_turns_it_on() {
+    assert_eq!(parse(&[]).unwrap().trace_path, TracePathMode::Off);
+    assert_eq!(
+        parse(&["--trace-path"]).unwrap().trace_path,
+        TracePathMode::On
+    );
+    assert_eq!(
+        parse(&["--trace-path", "on"]).unwrap().trace_path,
+        TracePathMode::On
+    );
+    assert_eq!(
+        parse(&["--trace-path", "off"]).unwrap().trace_path,
+        TracePathMode::Off
+    );
+    // A value it does not know is refused, naming the setting.
+    let e = ScanArgs::from_args(["--trace-path", "yes"]).unwrap_err();
+    let msg = ConfigError::from_clap(&e).to_string();
+    assert!(
+        msg.contains("--trace-path (APIGW_TRACING_TRACE_PATH)"),
+        "{msg}"
+    );
+}

@@ -305,7 +305,8 @@ pub fn metrics_line(s: &Summary, timestamp_ms: i64) -> Value {
                     {"Name": "FindingsNotImported", "Unit": "Count"},
                     {"Name": "ScanErrors", "Unit": "Count"},
                     {"Name": "AccountsFailed", "Unit": "Count"},
-                    {"Name": "PartialRuns", "Unit": "Count"}
+                    {"Name": "PartialRuns", "Unit": "Count"},
+                    {"Name": "FailingTracePaths", "Unit": "Count"}
                 ]
             }]
         },
@@ -316,6 +317,8 @@ pub fn metrics_line(s: &Summary, timestamp_ms: i64) -> Value {
         "ScanErrors": t.errors,
         "AccountsFailed": t.accounts_failed,
         "PartialRuns": u8::from(s.status == RunStatus::Partial),
+        // 0 with the trace path off.
+        "FailingTracePaths": t.paths_failed,
     })
 }
 

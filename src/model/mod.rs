@@ -137,6 +137,10 @@ pub struct StageRecord {
     pub created_date: Option<DateTime<Utc>>,
     pub last_updated_date: Option<DateTime<Utc>>,
     pub tags: BTreeMap<String, String>,
+    /// Stage variables: they resolve `${stageVariables.x}` in the API's
+    /// integration URIs, per stage (the trace path).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub variables: BTreeMap<String, String>,
 }
 
 impl StageRecord {
@@ -153,6 +157,7 @@ impl StageRecord {
             created_date: None,
             last_updated_date: None,
             tags: BTreeMap::new(),
+            variables: BTreeMap::new(),
         }
     }
 }

@@ -148,9 +148,9 @@ fn already_archived_findings_of_gone_stages_are_left_to_expire() {
         Coverage::Complete,
         at(1),
     );
-    let gone = prepare(&[], &all(&first), Coverage::Complete, at(2));
+    let gone = prepare::<Evaluation>(&[], &all(&first), Coverage::Complete, at(2));
     assert_eq!(gone.archived, 1);
-    let again = prepare(&[], &all(&gone), Coverage::Complete, at(3));
+    let again = prepare::<Evaluation>(&[], &all(&gone), Coverage::Complete, at(3));
     assert!(
         again.is_empty(),
         "not refreshed, so Security Hub can delete it"

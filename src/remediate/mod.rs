@@ -27,6 +27,7 @@ use crate::trigger::IgnoredFinding;
 mod auto;
 mod custom;
 pub mod decide;
+pub mod path;
 mod write;
 pub use auto::auto_plan;
 pub use custom::custom_action;

@@ -114,7 +114,14 @@ impl Remediator<'_> {
             Some(known) => Some(known),
             None => {
                 let reader = session.securityhub(g.at.region, &self.pacers.getfindings);
-                match Box::pin(publish::existing_findings(&reader, &g.at, None)).await {
+                match Box::pin(publish::existing_findings(
+                    &reader,
+                    &g.at,
+                    &[crate::asff::GENERATOR_ID],
+                    None,
+                ))
+                .await
+                {
                     Ok(e) => {
                         read = e.ours;
                         Some(&read)

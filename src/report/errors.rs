@@ -34,6 +34,14 @@ pub enum ErrorKind {
     Remediation,
     /// `remediate --stage` named a stage that was not found.
     StageNotFound,
+    /// The trace path's walk of one API (its stages' paths are UNKNOWN).
+    GetResources,
+    GetAuthorizers,
+    /// A function behind a traced stage could not be read (warning: its
+    /// paths are UNKNOWN, never FAILED).
+    FunctionUnreadable,
+    /// A trace-path fix (UpdateFunctionConfiguration) failed.
+    FunctionRemediation,
 }
 
 /// One failure, with every piece of context there is.

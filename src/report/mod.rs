@@ -55,6 +55,8 @@ impl RunStatus {
 pub struct Summary {
     pub status: RunStatus,
     pub dry_run: bool,
+    /// Whether trace paths were followed (`--trace-path`).
+    pub trace_path: bool,
     pub trigger: Trigger,
     #[serde(with = "crate::asff::ts")]
     pub started_at: DateTime<Utc>,
@@ -103,6 +105,11 @@ pub struct Totals {
     pub passing: usize,
     pub exempt: usize,
     pub archived: usize,
+    /// Traced stages whose path was judged or left UNKNOWN (trace path on).
+    pub paths: usize,
+    pub paths_failed: usize,
+    pub paths_unknown: usize,
+    pub paths_archived: usize,
     pub findings_imported: usize,
     pub findings_not_imported: usize,
     pub errors: usize,
@@ -125,6 +132,12 @@ pub struct RegionResult {
     /// Findings of unseen stages left untouched because the inventory was
     /// incomplete (a partial scan never archives).
     pub archive_withheld: usize,
+    /// Trace paths of traced stages (with `--trace-path`): all, FAILED,
+    /// UNKNOWN (left as they were), and trace-path findings archived.
+    pub paths: usize,
+    pub paths_failed: usize,
+    pub paths_unknown: usize,
+    pub paths_archived: usize,
     /// Findings Security Hub accepted (0 in a dry run).
     pub imported: usize,
     /// Findings built but not imported: rejected, invalid, or not sent
@@ -148,6 +161,10 @@ impl RegionResult {
             exempt: 0,
             archived: 0,
             archive_withheld: 0,
+            paths: 0,
+            paths_failed: 0,
+            paths_unknown: 0,
+            paths_archived: 0,
             imported: 0,
             not_imported: 0,
             inventory_complete: false,
@@ -175,6 +192,7 @@ impl Summary {
         Summary {
             status: RunStatus::Complete,
             dry_run,
+            trace_path: false,
             trigger,
             started_at: crate::asff::finding_time(started_at),
             duration_ms: 0,
@@ -223,6 +241,10 @@ impl Summary {
             t.passing += r.passing;
             t.exempt += r.exempt;
             t.archived += r.archived;
+            t.paths += r.paths;
+            t.paths_failed += r.paths_failed;
+            t.paths_unknown += r.paths_unknown;
+            t.paths_archived += r.paths_archived;
             t.findings_imported += r.imported;
             t.findings_not_imported += r.not_imported;
         }
@@ -265,6 +287,7 @@ mod tests {
         let mut s = Summary {
             status: RunStatus::Complete,
             dry_run: false,
+            trace_path: false,
             trigger: Trigger::Cli,
             started_at: DateTime::<Utc>::UNIX_EPOCH,
             duration_ms: 0,

@@ -70,6 +70,13 @@ impl Summary {
             if self.dry_run { "built (dry run: nothing sent)" } else { "imported" },
             if t.findings_not_imported > 0 { format!(", {} NOT imported", t.findings_not_imported) } else { String::new() },
         );
+        if self.trace_path {
+            let _ = writeln!(
+                out,
+                "trace paths: {} traced stage(s), {} FAILED, {} unknown (left as they were), {} archived",
+                t.paths, t.paths_failed, t.paths_unknown, t.paths_archived
+            );
+        }
         for e in &self.exemptions {
             let _ = writeln!(
                 out,

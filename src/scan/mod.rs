@@ -16,13 +16,15 @@ use tracing::{error, info, instrument, warn};
 
 use crate::asff::Finding;
 use crate::aws::accounts::{self, AccountsError, Identity};
+use crate::aws::functions::FunctionReader;
 use crate::aws::pacing::Pacers;
-use crate::aws::{fanout, AccountSession, AwsEnv};
-use crate::config::{Config, RemediateScope};
+use crate::aws::{AccountSession, AwsEnv};
+use crate::config::{Config, RemediateScope, TracePathMode};
 use crate::evaluate::Evaluation;
 use crate::model::{join_regions, AccountId, AccountRegion, Region};
 use crate::plan::{self, Plan, PlanError};
 use crate::report::{ErrorEntry, ExemptionUse, RunStatus, Summary};
+use crate::trace_path::PathEvaluation;
 use crate::trigger::ScanRequest;
 
 /// A run that could not start: nothing was scanned and nothing published.
@@ -51,6 +53,8 @@ pub struct ScanOptions {
     /// Keep the failing, non-exempt stages of these accounts, with their
     /// findings, for remediation after the scan (no second inventory).
     pub hand_over: Option<RemediateScope>,
+    /// Keep every FAILED trace path (for `remediate --trace-path`).
+    pub keep_failed_paths: bool,
 }
 
 impl ScanOptions {
@@ -68,6 +72,8 @@ pub struct ScanOutput {
     /// With `hand_over`: the failing stages of the allowed accounts, each
     /// with the finding this scan built (its CreatedAt is the one to keep).
     pub failing: Vec<(Evaluation, Finding)>,
+    /// With `keep_failed_paths`: every FAILED trace path.
+    pub failed_paths: Vec<PathEvaluation>,
 }
 
 /// Everything a region task needs, shared by reference.
@@ -80,9 +86,14 @@ struct Ctx<'a> {
     now: DateTime<Utc>,
     pacers: Pacers,
     slots: Semaphore,
+    /// With the trace path on: reads each function once for the run.
+    functions: Option<FunctionReader<'a>>,
 }
 
+mod fan_out;
+mod path;
 mod region;
+use fan_out::{fan_out_only, RunStart};
 use region::{scan_region, RegionOutput};
 
 /// What became of one account-region.
@@ -130,14 +141,18 @@ async fn run_inner(
         "scan planned"
     );
 
+    let pacers = Pacers::new(cfg.limits.apigw_rps, cfg.limits.securityhub_rps);
+    let functions = (cfg.trace_path == TracePathMode::On)
+        .then(|| FunctionReader::new(env, cfg, &me, pacers.lambda.clone()));
     let ctx = Ctx {
         cfg,
         apis: req.apis.as_ref(),
         opts,
         dry_run: plan.dry_run,
         now,
-        pacers: Pacers::new(cfg.limits.apigw_rps, cfg.limits.securityhub_rps),
+        pacers,
         slots: Semaphore::new(cfg.limits.concurrency),
+        functions,
     };
     let Plan {
         targets,
@@ -154,8 +169,10 @@ async fn run_inner(
         &regions,
         skipped,
     );
+    summary.trace_path = cfg.trace_path == TracePathMode::On;
     let mut findings = Vec::new();
     let mut failing = Vec::new();
+    let mut failed_paths = Vec::new();
     let mut rule_matches = vec![0; cfg.exemptions.len()];
 
     let mut accounts = stream::iter(targets)
@@ -173,6 +190,7 @@ async fn run_inner(
                     summary.warnings.extend(region.warnings);
                     findings.extend(region.findings);
                     failing.extend(region.failing);
+                    failed_paths.extend(region.failed_paths);
                     for (total, n) in rule_matches.iter_mut().zip(region.rule_matches) {
                         *total += n;
                     }
@@ -198,6 +216,7 @@ async fn run_inner(
         summary,
         findings,
         failing,
+        failed_paths,
     })
 }
 
@@ -266,55 +285,6 @@ fn log_finished(summary: &Summary) {
     );
 }
 
-/// Who runs, why and when: what every summary starts from.
-struct RunStart<'a> {
-    me: &'a Identity,
-    trigger: &'a crate::trigger::Trigger,
-    now: DateTime<Utc>,
-    started: Instant,
-}
-
-/// Sends one message per account and reports that; scans nothing.
-async fn fan_out_only(
-    env: &AwsEnv,
-    queue_url: &str,
-    plan: Plan,
-    start: RunStart<'_>,
-) -> ScanOutput {
-    let RunStart {
-        me,
-        trigger,
-        now,
-        started,
-    } = start;
-    let (report, errors) = fanout::enqueue(
-        &env.sqs(),
-        queue_url,
-        &plan.targets,
-        &plan.regions,
-        plan.dry_run,
-    )
-    .await;
-    let mut summary = Summary::new(
-        trigger.clone(),
-        plan.dry_run,
-        now,
-        Some(&me.account),
-        &plan.regions,
-        plan.skipped,
-    );
-    summary.duration_ms = elapsed_ms(started);
-    summary.errors = errors.iter().map(ErrorEntry::from).collect();
-    summary.fan_out = Some(report);
-    summary.requests = env.stats.snapshot();
-    summary.finish();
-    ScanOutput {
-        summary,
-        findings: Vec::new(),
-        failing: Vec::new(),
-    }
-}
-
 const NOT_STARTED: &str = "the run's deadline was near; not started";
 const INTERRUPTED: &str =
     "interrupted at the run's deadline; findings here may be partly refreshed, none wrongly archived";
@@ -355,6 +325,9 @@ async fn scan_account(
             return vec![RegionRun::Skipped(ErrorEntry::from(&e))];
         }
     };
+    if let Some(reader) = &ctx.functions {
+        reader.know_session(session.clone());
+    }
     // Each region task owns what it needs; the run-wide semaphore bounds
     // how many account-regions are in flight.
     let tasks: Vec<BoxFuture<'_, RegionRun>> = regions

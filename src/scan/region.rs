@@ -3,6 +3,7 @@
 
 use tracing::{info, instrument, warn};
 
+use super::path::{read_paths, PathRead};
 use super::Ctx;
 use crate::asff::{self, Finding};
 use crate::aws::inventory::{self, Inventory};
@@ -10,8 +11,9 @@ use crate::aws::publish::{self, Existing, PublishError};
 use crate::aws::AccountSession;
 use crate::evaluate::{evaluate, Evaluation, Status};
 use crate::model::{AccountRegion, Region};
-use crate::reconcile::{prepare, Coverage, Prepared};
+use crate::reconcile::{reconcile, Coverage, Prepared};
 use crate::report::{ErrorEntry, RegionResult};
+use crate::trace_path::{PathEvaluation, PathStatus};
 
 pub(super) struct RegionOutput {
     pub result: RegionResult,
@@ -24,12 +26,15 @@ pub(super) struct RegionOutput {
     /// Failing stages handed to remediation (only for the accounts
     /// `hand_over` allows), with the finding built for each.
     pub failing: Vec<(Evaluation, Finding)>,
+    /// FAILED trace paths (only with `keep_failed_paths`).
+    pub failed_paths: Vec<PathEvaluation>,
 }
 
 /// What was read: the stages, and (unless a dry run) the findings Security
 /// Hub holds for them.
 struct Read {
     inventory: Inventory,
+    paths: PathRead,
     existing: Option<Result<Existing, PublishError>>,
 }
 
@@ -54,6 +59,8 @@ pub(super) async fn scan_region(
         passing = r.passing,
         exempt = r.exempt,
         archived = r.archived,
+        paths = r.paths,
+        paths_failed = r.paths_failed,
         imported = r.imported,
         errors = r.errors,
         "account-region scanned"
@@ -77,6 +84,7 @@ async fn read(ctx: &Ctx<'_>, session: &AccountSession, at: &AccountRegion) -> Re
         }
         None => inventory::list_stages(&apigw, at).await,
     };
+    let paths = Box::pin(read_paths(ctx, session, at, &inventory.stages)).await;
     // GetFindings has its own quota (3/s): its own pacer. For change
     // events, only the named APIs' findings are asked for.
     let existing = if ctx.dry_run {
@@ -84,11 +92,24 @@ async fn read(ctx: &Ctx<'_>, session: &AccountSession, at: &AccountRegion) -> Re
     } else {
         let reader = session.securityhub(at.region, &ctx.pacers.getfindings);
         let only: Option<Vec<String>> = apis.map(|apis| apis.iter().cloned().collect());
-        Some(Box::pin(publish::existing_findings(&reader, at, only.as_deref())).await)
+        let generators = generators(ctx);
+        let read = publish::existing_findings(&reader, at, &generators, only.as_deref());
+        Some(Box::pin(read).await)
     };
     Read {
         inventory,
+        paths,
         existing,
+    }
+}
+
+/// The rules whose findings this run keeps: the trace path's only when it
+/// is on (off, its findings are left as they are).
+fn generators(ctx: &Ctx<'_>) -> Vec<&'static str> {
+    if ctx.functions.is_some() {
+        asff::GENERATOR_IDS.to_vec()
+    } else {
+        vec![asff::GENERATOR_ID]
     }
 }
 
@@ -100,6 +121,7 @@ async fn read(ctx: &Ctx<'_>, session: &AccountSession, at: &AccountRegion) -> Re
 fn decide(ctx: &Ctx<'_>, at: &AccountRegion, read: Read) -> (RegionOutput, Option<Prepared>) {
     let Read {
         inventory,
+        paths,
         existing,
     } = read;
     let mut result = RegionResult::new(at);
@@ -108,6 +130,17 @@ fn decide(ctx: &Ctx<'_>, at: &AccountRegion, read: Read) -> (RegionOutput, Optio
     result.inventory_complete = inventory.complete();
     let mut errors: Vec<ErrorEntry> = inventory.errors.iter().map(ErrorEntry::from).collect();
     let mut warnings = Vec::new();
+    errors.extend(paths.errors);
+    warnings.extend(paths.warnings);
+    let paths = paths.evaluations;
+    result.paths = paths.len();
+    for p in &paths {
+        match p.status {
+            PathStatus::Failed => result.paths_failed += 1,
+            PathStatus::Unknown => result.paths_unknown += 1,
+            PathStatus::Passed => {}
+        }
+    }
     let mut rule_matches = vec![0; ctx.cfg.exemptions.len()];
 
     let today = ctx.now.date_naive();
@@ -150,6 +183,7 @@ fn decide(ctx: &Ctx<'_>, at: &AccountRegion, read: Read) -> (RegionOutput, Optio
                 findings: Vec::new(),
                 rule_matches,
                 failing: Vec::new(),
+                failed_paths: Vec::new(),
             };
             return (out, None);
         }
@@ -160,7 +194,11 @@ fn decide(ctx: &Ctx<'_>, at: &AccountRegion, read: Read) -> (RegionOutput, Optio
         Some(apis) => {
             let prefixes: Vec<String> = apis
                 .iter()
-                .map(|api| at.api_finding_id_prefix(asff::GENERATOR_ID, api))
+                .flat_map(|api| {
+                    asff::GENERATOR_IDS
+                        .iter()
+                        .map(move |g| at.api_finding_id_prefix(g, api))
+                })
                 .collect();
             existing
                 .into_iter()
@@ -174,9 +212,19 @@ fn decide(ctx: &Ctx<'_>, at: &AccountRegion, read: Read) -> (RegionOutput, Optio
     } else {
         Coverage::Partial
     };
-    let prepared = prepare(&evaluations, &existing, coverage, ctx.now);
+    let (path_existing, existing): (Vec<Finding>, Vec<Finding>) = existing
+        .into_iter()
+        .partition(|f| f.generator_id == asff::PATH_GENERATOR_ID);
+    let stages = reconcile(&evaluations, &existing, coverage, ctx.now);
+    let mut parts = vec![stages];
+    if ctx.functions.is_some() {
+        let paths = reconcile(&paths, &path_existing, coverage, ctx.now);
+        result.paths_archived = paths.archived;
+        parts.push(paths);
+    }
+    result.archived = parts[0].archived;
+    let prepared = Prepared::checked_all(parts);
     drop(existing);
-    result.archived = prepared.archived;
     result.archive_withheld = prepared.archive_withheld;
     result.not_imported = prepared.invalid.len();
     for bad in &prepared.invalid {
@@ -209,6 +257,14 @@ fn decide(ctx: &Ctx<'_>, at: &AccountRegion, read: Read) -> (RegionOutput, Optio
     } else {
         Vec::new()
     };
+    let failed_paths = if ctx.opts.keep_failed_paths {
+        paths
+            .into_iter()
+            .filter(|p| p.status == PathStatus::Failed)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let out = RegionOutput {
         result,
         errors,
@@ -216,6 +272,7 @@ fn decide(ctx: &Ctx<'_>, at: &AccountRegion, read: Read) -> (RegionOutput, Optio
         findings,
         rule_matches,
         failing,
+        failed_paths,
     };
     (out, (!ctx.dry_run).then_some(prepared))
 }

@@ -14,7 +14,13 @@ INFRA = ROOT / "infra"
 TF = INFRA / "terraform"
 
 # What the scanner calls in a member account, and nothing more.
-MEMBER_ACTIONS = {"apigateway:GET", "securityhub:BatchImportFindings", "securityhub:GetFindings"}
+MEMBER_ACTIONS = {
+    "apigateway:GET",
+    "securityhub:BatchImportFindings",
+    "securityhub:GetFindings",
+    # The trace path: each function's TracingConfig, read-only.
+    "lambda:GetFunctionConfiguration",
+}
 
 
 def one(v):
@@ -165,6 +171,7 @@ def test_terraform_matches_the_sam_template():
         "EnableRemediation": "enable_remediation",
         "RemediationMode": "remediation_mode",
         "RemediationRoleName": "remediation_role_name",
+        "TracePath": "trace_path",
         "EnableDeployHook": "enable_deploy_hook",
         "DeployHookFailureMode": "deploy_hook_failure_mode",
         "DeployHookCallAs": "deploy_hook_call_as",
@@ -236,6 +243,7 @@ def test_both_insights_show_this_products_failing_stages_by_account():
 
 
 REMEDIATION_ACTIONS = {"apigateway:PATCH", "apigateway:GET", "securityhub:BatchImportFindings", "securityhub:GetFindings"}
+PATH_REMEDIATION_ACTIONS = {"lambda:UpdateFunctionConfiguration", "lambda:GetFunctionConfiguration"}
 
 
 def test_the_remediation_role_allows_nothing_else_and_the_scan_role_stays_read_only():
@@ -243,6 +251,13 @@ def test_the_remediation_role_allows_nothing_else_and_the_scan_role_stays_read_o
     rem = member["RemediationRole"]
     assert rem["Condition"] == "WantsRemediation", "created only when enabled"
     statements = [st for p in rem["Properties"]["Policies"] for st in as_list(p["PolicyDocument"]["Statement"])]
+    # The function fix only under its own switch (and never IAM).
+    conditional = [st["Fn::If"] for st in statements if "Fn::If" in st]
+    assert len(conditional) == 1 and conditional[0][0] == "WantsPathRemediation"
+    assert conditional[0][2] == {"Ref": "AWS::NoValue"}
+    assert cfn_actions(conditional[0][1]) == PATH_REMEDIATION_ACTIONS
+    assert ":lambda:*:${AWS::AccountId}:function:*" in str(conditional[0][1]["Resource"])
+    statements = [st for st in statements if "Fn::If" not in st]
     assert set().union(*(cfn_actions(st) for st in statements)) == REMEDIATION_ACTIONS
     patch = [st for st in statements if "apigateway:PATCH" in cfn_actions(st)]
     assert len(patch) == 1 and "/restapis/*/stages/*" in str(patch[0]["Resource"])
@@ -254,6 +269,11 @@ def test_the_remediation_role_allows_nothing_else_and_the_scan_role_stays_read_o
     tf = hcl(TF / "member-role" / "main.tf")
     docs = blocks(tf, "data", "aws_iam_policy_document")
     assert set().union(*(tf_actions(st) for st in docs["remediate"]["statement"])) == REMEDIATION_ACTIONS
+    dynamic = one(docs["remediate"]["dynamic"])["statement"]
+    assert one(dynamic["for_each"]) == "${var.enable_trace_path_remediation ? [1] : []}"
+    assert tf_actions(one(dynamic["content"])) == PATH_REMEDIATION_ACTIONS
+    scan_actions = set().union(*(tf_actions(st) for st in docs["scan"]["statement"]))
+    assert not any(a.startswith("iam:") or a == "lambda:UpdateFunctionConfiguration" for a in scan_actions)
     assert "apigateway:PATCH" not in set().union(*(tf_actions(st) for st in docs["scan"]["statement"]))
     role = blocks(tf, "resource", "aws_iam_role")["remediate"]
     assert one(role["count"]) == "${var.enable_remediation ? 1 : 0}"

@@ -294,17 +294,7 @@ pub async fn create_api(cfg: &SdkConfig, name: &str, stages: &[(&str, Tracing)])
     if stages.is_empty() {
         return id;
     }
-    let root = api
-        .get_resources()
-        .rest_api_id(&id)
-        .send()
-        .await
-        .unwrap()
-        .items
-        .unwrap()[0]
-        .id
-        .clone()
-        .unwrap();
+    let root = root_resource(&api, &id).await;
     // A deployment needs a method with an integration; MOCK needs nothing else.
     api.put_method()
         .rest_api_id(&id)
@@ -343,6 +333,17 @@ pub async fn create_api(cfg: &SdkConfig, name: &str, stages: &[(&str, Tracing)])
         }
     }
     id
+}
+
+/// The id of a new REST API's root resource (`/`).
+pub async fn root_resource(api: &aws_sdk_apigateway::Client, api_id: &str) -> String {
+    let out = api
+        .get_resources()
+        .rest_api_id(api_id)
+        .send()
+        .await
+        .unwrap();
+    out.items()[0].id().unwrap().to_owned()
 }
 
 /// Gives each account one REST API `svc` with a `prod` stage whose

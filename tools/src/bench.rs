@@ -2,8 +2,16 @@
 //! scanned by the real `apigw-tracing` binary. Prints wall time, AWS
 //! requests against the minimum the scan needs, and peak RSS.
 //!
-//! Usage: bench <apigw-tracing binary> [APIS] [STAGES] [APIGW_RPS]
+//! Then the trace path: PATH_APIS REST APIs (half with a traced stage,
+//! three functions each, some shared), scanned with the trace path off and
+//! on (`bench_path.rs`).
+//!
+//! Usage: bench <apigw-tracing binary> [APIS] [STAGES] [APIGW_RPS] [PATH_APIS]
 
+#[path = "bench_path.rs"]
+mod bench_path;
+#[path = "../../tests/it/lambda_kit.rs"]
+mod lambda_kit;
 #[path = "common/measured.rs"]
 mod measured;
 #[path = "../../tests/it/support.rs"]
@@ -15,7 +23,7 @@ use std::time::Instant;
 use serde_json::Value;
 use support::*;
 
-const REGION: &str = "eu-west-1";
+pub const REGION: &str = "eu-west-1";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -26,7 +34,14 @@ fn main() {
     let apis: usize = args.get(2).map_or(1000, |s| s.parse().expect("APIS"));
     let stages: usize = args.get(3).map_or(3, |s| s.parse().expect("STAGES"));
     let rps: String = args.get(4).cloned().unwrap_or_else(|| "5".into());
-    apigw_tracing::logging::block_on(move || bench(bin, apis, stages, rps)).expect("bench thread");
+    let path_apis: usize = args.get(5).map_or(1000, |s| s.parse().expect("PATH_APIS"));
+    apigw_tracing::logging::block_on(move || async move {
+        bench(bin.clone(), apis, stages, rps.clone()).await;
+        if path_apis > 0 {
+            bench_path::bench(&bin, path_apis, &rps).await;
+        }
+    })
+    .expect("bench thread");
 }
 
 async fn seed(moto: &Moto, apis: usize, stages: usize) {
@@ -58,6 +73,11 @@ async fn seed(moto: &Moto, apis: usize, stages: usize) {
 
 /// Runs the CLI, returning (summary, wall seconds, peak RSS in KiB).
 fn run_scan(moto: &Moto, bin: &str, rps: &str) -> (Value, f64, i64) {
+    run_scan_with(moto, bin, rps, &[])
+}
+
+/// The same with more arguments.
+pub fn run_scan_with(moto: &Moto, bin: &str, rps: &str, extra: &[&str]) -> (Value, f64, i64) {
     let mut cmd = Command::new(bin);
     cmd.args([
         "scan",
@@ -68,7 +88,8 @@ fn run_scan(moto: &Moto, bin: &str, rps: &str) -> (Value, f64, i64) {
         "--format",
         "json",
     ])
-    .args(["--apigw-rps", rps, "--securityhub-rps", "10"]);
+    .args(["--apigw-rps", rps, "--securityhub-rps", "10"])
+    .args(extra);
     for (k, v) in moto.cli_env() {
         cmd.env(k, v);
     }
@@ -87,9 +108,6 @@ fn report(
     findings: usize,
     existing: usize,
 ) {
-    let req = &s["requests"];
-    let calls = |op: &str| req[op]["calls"].as_u64().unwrap_or(0);
-    let attempts = |op: &str| req[op]["attempts"].as_u64().unwrap_or(0);
     // The fewest requests the scan needs: one GetRestApis page per 500 APIs
     // on AWS (moto ignores `limit` and returns one page), one GetStages per
     // API, one GetFindings page per 100 existing findings (at least one),
@@ -107,6 +125,14 @@ fn report(
         ),
         ("STS.GetCallerIdentity", 1),
     ];
+    report_against(label, s, wall, rss_kib, &minimum);
+}
+
+/// Prints a run's figures: requests per operation against `minimum`.
+pub fn report_against(label: &str, s: &Value, wall: f64, rss_kib: i64, minimum: &[(&str, u64)]) {
+    let req = &s["requests"];
+    let calls = |op: &str| req[op]["calls"].as_u64().unwrap_or(0);
+    let attempts = |op: &str| req[op]["attempts"].as_u64().unwrap_or(0);
     println!("\n== {label}");
     println!("wall time          {wall:.2} s");
     println!("peak RSS           {:.1} MiB", rss_kib as f64 / 1024.0);
@@ -115,12 +141,19 @@ fn report(
         s["totals"]["stages"], s["totals"]["failing"]
     );
     println!("findings imported  {}", s["totals"]["findings_imported"]);
+    if s["trace_path"] == true {
+        let t = &s["totals"];
+        println!(
+            "trace paths        {} ({} FAILED, {} unknown)",
+            t["paths"], t["paths_failed"], t["paths_unknown"]
+        );
+    }
     println!(
         "{:<34} {:>8} {:>8} {:>8}",
         "operation", "calls", "minimum", "retries"
     );
     let (mut total, mut total_min) = (0, 0);
-    for (op, min) in minimum {
+    for &(op, min) in minimum {
         let c = calls(op);
         total += c;
         total_min += min;

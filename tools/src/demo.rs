@@ -4,6 +4,8 @@
 //!
 //! Usage: demo <path to the apigw-tracing binary>
 
+#[path = "../../tests/it/lambda_kit.rs"]
+mod lambda_kit;
 #[path = "../../tests/it/support.rs"]
 mod support;
 
@@ -120,6 +122,61 @@ async fn demo(bin: String) -> std::process::ExitCode {
     }
     let remediate = cmd.status().expect("run apigw-tracing remediate");
 
+    // The whole path: a traced stage whose functions do not all trace.
+    let region = REGIONS[0];
+    println!("\n== the whole trace path: {MANAGEMENT} {region} gets `checkout` (prod traced) in front of `cart` (Active) and `payments` (PassThrough, behind a PassThrough authorizer `authz`)");
+    let cfg = moto.account_config(MANAGEMENT, region).await;
+    let role = lambda_kit::ensure_role(&cfg).await;
+    let cart = lambda_kit::create_function(&cfg, "cart", true, &role).await;
+    let payments = lambda_kit::create_function(&cfg, "payments", false, &role).await;
+    let authz = lambda_kit::create_function(&cfg, "authz", false, &role).await;
+    let uri = |arn: &str| lambda_kit::lambda_uri(region, arn);
+    lambda_kit::create_wired_api(
+        &cfg,
+        "checkout",
+        &[
+            lambda_kit::Route::new("cart", lambda_kit::Target::Lambda(uri(&cart))),
+            lambda_kit::Route {
+                authorizer: Some(uri(&authz)),
+                ..lambda_kit::Route::new("pay", lambda_kit::Target::Lambda(uri(&payments)))
+            },
+        ],
+        &[("prod", true, &[])],
+    )
+    .await;
+    let scope = [
+        "--regions",
+        region,
+        "--accounts",
+        MANAGEMENT,
+        "--apigw-rps",
+        "20",
+    ];
+    println!("\n== apigw-tracing scan {} --trace-path\n", scope.join(" "));
+    let mut cmd = Command::new(&bin);
+    cmd.arg("scan").args(scope).arg("--trace-path");
+    for (k, v) in moto.cli_env() {
+        cmd.env(k, v);
+    }
+    let path_scan = cmd.status().expect("run apigw-tracing scan --trace-path");
+    for f in findings(&moto, MANAGEMENT, region).await {
+        if f.generator_id == "apigw-tracing/trace-path" {
+            println!("   {} {}: {}", f.compliance, f.stage(), f.description);
+        }
+    }
+    println!(
+        "\n== apigw-tracing remediate {} --trace-path (dry run)\n",
+        scope.join(" ")
+    );
+    let mut cmd = Command::new(&bin);
+    cmd.arg("remediate").args(scope).arg("--trace-path");
+    for (k, v) in moto.cli_env() {
+        cmd.env(k, v);
+    }
+    let path_fix = cmd
+        .status()
+        .expect("run apigw-tracing remediate --trace-path");
+
     // Prevent: the same rule on a template, before deploy (exit 3: a stage fails).
     let template = "tests/fixtures/check/sam/template.yaml";
     println!("\n== apigw-tracing check {template}\n");
@@ -134,7 +191,12 @@ async fn demo(bin: String) -> std::process::ExitCode {
     );
     println!("\nStopping moto.");
     drop(moto);
-    if status.success() && remediate.success() && check.code() == Some(3) {
+    if status.success()
+        && remediate.success()
+        && path_scan.success()
+        && path_fix.success()
+        && check.code() == Some(3)
+    {
         std::process::ExitCode::SUCCESS
     } else {
         std::process::ExitCode::FAILURE

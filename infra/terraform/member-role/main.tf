@@ -44,6 +44,12 @@ variable "remediation_role_name" {
   default = "apigw-tracing-remediate"
 }
 
+variable "enable_trace_path_remediation" {
+  description = "With enable_remediation, also let the remediation role set X-Ray active tracing on this account's Lambda functions (remediate --trace-path); it never writes IAM."
+  type        = bool
+  default     = false
+}
+
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
@@ -84,7 +90,16 @@ data "aws_iam_policy_document" "scan" {
       "arn:${local.partition}:apigateway:*::/restapis",
       "arn:${local.partition}:apigateway:*::/restapis/*/stages",
       "arn:${local.partition}:apigateway:*::/restapis/*/stages/*",
+      "arn:${local.partition}:apigateway:*::/restapis/*/resources",
+      "arn:${local.partition}:apigateway:*::/restapis/*/authorizers",
     ]
+  }
+  # The trace path reads each function's TracingConfig: read-only, this
+  # account's functions only.
+  statement {
+    sid       = "ReadOwnFunctionTracing"
+    actions   = ["lambda:GetFunctionConfiguration"]
+    resources = ["arn:${local.partition}:lambda:*:${local.account}:function:*"]
   }
   statement {
     sid       = "ImportOwnFindings"
@@ -132,6 +147,15 @@ data "aws_iam_policy_document" "remediate" {
     sid       = "ReadFindingsToKeepCreatedAt"
     actions   = ["securityhub:GetFindings"]
     resources = ["arn:${local.partition}:securityhub:*:${local.account}:hub/default"]
+  }
+  # remediate --trace-path: TracingConfig on $LATEST, read back.
+  dynamic "statement" {
+    for_each = var.enable_trace_path_remediation ? [1] : []
+    content {
+      sid       = "EnableFunctionTracing"
+      actions   = ["lambda:UpdateFunctionConfiguration", "lambda:GetFunctionConfiguration"]
+      resources = ["arn:${local.partition}:lambda:*:${local.account}:function:*"]
+    }
   }
 }
 

@@ -22,28 +22,13 @@ pub fn to_sdk(f: &Finding) -> sh::AwsSecurityFinding {
         .resources
         .iter()
         .map(|r| {
-            let d = &r.details.aws_api_gateway_stage;
-            let details = sh::AwsApiGatewayStageDetails::builder()
-                .stage_name(&d.stage_name)
-                .set_deployment_id(d.deployment_id.clone())
-                .set_description(d.description.clone())
-                .cache_cluster_enabled(d.cache_cluster_enabled)
-                .tracing_enabled(d.tracing_enabled)
-                .set_created_date(d.created_date.map(timestamp))
-                .set_last_updated_date(d.last_updated_date.map(timestamp))
-                .set_web_acl_arn(d.web_acl_arn.clone())
-                .build();
             sh::Resource::builder()
                 .r#type(&r.r#type)
                 .id(&r.id)
                 .partition(sh::Partition::from(r.partition.as_str()))
                 .region(r.region.as_str())
                 .set_tags((!r.tags.is_empty()).then(|| r.tags.clone().into_iter().collect()))
-                .details(
-                    sh::ResourceDetails::builder()
-                        .aws_api_gateway_stage(details)
-                        .build(),
-                )
+                .details(details_to_sdk(&r.details))
                 .build()
         })
         .collect();
@@ -101,6 +86,37 @@ pub fn to_sdk(f: &Finding) -> sh::AwsSecurityFinding {
             RecordState::Archived => sh::RecordState::Archived,
         })
         .finding_provider_fields(provider_fields)
+        .build()
+}
+
+fn details_to_sdk(d: &crate::asff::ResourceDetails) -> sh::ResourceDetails {
+    let stage = d.aws_api_gateway_stage.as_ref().map(|d| {
+        sh::AwsApiGatewayStageDetails::builder()
+            .stage_name(&d.stage_name)
+            .set_deployment_id(d.deployment_id.clone())
+            .set_description(d.description.clone())
+            .cache_cluster_enabled(d.cache_cluster_enabled)
+            .tracing_enabled(d.tracing_enabled)
+            .set_created_date(d.created_date.map(timestamp))
+            .set_last_updated_date(d.last_updated_date.map(timestamp))
+            .set_web_acl_arn(d.web_acl_arn.clone())
+            .build()
+    });
+    let function = d.aws_lambda_function.as_ref().map(|f| {
+        sh::AwsLambdaFunctionDetails::builder()
+            .function_name(&f.function_name)
+            .set_tracing_config(f.tracing_config.as_ref().map(|t| {
+                sh::AwsLambdaFunctionTracingConfig::builder()
+                    .mode(&t.mode)
+                    .build()
+            }))
+            .set_role(f.role.clone())
+            .set_version(f.version.clone())
+            .build()
+    });
+    sh::ResourceDetails::builder()
+        .set_aws_api_gateway_stage(stage)
+        .set_aws_lambda_function(function)
         .build()
 }
 
@@ -212,7 +228,9 @@ fn resource(
     r: &sh::Resource,
     s: &dyn Fn(Option<&str>) -> String,
 ) -> Result<crate::asff::Resource, String> {
-    use crate::asff::{Resource, ResourceDetails, StageDetails};
+    use crate::asff::{
+        LambdaDetails, LambdaTracingConfig, Resource, ResourceDetails, StageDetails,
+    };
     let d = r.details().and_then(|d| d.aws_api_gateway_stage());
     let raw = r.partition().map(|p| p.as_str()).unwrap_or("aws");
     Ok(Resource {
@@ -226,19 +244,32 @@ fn resource(
             .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default(),
         details: ResourceDetails {
-            aws_api_gateway_stage: StageDetails {
-                stage_name: s(d.and_then(|d| d.stage_name())),
-                deployment_id: d.and_then(|d| d.deployment_id()).map(str::to_owned),
-                description: d.and_then(|d| d.description()).map(str::to_owned),
-                cache_cluster_enabled: d.and_then(|d| d.cache_cluster_enabled()).unwrap_or(false),
-                tracing_enabled: d.and_then(|d| d.tracing_enabled()).unwrap_or(false),
-                created_date: optional_time("CreatedDate", d.and_then(|d| d.created_date()))?,
-                last_updated_date: optional_time(
-                    "LastUpdatedDate",
-                    d.and_then(|d| d.last_updated_date()),
-                )?,
-                web_acl_arn: d.and_then(|d| d.web_acl_arn()).map(str::to_owned),
-            },
+            aws_api_gateway_stage: d
+                .map(|d| {
+                    Ok::<_, String>(StageDetails {
+                        stage_name: s(d.stage_name()),
+                        deployment_id: d.deployment_id().map(str::to_owned),
+                        description: d.description().map(str::to_owned),
+                        cache_cluster_enabled: d.cache_cluster_enabled().unwrap_or(false),
+                        tracing_enabled: d.tracing_enabled().unwrap_or(false),
+                        created_date: optional_time("CreatedDate", d.created_date())?,
+                        last_updated_date: optional_time("LastUpdatedDate", d.last_updated_date())?,
+                        web_acl_arn: d.web_acl_arn().map(str::to_owned),
+                    })
+                })
+                .transpose()?,
+            aws_lambda_function: r.details().and_then(|d| d.aws_lambda_function()).map(|f| {
+                LambdaDetails {
+                    function_name: s(f.function_name()),
+                    tracing_config: f.tracing_config().and_then(|t| t.mode()).map(|mode| {
+                        LambdaTracingConfig {
+                            mode: mode.to_owned(),
+                        }
+                    }),
+                    role: f.role().map(str::to_owned),
+                    version: f.version().map(str::to_owned),
+                }
+            }),
         },
     })
 }

@@ -176,7 +176,7 @@ fn classify(
     product_arn: &str,
 ) -> Result<Finding, String> {
     let id = f.id().unwrap_or_default();
-    if !crate::asff::is_our_id(id, at) {
+    if !crate::asff::is_our_id(f.generator_id().unwrap_or_default(), id, at) {
         return Err("its Id is not of the shape this product writes".into());
     }
     if f.product_arn() != Some(product_arn) || f.aws_account_id() != Some(at.account.as_str()) {
@@ -185,8 +185,10 @@ fn classify(
     from_sdk(f).map_err(|field| format!("it holds a value this product never writes ({field})"))
 }
 
-/// This product's findings in `account`'s Security Hub in `region`, every
-/// record state, all pages; with `only_apis`, those of these REST APIs only
+/// This product's findings under `generators` (the stage rule's, and the
+/// trace path's when it is on) in `account`'s Security Hub in `region`,
+/// every record state, all pages; with `only_apis`, those of these REST
+/// APIs only
 /// (an `Id` prefix each: Security Hub ORs the values of one field).
 /// Filtered by the service and again here (moto ignores filters, and
 /// another product's finding must never be archived). GetFindings allows 3
@@ -195,6 +197,7 @@ fn classify(
 pub async fn existing_findings(
     client: &aws_sdk_securityhub::Client,
     at: &AccountRegion,
+    generators: &[&str],
     only_apis: Option<&[String]>,
 ) -> Result<Existing, PublishError> {
     use aws_sdk_securityhub::types::{
@@ -210,15 +213,16 @@ pub async fn existing_findings(
     let prefixes: Vec<StringFilter> = only_apis
         .unwrap_or_default()
         .iter()
-        .map(|api| {
+        .flat_map(|api| generators.iter().map(move |g| (g, api)))
+        .map(|(g, api)| {
             StringFilter::builder()
-                .value(at.api_finding_id_prefix(crate::asff::GENERATOR_ID, api))
+                .value(at.api_finding_id_prefix(g, api))
                 .comparison(StringFilterComparison::Prefix)
                 .build()
         })
         .collect();
     let filters = AwsSecurityFindingFilters::builder()
-        .generator_id(eq(crate::asff::GENERATOR_ID))
+        .set_generator_id(Some(generators.iter().map(|g| eq(g)).collect()))
         .product_arn(eq(&product_arn))
         .aws_account_id(eq(at.account.as_str()))
         .set_id((!prefixes.is_empty()).then_some(prefixes))
@@ -244,7 +248,7 @@ pub async fn existing_findings(
         let with_our_generator = page
             .findings()
             .iter()
-            .filter(|f| f.generator_id() == Some(crate::asff::GENERATOR_ID));
+            .filter(|f| f.generator_id().is_some_and(|g| generators.contains(&g)));
         for f in with_our_generator {
             match classify(f, at, &product_arn) {
                 Ok(ours) => out.ours.push(ours),

@@ -188,7 +188,14 @@ fn conversion_keeps_every_field() {
     assert_eq!(d.stage_name(), Some("prod"));
     assert_eq!(
         d.tracing_enabled(),
-        Some(f.resources[0].details.aws_api_gateway_stage.tracing_enabled)
+        Some(
+            f.resources[0]
+                .details
+                .aws_api_gateway_stage
+                .as_ref()
+                .unwrap()
+                .tracing_enabled
+        )
     );
     assert_eq!(sdk.product_fields().unwrap().len(), f.product_fields.len());
     assert_eq!(sdk.finding_provider_fields().unwrap().types(), f.types);
@@ -220,6 +227,34 @@ fn conversion_round_trips_every_field() {
     assert_eq!(from_sdk(&to_sdk(&f)).unwrap(), f);
     let passed = &findings(1)[0];
     assert_eq!(&from_sdk(&to_sdk(passed)).unwrap(), passed);
+    // A trace-path finding: the stage, then functions (one unread).
+    use crate::trace_path::{
+        FunctionMode, FunctionRef, FunctionState, PathEvaluation, PathFunction, PathStatus,
+    };
+    let function = |name: &str, mode: FunctionMode| PathFunction {
+        function: FunctionRef::parse_arn(&format!(
+            "arn:aws:lambda:eu-west-1:111111111111:function:{name}:live"
+        ))
+        .unwrap(),
+        authorizer: false,
+        state: FunctionState {
+            mode,
+            role: Some("arn:aws:iam::111111111111:role/r".into()),
+        },
+    };
+    let path = PathEvaluation {
+        stage: crate::evaluate::tests::stage("api1", "prod", true),
+        status: PathStatus::Failed,
+        functions: vec![
+            function("a", FunctionMode::PassThrough),
+            function("b", FunctionMode::Unknown("gone".into())),
+        ],
+        not_traceable: vec![],
+        unresolved: vec![],
+    };
+    let f = crate::asff::build_path_finding(&path, chrono::Utc::now(), None).unwrap();
+    assert_eq!(f.resources.len(), 3);
+    assert_eq!(from_sdk(&to_sdk(&f)).unwrap(), f);
 }
 
 #[test]
