@@ -25,6 +25,10 @@ pub struct Plan {
     /// plans (a large organization); `None` scans here.
     pub fan_out: Option<String>,
     pub dry_run: bool,
+    /// The organization's ACTIVE accounts, when this run listed them: a
+    /// function in any other account is outside the organization (the trace
+    /// path reads it as UNKNOWN, without trying).
+    pub organization: Option<BTreeSet<AccountId>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -158,6 +162,7 @@ pub fn plan(
         regions,
         fan_out,
         dry_run: cfg.dry_run || req.dry_run,
+        organization: organization.map(|o| o.iter().cloned().collect()),
     })
 }
 

@@ -78,6 +78,8 @@ pub struct FunctionReader<'a> {
     pacer: Pacer,
     sessions: Mutex<HashMap<AccountId, SessionCell>>,
     states: Mutex<HashMap<FunctionRef, StateCell>>,
+    /// The organization's accounts, when the run listed them.
+    organization: Option<std::collections::BTreeSet<AccountId>>,
 }
 
 impl<'a> FunctionReader<'a> {
@@ -89,6 +91,16 @@ impl<'a> FunctionReader<'a> {
             pacer,
             sessions: Mutex::default(),
             states: Mutex::default(),
+            organization: None,
+        }
+    }
+
+    /// Functions of accounts outside `organization` (when known) are not
+    /// read: UNKNOWN without an AssumeRole that would be refused anyway.
+    pub fn within(self, organization: Option<std::collections::BTreeSet<AccountId>>) -> Self {
+        Self {
+            organization,
+            ..self
         }
     }
 
@@ -131,6 +143,13 @@ impl<'a> FunctionReader<'a> {
         }
         if self.cfg.exclude.contains(account) {
             return Some("excluded by --exclude-accounts");
+        }
+        if self
+            .organization
+            .as_ref()
+            .is_some_and(|org| !org.contains(account))
+        {
+            return Some("not an active account of the organization");
         }
         match &self.cfg.accounts {
             AccountSource::Fixed(list) if !list.contains(account) => Some("not in --accounts"),

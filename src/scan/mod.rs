@@ -143,7 +143,8 @@ async fn run_inner(
 
     let pacers = Pacers::new(cfg.limits.apigw_rps, cfg.limits.securityhub_rps);
     let functions = (cfg.trace_path == TracePathMode::On)
-        .then(|| FunctionReader::new(env, cfg, &me, pacers.lambda.clone()));
+        .then(|| FunctionReader::new(env, cfg, &me, pacers.lambda.clone()))
+        .map(|r| r.within(plan.organization.clone()));
     let ctx = Ctx {
         cfg,
         apis: req.apis.as_ref(),

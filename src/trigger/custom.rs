@@ -93,6 +93,12 @@ fn target(raw: &Value) -> Result<FindingTarget, String> {
     let f = Selected::deserialize(raw)
         .map_err(|e| format!("malformed finding: {}", super::short(&e)))?;
     let generator = f.generator_id.unwrap_or_default();
+    if generator == crate::asff::PATH_GENERATOR_ID {
+        return Err(
+            "a trace-path finding: its functions are fixed with `apigw-tracing remediate --trace-path`, not by this action (it turns on stage tracing)"
+                .into(),
+        );
+    }
     if generator != GENERATOR_ID {
         return Err(format!(
             "not this product's finding (GeneratorId {})",
@@ -148,6 +154,15 @@ mod tests {
                 .any(|i| i.reason.contains("must agree")),
             "{read_bad:?}"
         );
+        let mut path = event.clone();
+        path["detail"]["findings"][0]["GeneratorId"] =
+            serde_json::json!("apigw-tracing/trace-path");
+        let read_path = parse_custom_action(&path).unwrap();
+        assert_eq!(read_path.targets.len() + 1, read.targets.len());
+        assert!(read_path
+            .ignored
+            .iter()
+            .any(|i| i.reason.contains("remediate --trace-path")));
         let mut numeric = event;
         numeric["detail"]["findings"][0]["Id"] = serde_json::json!(5);
         let read_num = parse_custom_action(&numeric).unwrap();
