@@ -245,7 +245,7 @@ variable "deploy_hook_call_as" {
 }
 
 variable "trace_path" {
-  description = "Follow each traced stage to its Lambda functions and authorizers, one trace-path finding per traced stage (off or on). Costs one GetResources (5 every 2 s per account, shared with your deployments) and one GetAuthorizers per API with a traced stage, and one GetFunctionConfiguration per distinct function."
+  description = "Follow each traced stage to its Lambda functions and authorizers, one trace-path finding per traced stage (off or on). Costs one GetResources per API with a traced stage (5 every 2 s per account, shared with your deployments), one GetAuthorizers where its methods use an authorizer, and one GetFunctionConfiguration per distinct function."
   type        = string
   default     = "off"
   validation {

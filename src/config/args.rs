@@ -104,11 +104,11 @@ pub struct ScanArgs {
 
     /// Follow each traced stage to the Lambda functions and authorizers
     /// behind it, and keep one trace-path finding per traced stage (off or
-    /// on; the bare flag means on). Costs one GetResources (5 every 2 s per
-    /// account, shared with the account's own deployments) and one
-    /// GetAuthorizers per API with a traced stage, and one
-    /// GetFunctionConfiguration per distinct function. With `remediate`:
-    /// fix those functions instead of stages.
+    /// on; the bare flag means on). Costs one GetResources per API with a
+    /// traced stage (5 every 2 s per account, shared with the account's own
+    /// deployments), one GetAuthorizers where its methods use an authorizer,
+    /// and one GetFunctionConfiguration per distinct function. With
+    /// `remediate`: fix those functions instead of stages.
     #[arg(long, env = "APIGW_TRACING_TRACE_PATH", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = TracePathMode::Off)]
     pub trace_path: TracePathMode,
 
