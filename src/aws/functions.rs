@@ -104,13 +104,6 @@ impl<'a> FunctionReader<'a> {
         }
     }
 
-    /// A session the scan already holds (the scanned account's): reused,
-    /// so reading its functions assumes no role again.
-    pub fn know_session(&self, session: Arc<AccountSession>) {
-        let cell = self.session_cell(&session.account);
-        let _ = cell.set(Ok(session));
-    }
-
     fn session_cell(&self, account: &AccountId) -> SessionCell {
         let mut map = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(account.clone()).or_default().clone()
@@ -118,7 +111,14 @@ impl<'a> FunctionReader<'a> {
 
     /// The state of `f`, read at most once per run. The warning, when it
     /// could not be read, goes to the caller that read it (once per run).
-    pub async fn read(&self, f: &FunctionRef) -> (FunctionState, Option<FunctionReadError>) {
+    /// `local` is the session of the account being scanned: its own
+    /// functions are read through it (no role assumed again); only another
+    /// account's session is opened here, and kept for the run.
+    pub async fn read(
+        &self,
+        f: &FunctionRef,
+        local: &AccountSession,
+    ) -> (FunctionState, Option<FunctionReadError>) {
         let cell = {
             let mut map = self.states.lock().unwrap_or_else(|p| p.into_inner());
             map.entry(f.clone()).or_default().clone()
@@ -126,7 +126,7 @@ impl<'a> FunctionReader<'a> {
         let mut problem = None;
         let state = cell
             .get_or_init(|| async {
-                let (state, e) = self.read_once(f).await;
+                let (state, e) = self.read_once(f, local).await;
                 problem = e;
                 state
             })
@@ -158,7 +158,11 @@ impl<'a> FunctionReader<'a> {
     }
 
     #[instrument(skip_all, fields(account = %f.account, region = %f.region, function = %f))]
-    async fn read_once(&self, f: &FunctionRef) -> (FunctionState, Option<FunctionReadError>) {
+    async fn read_once(
+        &self,
+        f: &FunctionRef,
+        local: &AccountSession,
+    ) -> (FunctionState, Option<FunctionReadError>) {
         let unknown = |e: FunctionReadError| {
             warn!(error = %chain(&e), "function not read; its paths are UNKNOWN");
             let state = FunctionState {
@@ -174,26 +178,29 @@ impl<'a> FunctionReader<'a> {
                 why,
             });
         }
-        let cell = self.session_cell(&f.account);
-        let session = cell
-            .get_or_init(|| async {
-                accounts::open_session(self.env, self.cfg, self.me, &f.account)
-                    .await
-                    .map(Arc::new)
-                    .map_err(|e| chain(&e))
-            })
-            .await;
-        let session = match session {
-            Ok(s) => s.clone(),
-            Err(why) => {
-                return unknown(FunctionReadError::NoSession {
-                    function: f.arn(),
-                    account: f.account.clone(),
-                    why: why.clone(),
+        let client = if f.account == local.account {
+            local.lambda(f.region, &self.pacer)
+        } else {
+            let cell = self.session_cell(&f.account);
+            let session = cell
+                .get_or_init(|| async {
+                    accounts::open_session(self.env, self.cfg, self.me, &f.account)
+                        .await
+                        .map(Arc::new)
+                        .map_err(|e| chain(&e))
                 })
+                .await;
+            match session {
+                Ok(s) => s.lambda(f.region, &self.pacer),
+                Err(why) => {
+                    return unknown(FunctionReadError::NoSession {
+                        function: f.arn(),
+                        account: f.account.clone(),
+                        why: why.clone(),
+                    })
+                }
             }
         };
-        let client = session.lambda(f.region, &self.pacer);
         match configuration(&client, f).await {
             Ok(state) => {
                 debug!(mode = state.mode.as_str(), "function read");

@@ -326,9 +326,6 @@ async fn scan_account(
             return vec![RegionRun::Skipped(ErrorEntry::from(&e))];
         }
     };
-    if let Some(reader) = &ctx.functions {
-        reader.know_session(session.clone());
-    }
     // Each region task owns what it needs; the run-wide semaphore bounds
     // how many account-regions are in flight.
     let tasks: Vec<BoxFuture<'_, RegionRun>> = regions

@@ -101,7 +101,7 @@ pub(super) async fn read_paths(
         let mut reads = queued
             .map(|f: FunctionRef| -> BoxFuture<'_, _> {
                 async move {
-                    let read = reader.read(&f).await;
+                    let read = reader.read(&f, session).await;
                     (f, read)
                 }
                 .boxed()
