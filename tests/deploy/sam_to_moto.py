@@ -33,7 +33,7 @@ with open(template_path) as f:
 # What `sam package` does to a local CodeUri.
 template["Resources"]["ScannerFunction"]["Properties"]["CodeUri"] = "s3://apigw-tracing-artifacts/bootstrap.zip"
 # moto has no Security Hub CreateInsight.
-params = {"Regions": "eu-west-1", "OrganizationId": "o-abcdefghij", "CreateInsight": "false"}
+params = {"Regions": "eu-west-1", "OrganizationId": "o-abcdefghij", "CreateInsight": "false", "TracePath": "on"}
 translated = transform(template, params, ManagedPolicyLoader(boto3.client("iam", **kw)))
 
 cfn.create_stack(
@@ -59,7 +59,8 @@ outputs = wait("apigw-tracing")
 # scan and remediation roles, and the change-event forwarding rule.
 member_stacks = {
     "apigw-tracing-member-role": ("member-role.yaml", {
-        "ScannerRoleArn": outputs["ScannerRoleArn"], "OrganizationId": "o-abcdefghij", "EnableRemediation": "true"}),
+        "ScannerRoleArn": outputs["ScannerRoleArn"], "OrganizationId": "o-abcdefghij", "EnableRemediation": "true",
+        "EnableTracePathRemediation": "true"}),
     "apigw-tracing-member-events": ("member-events.yaml", {"CentralEventBusArn": outputs["ChangeEventBusArn"]}),
 }
 member_outputs = {}

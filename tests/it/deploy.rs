@@ -136,6 +136,17 @@ async fn start_from_deployed(moto: &Moto, deployed: BTreeMap<String, String>, me
         deployed.get("APIGW_TRACING_REGIONS").map(String::as_str),
         Some("eu-west-1")
     );
+    assert_eq!(
+        deployed.get("APIGW_TRACING_TRACE_PATH").map(String::as_str),
+        Some("on")
+    );
+    // The member roles as deployed: the scan role reads functions only; the
+    // remediation role may set their tracing (EnableTracePathRemediation).
+    let scan = role_policy(moto, "apigw-tracing-scan", "apigw-tracing-scan").await;
+    assert!(scan.contains("lambda:GetFunctionConfiguration"), "{scan}");
+    assert!(!scan.contains("UpdateFunctionConfiguration"), "{scan}");
+    let fix = role_policy(moto, "apigw-tracing-remediate", "apigw-tracing-remediate").await;
+    assert!(fix.contains("lambda:UpdateFunctionConfiguration"), "{fix}");
     // Empty means unset: no empty external id reaches the function.
     assert!(
         !deployed.contains_key("APIGW_TRACING_EXTERNAL_ID"),
@@ -152,6 +163,7 @@ async fn start_from_deployed(moto: &Moto, deployed: BTreeMap<String, String>, me
     match api.outcome(&id, Duration::from_secs(120)) {
         Some(Outcome::Response(s)) => {
             assert_eq!(s["status"], "complete", "{s:#}");
+            assert_eq!(s["trace_path"], true, "{s:#}");
             assert!(
                 s["results"]
                     .as_array()
@@ -163,6 +175,21 @@ async fn start_from_deployed(moto: &Moto, deployed: BTreeMap<String, String>, me
         }
         other => panic!("{other:?}; log: {:?}", f.log()),
     }
+}
+
+/// An inline role policy as IAM returns it (URL-encoded), decoded.
+async fn role_policy(moto: &Moto, role: &str, name: &str) -> String {
+    let iam = aws_sdk_iam::Client::new(&moto.sdk_config("us-east-1").await);
+    let out = iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{role}/{name}: {e:?}"));
+    percent_encoding::percent_decode_str(&out.policy_document)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 async fn seed(moto: &Moto) -> String {
@@ -211,12 +238,14 @@ module "central" {{
   package_path    = "{zip}"
   # moto has no Security Hub CreateInsight.
   create_insight  = false
+  trace_path      = "on"
 }}
 module "member" {{
-  source             = "{central}/member-role"
-  scanner_role_arn   = module.central.scanner_role_arn
-  organization_id    = "{ORG_ID}"
-  enable_remediation = true
+  source                        = "{central}/member-role"
+  scanner_role_arn              = module.central.scanner_role_arn
+  organization_id               = "{ORG_ID}"
+  enable_remediation            = true
+  enable_trace_path_remediation = true
 }}
 module "member_events" {{
   source                = "{central}/member-events"
