@@ -12,7 +12,6 @@ use crate::aws::AwsEnv;
 use crate::config::{AccountSource, Config, ScanArgs, TracePathMode};
 use crate::model::Identity;
 use crate::model::{fix_command, StageArn};
-use crate::plan::Plan;
 use crate::remediate::decide::{Action, Requester};
 use crate::remediate::path::{fix_paths, PathFix, PathRemediationReport};
 use crate::remediate::{RemediateOptions, RemediationReport};
@@ -96,6 +95,11 @@ pub async fn run(cmd: &RemediateCommand, aws: &Aws, out: &mut Output<'_>) -> Exi
         trigger: Trigger::Cli,
         ..ScanRequest::default()
     };
+    // The path fix plans through its own scan (planning here too would list
+    // the organization twice).
+    if cfg.trace_path == TracePathMode::On {
+        return remediate_paths(cmd, &env, cfg, &req, &me, &stages, out).await;
+    }
     let plan = match crate::scan::plan_run(&env, &cfg, &req).await {
         Ok((_, plan)) => plan,
         Err(e) => {
@@ -106,9 +110,6 @@ pub async fn run(cmd: &RemediateCommand, aws: &Aws, out: &mut Output<'_>) -> Exi
             };
         }
     };
-    if cfg.trace_path == TracePathMode::On {
-        return remediate_paths(cmd, &env, cfg, &req, &me, &plan, &stages, out).await;
-    }
     let opts = RemediateOptions {
         apply: cmd.apply,
         stages,
@@ -135,7 +136,6 @@ async fn remediate_paths(
     cfg: Config,
     req: &ScanRequest,
     me: &Identity,
-    plan: &Plan,
     stages: &[StageArn],
     out: &mut Output<'_>,
 ) -> ExitStatus {
@@ -151,14 +151,17 @@ async fn remediate_paths(
         Ok(s) => s,
         Err(e) => {
             out.error(&chain(&e));
-            return ExitStatus::Partial;
+            return match e {
+                ScanError::Scope(_) => ExitStatus::Usage,
+                ScanError::Accounts(_) => ExitStatus::Partial,
+            };
         }
     };
     let fix = PathFix {
         env,
         cfg: &cfg,
         me,
-        covered: plan.targets.iter().cloned().collect(),
+        covered: scanned.accounts.iter().cloned().collect(),
         apply: cmd.apply,
         stages,
     };
@@ -174,6 +177,26 @@ async fn remediate_paths(
     }
 }
 
+/// How an action reads in a table.
+fn action_label(a: Action) -> &'static str {
+    match a {
+        Action::Enabled => "enabled",
+        Action::WouldEnable => "would-enable",
+        Action::Skipped => "skipped",
+        Action::Failed => "FAILED",
+        Action::Resolved => "resolved",
+    }
+}
+
+/// The end of a report's last line.
+fn dry_run_note(apply: bool) -> &'static str {
+    if apply {
+        ""
+    } else {
+        " (dry run: nothing changed; --apply to make these changes)"
+    }
+}
+
 fn path_table(r: &PathRemediationReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -182,12 +205,7 @@ fn path_table(r: &PathRemediationReport) -> String {
         "ACTION", "ACCOUNT", "FUNCTION"
     );
     for f in &r.functions {
-        let action = match f.action {
-            Action::Enabled => "enabled",
-            Action::WouldEnable => "would-enable",
-            Action::Failed => "FAILED",
-            _ => "skipped",
-        };
+        let action = action_label(f.action);
         let detail = f
             .reason
             .clone()
@@ -211,11 +229,7 @@ fn path_table(r: &PathRemediationReport) -> String {
         t.would_enable,
         t.skipped,
         t.failed,
-        if r.apply {
-            ""
-        } else {
-            " (dry run: nothing changed; --apply to make these changes)"
-        }
+        dry_run_note(r.apply)
     );
     out
 }
@@ -228,13 +242,7 @@ fn table(r: &RemediationReport) -> String {
         "ACTION", "ACCOUNT", "REGION", "API", "STAGE"
     );
     for s in &r.stages {
-        let action = match s.action {
-            Action::Enabled => "enabled",
-            Action::WouldEnable => "would-enable",
-            Action::Skipped => "skipped",
-            Action::Failed => "FAILED",
-            Action::Resolved => "resolved",
-        };
+        let action = action_label(s.action);
         let detail = match (&s.patch, &s.reason) {
             (_, Some(reason)) => reason.clone(),
             (Some(_), None) => fix_command(&s.stage),
@@ -259,11 +267,7 @@ fn table(r: &RemediationReport) -> String {
         t.skipped,
         t.failed,
         t.resolved,
-        if r.apply {
-            ""
-        } else {
-            " (dry run: nothing changed; --apply to make these changes)"
-        }
+        dry_run_note(r.apply)
     );
     out
 }

@@ -57,5 +57,6 @@ pub(super) async fn fan_out_only(
         findings: Vec::new(),
         failing: Vec::new(),
         failed_paths: Vec::new(),
+        accounts: plan.targets,
     }
 }

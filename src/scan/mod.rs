@@ -74,6 +74,8 @@ pub struct ScanOutput {
     pub failing: Vec<(Evaluation, Finding)>,
     /// With `keep_failed_paths`: every FAILED trace path.
     pub failed_paths: Vec<PathEvaluation>,
+    /// The accounts the run planned (what a fix after it may cover).
+    pub accounts: Vec<AccountId>,
 }
 
 /// Everything a region task needs, shared by reference.
@@ -171,6 +173,7 @@ async fn run_inner(
         skipped,
     );
     summary.trace_path = cfg.trace_path == TracePathMode::On;
+    let planned = targets.clone();
     let mut findings = Vec::new();
     let mut failing = Vec::new();
     let mut failed_paths = Vec::new();
@@ -218,6 +221,7 @@ async fn run_inner(
         findings,
         failing,
         failed_paths,
+        accounts: planned,
     })
 }
 

@@ -108,11 +108,21 @@ fn report(
     findings: usize,
     existing: usize,
 ) {
-    // The fewest requests the scan needs: one GetRestApis page per 500 APIs
-    // on AWS (moto ignores `limit` and returns one page), one GetStages per
-    // API, one GetFindings page per 100 existing findings (at least one),
-    // one BatchImportFindings per 100 findings.
-    let minimum = [
+    report_against(
+        label,
+        s,
+        wall,
+        rss_kib,
+        &scan_minimum(apis, findings, existing),
+    );
+}
+
+/// The fewest requests a scan of one account-region needs: one GetRestApis
+/// page per 500 APIs on AWS (moto ignores `limit` and returns one page),
+/// one GetStages per API, one GetFindings page per 100 existing findings
+/// (at least one), one BatchImportFindings per 100 findings.
+pub fn scan_minimum(apis: usize, findings: usize, existing: usize) -> Vec<(&'static str, u64)> {
+    vec![
         ("APIGateway.GetRestApis", 1),
         ("APIGateway.GetStages", apis as u64),
         (
@@ -124,8 +134,7 @@ fn report(
             existing.div_ceil(100).max(1) as u64,
         ),
         ("STS.GetCallerIdentity", 1),
-    ];
-    report_against(label, s, wall, rss_kib, &minimum);
+    ]
 }
 
 /// Prints a run's figures: requests per operation against `minimum`.

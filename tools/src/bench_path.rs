@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::lambda_kit::*;
 use crate::support::*;
-use crate::{report_against, run_scan_with, REGION};
+use crate::{report_against, run_scan_with, scan_minimum, REGION};
 
 const SHARED: usize = 20;
 
@@ -70,21 +70,7 @@ pub async fn bench(bin: &str, apis: usize, rps: &str) {
         t.elapsed().as_secs_f64()
     );
     let stages = 2 * apis;
-    let base = |findings: usize, existing: usize| {
-        vec![
-            ("APIGateway.GetRestApis", 1),
-            ("APIGateway.GetStages", apis as u64),
-            (
-                "SecurityHub.BatchImportFindings",
-                findings.div_ceil(100) as u64,
-            ),
-            (
-                "SecurityHub.GetFindings",
-                existing.div_ceil(100).max(1) as u64,
-            ),
-            ("STS.GetCallerIdentity", 1),
-        ]
-    };
+    let base = |findings: usize, existing: usize| scan_minimum(apis, findings, existing);
     // First scan with the path off (its stage findings land), then the
     // comparison: a rescan with the path off, and one with it on.
     run_scan_with(&moto, bin, rps, &[]);
