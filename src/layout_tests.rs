@@ -30,6 +30,10 @@ const CORE: &[(&str, &str)] = &[
     ("check/template.rs", include_str!("check/template.rs")),
     ("check/terraform.rs", include_str!("check/terraform.rs")),
     ("check/yaml.rs", include_str!("check/yaml.rs")),
+    (
+        "check/yaml_anchors.rs",
+        include_str!("check/yaml_anchors.rs"),
+    ),
     ("check/sarif.rs", include_str!("check/sarif.rs")),
     ("check/output.rs", include_str!("check/output.rs")),
     ("check/files.rs", include_str!("check/files.rs")),
@@ -43,8 +47,28 @@ const CORE: &[(&str, &str)] = &[
         include_str!("check/tfsource/load.rs"),
     ),
     (
-        "check/tfsource/eval.rs",
-        include_str!("check/tfsource/eval.rs"),
+        "check/tfsource/eval/mod.rs",
+        include_str!("check/tfsource/eval/mod.rs"),
+    ),
+    (
+        "check/tfsource/eval/ev.rs",
+        include_str!("check/tfsource/eval/ev.rs"),
+    ),
+    (
+        "check/tfsource/eval/funcs.rs",
+        include_str!("check/tfsource/eval/funcs.rs"),
+    ),
+    (
+        "check/tfsource/eval/template.rs",
+        include_str!("check/tfsource/eval/template.rs"),
+    ),
+    (
+        "check/tfsource/eval/visit.rs",
+        include_str!("check/tfsource/eval/visit.rs"),
+    ),
+    (
+        "check/tfsource/scope.rs",
+        include_str!("check/tfsource/scope.rs"),
     ),
     (
         "check/tfsource/judge.rs",

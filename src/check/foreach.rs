@@ -26,19 +26,32 @@ pub struct Expanded<'a> {
 
 const PREFIX: &str = "Fn::ForEach::";
 
+/// Resources the loops of one template may make: CloudFormation's own
+/// quota of 500 resources per template (it refuses a template past it).
+/// Three nested loops of 100 values would make 1,000,000.
+pub const MAX_MADE: usize = 500;
+
 /// Every resource of `resources`, each loop expanded (the tests' way in;
 /// `check` streams entries through [`entry`]).
 #[cfg(test)]
 pub fn resources<'a>(resources: &'a Node, params: Option<&Node>) -> Vec<Expanded<'a>> {
     let mut out = Vec::new();
+    let mut left = MAX_MADE;
     for (key, node) in resources.entries() {
-        out.extend(entry(key, node, params));
+        out.extend(entry(key, node, params, &mut left));
     }
     out
 }
 
-/// One entry of `Resources`: itself, or what its loop makes.
-pub fn entry<'a>(key: &str, node: &'a Node, params: Option<&Node>) -> Vec<Expanded<'a>> {
+/// One entry of `Resources`: itself, or what its loop makes, within the
+/// `left` resources loops may still make in this template. A loop past it
+/// is not expanded: its resources, as written, are unknown.
+pub fn entry<'a>(
+    key: &str,
+    node: &'a Node,
+    params: Option<&Node>,
+    left: &mut usize,
+) -> Vec<Expanded<'a>> {
     if !key.starts_with(PREFIX) {
         return vec![Expanded {
             id: key.to_string(),
@@ -47,7 +60,13 @@ pub fn entry<'a>(key: &str, node: &'a Node, params: Option<&Node>) -> Vec<Expand
         }];
     }
     let mut made = Vec::new();
-    expand(key, node, params, &mut made);
+    if expand(key, node, params, &mut made, left).is_err() {
+        made.clear();
+        let why = format!(
+            "{key} makes more than the {MAX_MADE} resources CloudFormation allows in one template; check does not expand it"
+        );
+        as_written(key, node, &why, &mut made);
+    }
     made.into_iter()
         .map(|(id, node, unknown)| Expanded {
             id,
@@ -60,16 +79,29 @@ pub fn entry<'a>(key: &str, node: &'a Node, params: Option<&Node>) -> Vec<Expand
 /// What a loop makes: (logical id, definition, why unknown).
 type Made = (String, Node, Option<String>);
 
-fn expand(key: &str, node: &Node, params: Option<&Node>, out: &mut Vec<Made>) {
+/// The loop past the template's quota: `Err`.
+struct Overflow;
+
+fn expand(
+    key: &str,
+    node: &Node,
+    params: Option<&Node>,
+    out: &mut Vec<Made>,
+    left: &mut usize,
+) -> Result<(), Overflow> {
     if !key.starts_with(PREFIX) {
+        if *left == 0 {
+            return Err(Overflow);
+        }
+        *left -= 1;
         out.push((key.to_owned(), node.clone(), None));
-        return;
+        return Ok(());
     }
     let [identifier, collection, template] = node.items() else {
-        return;
+        return Ok(());
     };
     let Some(identifier) = identifier.as_str() else {
-        return;
+        return Ok(());
     };
     match values(collection, params) {
         Ok(values) => {
@@ -77,7 +109,7 @@ fn expand(key: &str, node: &Node, params: Option<&Node>, out: &mut Vec<Made>) {
                 for (out_key, body) in template.entries() {
                     let id = substitute_text(out_key, identifier, &value);
                     let body = substitute(body, identifier, &value);
-                    expand(&id, &body, params, out);
+                    expand(&id, &body, params, out, left)?;
                 }
             }
         }
@@ -86,11 +118,25 @@ fn expand(key: &str, node: &Node, params: Option<&Node>, out: &mut Vec<Made>) {
             // under its output key as written, judged UNKNOWN.
             let mut inner = Vec::new();
             for (out_key, body) in template.entries() {
-                expand(out_key, body, params, &mut inner);
+                expand(out_key, body, params, &mut inner, left)?;
             }
             out.extend(inner.into_iter().map(|(id, node, unknown)| {
                 (id, node, Some(unknown.unwrap_or_else(|| why.clone())))
             }));
+        }
+    }
+    Ok(())
+}
+
+/// A loop's resources as written (nested loops' too), each unknown.
+fn as_written(key: &str, node: &Node, why: &str, out: &mut Vec<Made>) {
+    if !key.starts_with(PREFIX) {
+        out.push((key.to_owned(), node.clone(), Some(why.to_owned())));
+        return;
+    }
+    if let [_, _, template] = node.items() {
+        for (k, body) in template.entries() {
+            as_written(k, body, why, out);
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod template;
 pub mod terraform;
 pub mod tfsource;
 pub mod yaml;
+mod yaml_anchors;
 
 /// What a plan or template says of a stage's tracing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -357,3 +358,5 @@ impl CheckSummary {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_hostile;

@@ -40,21 +40,35 @@ pub struct PathIndex {
     functions: BTreeMap<String, (Tracing, String)>,
     /// (API logical id, function logical id, is an authorizer).
     edges: BTreeSet<(String, String, bool)>,
-    /// `Globals.Function.Tracing`.
-    global_tracing: Option<String>,
+    /// `Globals.Function.Tracing`, judged.
+    global_tracing: Option<(Tracing, String)>,
+    /// Each parameter's default, where it is a scalar: a mode written as
+    /// `!Ref Param` is judged by it.
+    defaults: BTreeMap<String, Option<String>>,
 }
 
 impl PathIndex {
     pub fn new(doc: &Node) -> Self {
-        let global_tracing = doc
+        let defaults = doc
+            .get("Parameters")
+            .map(Node::entries)
+            .unwrap_or_default()
+            .iter()
+            .map(|(k, p)| {
+                let d = p.get("Default").and_then(Node::scalar_text);
+                (k.to_string(), d)
+            })
+            .collect();
+        let mut index = Self {
+            defaults,
+            ..Self::default()
+        };
+        index.global_tracing = doc
             .get("Globals")
             .and_then(|g| g.get("Function"))
             .and_then(|f| f.get("Tracing"))
-            .and_then(Node::scalar_text);
-        Self {
-            global_tracing,
-            ..Self::default()
-        }
+            .map(|t| index.mode_of(Some(t)));
+        index
     }
 
     /// Notes what one resource adds to the paths.
@@ -64,12 +78,20 @@ impl PathIndex {
         match res.get("Type").and_then(Node::as_str).unwrap_or_default() {
             "AWS::Lambda::Function" => {
                 let mode = prop("TracingConfig").and_then(|t| t.get("Mode"));
-                self.functions.insert(id.to_owned(), mode_of(mode));
+                let judged = self.mode_of(mode);
+                self.functions.insert(id.to_owned(), judged);
             }
             "AWS::Serverless::Function" => {
-                let own = prop("Tracing").and_then(Node::scalar_text);
-                let mode = own.or_else(|| self.global_tracing.clone());
-                self.functions.insert(id.to_owned(), mode_text(mode));
+                // The function's own Tracing wins over Globals, whatever
+                // its form (SAM's precedence), a parameter included.
+                let judged = match prop("Tracing") {
+                    Some(own) => self.mode_of(Some(own)),
+                    None => self
+                        .global_tracing
+                        .clone()
+                        .unwrap_or_else(|| mode_text(None)),
+                };
+                self.functions.insert(id.to_owned(), judged);
                 for (_, event) in prop("Events").map(Node::entries).unwrap_or_default() {
                     if event.get("Type").and_then(Node::as_str) != Some("Api") {
                         continue;
@@ -168,14 +190,40 @@ impl PathIndex {
 }
 
 /// `TracingConfig.Mode` (CloudFormation) as a judgement.
-fn mode_of(node: Option<&Node>) -> (Tracing, String) {
-    match node {
-        Some(n) if n.intrinsic().is_some() => (
-            Tracing::Unknown("TracingConfig.Mode is computed at deploy time".into()),
-            "computed".into(),
-        ),
-        Some(n) => mode_text(n.scalar_text()),
-        None => mode_text(None),
+impl PathIndex {
+    /// A mode as written: a literal, a parameter judged by its default, or
+    /// computed at deploy time.
+    fn mode_of(&self, node: Option<&Node>) -> (Tracing, String) {
+        match node.map(|n| (n, n.intrinsic())) {
+            None => mode_text(None),
+            Some((n, None)) => mode_text(n.scalar_text()),
+            Some((_, Some(("Ref", p)))) => {
+                let name = p.as_str().unwrap_or_default();
+                match self.defaults.get(name) {
+                    Some(Some(default)) => {
+                        let (tracing, mode) = mode_text(Some(default.clone()));
+                        (
+                            tracing,
+                            format!(
+                                "{mode} (the default of parameter {})",
+                                crate::model::cut(name)
+                            ),
+                        )
+                    }
+                    _ => (
+                        Tracing::Unknown(format!(
+                            "the tracing mode is parameter {}, which has no default",
+                            crate::model::cut(name)
+                        )),
+                        "computed".into(),
+                    ),
+                }
+            }
+            Some(_) => (
+                Tracing::Unknown("the tracing mode is computed at deploy time".into()),
+                "computed".into(),
+            ),
+        }
     }
 }
 
@@ -188,8 +236,9 @@ fn mode_text(mode: Option<String>) -> (Tracing, String) {
     }
 }
 
-/// The logical id a `Ref` / `Fn::GetAtt` names.
-fn first_ref(node: &Node) -> Option<String> {
+/// The logical id a `Ref` / `Fn::GetAtt` names (`!GetAtt Api.RestApiId`
+/// names the API as `!Ref Api` does).
+pub fn first_ref(node: &Node) -> Option<String> {
     refs(Some(node)).into_iter().next()
 }
 

@@ -28,49 +28,68 @@ pub fn is_service_file(name: &str) -> bool {
 
 pub fn stages(doc: &Node) -> Vec<PlannedStage> {
     let mut out = Vec::new();
-    let provider = doc.get("provider");
-    let setting = |path: &[&str]| path.iter().try_fold(provider?, |node, key| node.get(key));
-    let http = doc
-        .get("functions")
-        .map(|f| f.entries())
-        .unwrap_or_default()
-        .iter()
-        .find(|(_, f)| {
-            f.get("events")
-                .is_some_and(|e| e.items().iter().any(|ev| ev.get("http").is_some()))
-        });
-    if let Some((function, f)) = http {
+    let provider = doc.get("provider").map(|p| follow(p, doc));
+    let setting = |path: &[&str]| -> Option<&Node> {
+        path.iter()
+            .try_fold(*provider.as_ref()?.as_ref().ok()?, |node, key| {
+                node.get(key)
+            })
+    };
+    let http = http_function(doc);
+    let line_of = |fallback: u32| {
+        doc.get("provider")
+            .map(|p| p.key_line.unwrap_or(p.line))
+            .unwrap_or(fallback) as usize
+    };
+    let (function, line, unseen) = match &http {
+        Http::Yes(name, line) => (Some(name.clone()), *line, None),
+        Http::Unknown(why) => (None, 1, Some(why.clone())),
+        Http::No => (None, 0, None),
+    };
+    if function.is_some() || unseen.is_some() {
         let stage = setting(&["apiGateway", "stage"])
             .or_else(|| setting(&["stage"]))
             .map(|n| resolve(n, doc))
             .unwrap_or_else(|| Ok("dev".into()));
         let external = setting(&["apiGateway", "restApiId"]).is_some();
-        let tracing = match setting(&["tracing", "apiGateway"]) {
+        let tracing = match (&provider, setting(&["tracing", "apiGateway"])) {
+            (Some(Err(why)), _) => Tracing::Unknown(format!("provider: {why}")),
             _ if external => Tracing::Off {
                 note: Some("Serverless never updates the stage of an external API (provider.apiGateway.restApiId), and refuses provider.tracing.apiGateway with one".into()),
             },
-            None => Tracing::Off { note: None },
-            Some(n) => match resolve(n, doc) {
+            (_, None) => match setting(&["tracing"]).map(|t| follow(t, doc)) {
+                Some(Err(why)) => Tracing::Unknown(format!("provider.tracing: {why}")),
+                _ => Tracing::Off { note: None },
+            },
+            (_, Some(n)) => match resolve(n, doc) {
                 Ok(v) if v.eq_ignore_ascii_case("true") => Tracing::On { note: None },
                 Ok(_) => Tracing::Off { note: None },
                 Err(why) => Tracing::Unknown(format!("provider.tracing.apiGateway: {why}")),
             },
         };
+        // Whether the API exists at all is unknown: so is its stage.
+        let tracing = match (&unseen, tracing) {
+            (Some(why), Tracing::Off { .. }) => Tracing::Unknown(format!(
+                "Serverless creates this stage if a function has an http event, and {why}"
+            )),
+            (_, t) => t,
+        };
         let mut tags = tag_map(setting(&["stackTags"]), doc);
         tags.extend(tag_map(setting(&["tags"]), doc));
-        let line = provider
-            .map(|p| p.key_line.unwrap_or(p.line))
-            .unwrap_or(f.line) as usize;
+        let note = match &function {
+            Some(f) => format!(
+                "Serverless creates this API and stage for the http events of {f} and any other function"
+            ),
+            None => "Serverless creates this API and stage for any function with an http event".into(),
+        };
         out.push(PlannedStage {
             resource: "ApiGatewayRestApi".into(),
             resource_type: "AWS::ApiGateway::RestApi (Serverless Framework http events)".into(),
             stage: Some(stage.unwrap_or_else(|why| format!("({why})"))),
             tracing,
             tags,
-            line: Some(line),
-            note: Some(format!(
-                "Serverless creates this API and stage for the http events of {function} and any other function"
-            )),
+            line: Some(line_of(line)),
+            note: Some(note),
             fix: if external {
                 Fix::ServerlessExternalApi
             } else {
@@ -79,11 +98,120 @@ pub fn stages(doc: &Node) -> Vec<PlannedStage> {
             path: Vec::new(),
         });
     }
-    // `resources.Resources` is plain CloudFormation.
-    if let Some(resources) = doc.get("resources").filter(|r| template::is_template(r)) {
-        out.extend(template::stages(resources));
+    // `resources` is plain CloudFormation: a map, or a list of them that
+    // Serverless merges (`Service.mergeArrays`).
+    if let Some(resources) = doc.get("resources") {
+        match merged(resources, doc) {
+            Ok(parts) => {
+                for part in parts {
+                    if template::is_template(part) {
+                        out.extend(template::stages(part));
+                    }
+                }
+            }
+            Err(why) => out.push(PlannedStage {
+                resource: "resources".into(),
+                resource_type: "Serverless Framework resources (not read)".into(),
+                stage: None,
+                tracing: Tracing::Unknown(format!(
+                    "resources: {why}; any stage it defines is not checked"
+                )),
+                tags: BTreeMap::new(),
+                line: Some((resources.key_line.unwrap_or(resources.line)) as usize),
+                note: None,
+                fix: Fix::CloudFormationStage,
+                path: Vec::new(),
+            }),
+        }
     }
     out
+}
+
+/// Whether a function has an `http` event: which (and the line), none, or
+/// why it cannot be seen before Serverless runs.
+enum Http {
+    Yes(String, u32),
+    No,
+    Unknown(String),
+}
+
+fn http_function(doc: &Node) -> Http {
+    let Some(functions) = doc.get("functions") else {
+        return Http::No;
+    };
+    let functions = match merged(functions, doc) {
+        Ok(parts) => parts,
+        Err(why) => return Http::Unknown(format!("functions: {why}")),
+    };
+    let mut unseen = None;
+    for (name, f) in functions.iter().flat_map(|m| m.entries()) {
+        let events = match follow(f, doc).map(|f| f.get("events").map(|e| merged(e, doc))) {
+            Ok(None) => continue,
+            Ok(Some(Ok(events))) => events,
+            Ok(Some(Err(why))) | Err(why) => {
+                unseen.get_or_insert(format!("the events of {name}: {why}"));
+                continue;
+            }
+        };
+        for event in events.iter().flat_map(|e| match &e.value {
+            super::yaml::Value::Seq(items) => items.iter().collect::<Vec<_>>(),
+            _ => vec![*e],
+        }) {
+            match follow(event, doc) {
+                Ok(e) if e.get("http").is_some() => return Http::Yes(name.to_string(), f.line),
+                Ok(_) => {}
+                Err(why) => {
+                    unseen.get_or_insert(format!("an event of {name}: {why}"));
+                }
+            }
+        }
+    }
+    match unseen {
+        Some(why) => Http::Unknown(why),
+        None => Http::No,
+    }
+}
+
+/// A value that is one `${self:path}` reference: the node it names
+/// (Serverless resolves such a reference to the object itself). Any other
+/// variable that makes the whole value (`${file(./x.yml)}`) is known only
+/// when Serverless runs.
+fn follow<'a>(node: &'a Node, doc: &'a Node) -> Result<&'a Node, String> {
+    let mut at = node;
+    for _ in 0..MAX_REFERENCES {
+        let Some(text) = at.as_str() else {
+            return Ok(at);
+        };
+        let Some(inner) = text.strip_prefix("${").and_then(|t| t.strip_suffix('}')) else {
+            return Ok(at);
+        };
+        let Some(path) = inner
+            .trim()
+            .strip_prefix("self:")
+            .filter(|p| !p.contains(','))
+        else {
+            return Err(format!(
+                "{} is known only when Serverless runs (check does not read it)",
+                crate::model::quote(text)
+            ));
+        };
+        at = path
+            .split('.')
+            .filter(|p| !p.is_empty())
+            .try_fold(doc, |n, key| n.get(key))
+            .ok_or_else(|| format!("${{self:{}}} is not set", crate::model::cut(path)))?;
+    }
+    Err("too many nested variables".into())
+}
+
+/// A section Serverless merges: one map, or a list of maps (each possibly
+/// a reference), as `Service.mergeArrays` does.
+fn merged<'a>(node: &'a Node, doc: &'a Node) -> Result<Vec<&'a Node>, String> {
+    let node = follow(node, doc)?;
+    match &node.value {
+        super::yaml::Value::Seq(items) => items.iter().map(|i| follow(i, doc)).collect(),
+        _ => Ok(vec![node]),
+    }
 }
 
 fn tag_map(node: Option<&Node>, doc: &Node) -> BTreeMap<String, String> {
@@ -130,41 +258,67 @@ fn resolve_at(node: &Node, doc: &Node, depth: usize) -> Result<String, String> {
     reference(inner, doc, depth)
 }
 
+/// Most fallbacks one variable may list (`${self:a, self:b, 'x'}`): far
+/// above real use, and an end to a chain of thousands.
+const MAX_FALLBACKS: usize = 16;
+
+/// A variable's sources, tried in order, then its quoted fallback.
 fn reference(inner: &str, doc: &Node, depth: usize) -> Result<String, String> {
-    let (source, fallback) = match inner.split_once(',') {
-        Some((s, f)) => (s.trim(), Some(f.trim())),
-        None => (inner.trim(), None),
-    };
-    let fallback_value = |why: String| match fallback {
-        Some(f) if f.starts_with('\'') || f.starts_with('"') => {
-            Ok(f.trim_matches(|c| c == '\'' || c == '"').to_owned())
+    let mut rest = inner;
+    for _ in 0..=MAX_FALLBACKS {
+        let (source, fallback) = match rest.split_once(',') {
+            Some((s, f)) => (s.trim(), Some(f.trim())),
+            None => (rest.trim(), None),
+        };
+        let why = match source_value(source, doc, depth) {
+            Source::Value(v) => return v,
+            Source::Missing(why) => why,
+        };
+        match fallback {
+            Some(f) if f.starts_with('\'') || f.starts_with('"') => {
+                return Ok(f.trim_matches(|c| c == '\'' || c == '"').to_owned())
+            }
+            Some(f) => rest = f,
+            None => return Err(why),
         }
-        Some(f) => reference(f, doc, depth + 1),
-        None => Err(why),
-    };
+    }
+    Err(format!(
+        "a variable lists more than {MAX_FALLBACKS} fallbacks, more than check follows"
+    ))
+}
+
+enum Source {
+    /// The source is set: its value (or why it cannot be resolved).
+    Value(Result<String, String>),
+    /// Not set before Serverless runs: try the fallback.
+    Missing(String),
+}
+
+fn source_value(source: &str, doc: &Node, depth: usize) -> Source {
     if let Some(path) = source.strip_prefix("self:") {
         let found = path
             .split('.')
             .filter(|p| !p.is_empty())
             .try_fold(doc, |n, key| n.get(key));
         return match found {
-            Some(n) => resolve_at(n, doc, depth + 1),
-            None => fallback_value(format!("${{self:{path}}} is not set")),
+            Some(n) => Source::Value(resolve_at(n, doc, depth + 1)),
+            None => Source::Missing(format!("${{self:{}}} is not set", crate::model::cut(path))),
         };
     }
     if source == "sls:stage" {
-        let provider = doc.get("provider");
-        return match provider.and_then(|p| p.get("stage")) {
+        let stage = doc.get("provider").and_then(|p| p.get("stage"));
+        return Source::Value(match stage {
             Some(n) => resolve_at(n, doc, depth + 1),
             None => Ok("dev".into()),
-        };
+        });
     }
+    let source = crate::model::cut(source);
     if source.starts_with("opt:") || source.starts_with("env:") {
-        return fallback_value(format!(
+        return Source::Missing(format!(
             "${{{source}}} has no fallback and is known only when Serverless runs"
         ));
     }
-    fallback_value(format!("${{{source}}} is known only when Serverless runs"))
+    Source::Missing(format!("${{{source}}} is known only when Serverless runs"))
 }
 
 #[cfg(test)]

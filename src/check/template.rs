@@ -47,6 +47,8 @@ pub struct Stages<'d> {
     api_of: Vec<Option<String>>,
     implicit_api_at: Option<(usize, String)>,
     paths: PathIndex,
+    /// Resources `Fn::ForEach` loops may still make (`foreach::MAX_MADE`).
+    loops_left: usize,
 }
 
 impl<'d> Stages<'d> {
@@ -60,12 +62,13 @@ impl<'d> Stages<'d> {
             api_of: Vec::new(),
             implicit_api_at: None,
             paths: PathIndex::new(doc),
+            loops_left: super::foreach::MAX_MADE,
         }
     }
 
     /// One entry of `Resources` (a loop is expanded first).
     pub fn entry(&mut self, key: &str, node: &Node) {
-        for e in super::foreach::entry(key, node, self.params) {
+        for e in super::foreach::entry(key, node, self.params, &mut self.loops_left) {
             self.resource(&e.id, &e.node, e.unknown.as_deref());
         }
     }
@@ -156,10 +159,7 @@ impl<'d> Stages<'d> {
         // itself.
         let api = match kind {
             "AWS::Serverless::Api" => Some(id.to_owned()),
-            _ => prop("RestApiId").and_then(|r| match r.intrinsic() {
-                Some(("Ref", name)) => name.as_str().map(str::to_owned),
-                _ => None,
-            }),
+            _ => prop("RestApiId").and_then(super::path::first_ref),
         };
         let added = self.out.len() - start;
         self.api_of.extend(std::iter::repeat_n(api, added));

@@ -49,6 +49,29 @@ fn template(n: usize) -> String {
     t
 }
 
+/// The smallest stage a template can hold: the most stages per byte, so
+/// the report (one result a stage) weighs most against the input.
+fn small_template(n: usize) -> String {
+    let mut t = String::from("Resources:\n");
+    for i in 0..n {
+        let _ = write!(
+            t,
+            "  S{i}:\n    Type: AWS::ApiGateway::Stage\n    Properties: {{StageName: s}}\n"
+        );
+    }
+    t
+}
+
+/// One `.tf` file of plain stages (the shape that was quadratic: each
+/// block's line counted from byte 0).
+fn plain_tf(n: usize) -> String {
+    let mut t = String::new();
+    for i in 0..n {
+        let _ = write!(t, "resource \"aws_api_gateway_stage\" \"s{i}\" {{\n  rest_api_id   = \"api\"\n  deployment_id = \"d\"\n  stage_name    = \"s{i}\"\n}}\n");
+    }
+    t
+}
+
 fn plan(n: usize) -> String {
     let changes: Vec<serde_json::Value> = (0..n)
         .map(|i| {
@@ -233,6 +256,8 @@ fn main() {
         let n: usize = args[3].parse().expect("N");
         let text = match args[2].as_str() {
             "template" => template(n),
+            "small" => small_template(n),
+            "tf" => plain_tf(n),
             _ => plan(n),
         };
         std::fs::write(&args[4], text).expect("write the input");
@@ -314,6 +339,30 @@ fn main() {
             start.elapsed().as_secs_f64(),
             rss as f64 / 1024.0,
             if rss < 1024 * 1024 { "yes" } else { "NO" }
+        );
+    }
+    // The two shapes hostile input used: the most stages per byte (memory
+    // against size is then the report's), and one 5 MB .tf file.
+    let small = dir.join("small.yaml");
+    generate("small", large_mb * 1_000_000 / 64, &small);
+    let tf_dir = dir.join("plain-tf");
+    std::fs::create_dir_all(&tf_dir).unwrap();
+    let tf = tf_dir.join("main.tf");
+    generate("tf", 5_000_000 / 110, &tf);
+    println!("== the shapes with the most stages per byte (one run each)");
+    for (what, file) in [
+        ("template of minimal stages", &small),
+        ("one 5 MB .tf of plain stages", &tf_dir),
+    ] {
+        let bytes = size_of(file);
+        let start = Instant::now();
+        let rss = peak_rss_kib(&bin, file);
+        let ratio = (rss as f64 * 1024.0) / bytes as f64;
+        println!(
+            "   {what:<31} {:>7.1} MB  {:>7.1} s  peak RSS {:>7.1} MiB  ({ratio:.1}x the input)",
+            bytes as f64 / 1e6,
+            start.elapsed().as_secs_f64(),
+            rss as f64 / 1024.0,
         );
     }
     let _ = std::fs::remove_dir_all(&dir);

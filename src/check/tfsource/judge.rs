@@ -2,54 +2,109 @@
 //! each creates, judged as its plan would be.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
-use hcl::eval::Context;
-use hcl::{Expression, Map, Value};
+use hcl::{Expression, Value};
 
 use super::super::{Fix, PlannedStage, Tracing};
-use super::eval::{as_bool, as_text};
+use super::eval::{as_bool, as_number, as_text};
 use super::load::Resource;
-use super::Scope;
+use super::{Bindings, Scope, MAX_RUN_INSTANCES};
 
-/// One instance: its address suffix (`[0]`, `["key"]`, or none), the
-/// context with its `count` / `each`, and why its existence is unknown.
-pub type Instance = (String, Context<'static>, Option<String>);
+/// One instance: its address suffix (`[0]`, `["key"]`, or none), its
+/// `count` / `each`, and why its existence is unknown.
+pub struct Instance {
+    pub suffix: String,
+    pub at: Bindings,
+    pub unknown: Option<String>,
+    /// The run's cap on instances is reached: nothing more is entered.
+    pub capped: bool,
+}
 
-/// Most instances one `count` expands into: far above any real stage
-/// count, far below what would exhaust a CI runner (`count = 1e9` is a
-/// typo or an attack, and is reported as unknown instead).
+/// Most instances one `count` or `for_each` expands into: far above any
+/// real stage count, far below what would exhaust a CI runner (`count =
+/// 1e9` is a typo or an attack, and is reported as unknown instead).
 const MAX_INSTANCES: u64 = 10_000;
 
-/// The instances `count` or `for_each` make (one when neither is set).
-pub fn instances(attrs: &BTreeMap<String, Expression>, scope: &Scope) -> Vec<Instance> {
-    let one = |why: Option<String>| vec![(String::new(), scope.ctx.clone(), why)];
+/// Why an instance past the run's cap is unknown.
+pub fn run_cap() -> String {
+    format!("over the {MAX_RUN_INSTANCES} instances check expands in one run")
+}
+
+/// What a redacted value shows, as Terraform shows it.
+pub const SENSITIVE: &str = "(sensitive value)";
+
+/// The instances `count` or `for_each` make (one when neither is set),
+/// each taken from `left`, the run's remaining instances.
+pub fn instances(
+    attrs: &BTreeMap<String, Expression>,
+    scope: &Scope,
+    left: &mut usize,
+) -> Vec<Instance> {
+    let one = |unknown: Option<String>| {
+        vec![Instance {
+            suffix: String::new(),
+            at: Bindings::default(),
+            capped: unknown.as_deref().is_some_and(|u| u.ends_with(&run_cap())),
+            unknown,
+        }]
+    };
+    let take = |n: u64, left: &mut usize| -> Result<(), String> {
+        if n > MAX_INSTANCES {
+            return Err(format!(
+                "over the {MAX_INSTANCES} instances check expands for one block"
+            ));
+        }
+        if n as usize > *left {
+            *left = 0;
+            return Err(run_cap());
+        }
+        *left -= n as usize;
+        Ok(())
+    };
     if let Some(count) = attrs.get("count") {
-        return match scope.eval(count) {
-            Ok(Value::Number(n)) if n.as_u64().is_some_and(|n| n > MAX_INSTANCES) => one(Some(
-                format!("count is {n}, over the {MAX_INSTANCES} instances check expands"),
-            )),
-            Ok(Value::Number(n)) => {
-                let n = n.as_u64().unwrap_or(0);
-                (0..n)
-                    .map(|i| {
-                        let mut ctx = scope.ctx.clone();
-                        let c: Map<String, Value> =
-                            [("index".to_owned(), Value::from(i))].into_iter().collect();
-                        ctx.declare_var("count", Value::Object(c));
-                        (format!("[{i}]"), ctx, None)
-                    })
-                    .collect()
+        let n = match scope.eval_at(&Bindings::default(), count) {
+            Err(why) => return one(Some(format!("count is not known before apply: {why}"))),
+            Ok((_, true)) => {
+                return one(Some(
+                    "count derives from a sensitive value, which Terraform refuses".into(),
+                ))
             }
-            Ok(_) => one(Some("count is not a number".into())),
-            Err(why) => one(Some(format!("count is not known before apply: {why}"))),
+            Ok((v, false)) => match whole(&v) {
+                Ok(n) => n,
+                Err(why) => return one(Some(why)),
+            },
         };
+        if let Err(why) = take(n, left) {
+            return one(Some(format!("count is {n}, {why}")));
+        }
+        return (0..n)
+            .map(|i| Instance {
+                suffix: format!("[{i}]"),
+                at: Bindings {
+                    each: None,
+                    count: Some(i),
+                },
+                unknown: None,
+                capped: false,
+            })
+            .collect();
     }
     let Some(for_each) = attrs.get("for_each") else {
-        return one(None);
+        return match take(1, left) {
+            Ok(()) => one(None),
+            Err(why) => one(Some(format!("this block is {why}"))),
+        };
     };
-    let pairs: Vec<(String, Value)> = match scope.eval(for_each) {
-        Ok(Value::Object(o)) => o.into_iter().collect(),
-        Ok(Value::Array(items)) => match items.iter().map(as_text).collect::<Option<Vec<_>>>() {
+    let pairs: Vec<(String, Value)> = match scope.eval_at(&Bindings::default(), for_each) {
+        Ok((_, true)) => {
+            return one(Some(
+                "for_each derives from a sensitive value, which Terraform refuses".into(),
+            ))
+        }
+        Ok((Value::Object(o), _)) => o.into_iter().collect(),
+        Ok((Value::Array(items), _)) => match items.iter().map(as_text).collect::<Option<Vec<_>>>()
+        {
             Some(keys) => keys
                 .into_iter()
                 .map(|k| (k.clone(), Value::from(k)))
@@ -59,22 +114,44 @@ pub fn instances(attrs: &BTreeMap<String, Expression>, scope: &Scope) -> Vec<Ins
         Ok(_) => return one(Some("for_each is not a map or a set of strings".into())),
         Err(why) => return one(Some(format!("for_each is not known before apply: {why}"))),
     };
+    if let Err(why) = take(pairs.len() as u64, left) {
+        return one(Some(format!("for_each has {} keys, {why}", pairs.len())));
+    }
     pairs
         .into_iter()
         .map(|(k, v)| {
-            let mut ctx = scope.ctx.clone();
-            let each: Map<String, Value> = [
-                ("key".to_owned(), Value::from(k.clone())),
-                ("value".to_owned(), v),
-            ]
-            .into_iter()
-            .collect();
-            ctx.declare_var("each", Value::Object(each));
             // The plan's address quotes the key as an HCL string.
             let key = serde_json::to_string(&k).unwrap_or_default();
-            (format!("[{key}]"), ctx, None)
+            Instance {
+                suffix: format!("[{key}]"),
+                at: Bindings {
+                    each: Some((Rc::new(Value::from(k)), Rc::new(v))),
+                    count: None,
+                },
+                unknown: None,
+                capped: false,
+            }
         })
         .collect()
+}
+
+/// `count` as Terraform reads it: a whole number of 0 or more, or a string
+/// holding one (converted); anything else is refused by Terraform, and so
+/// unknown here, naming the number.
+fn whole(v: &Value) -> Result<u64, String> {
+    let Some(f) = as_number(v) else {
+        return Err("count is not a number".into());
+    };
+    if f < 0.0 || f.fract() != 0.0 || f > 1e15 {
+        let shown = match v {
+            Value::Number(n) => n.to_string(),
+            _ => format!("{f}"),
+        };
+        return Err(format!(
+            "count is {shown}, which Terraform refuses (a whole number of 0 or more)"
+        ));
+    }
+    Ok(f as u64)
 }
 
 /// The stage one instance creates, if any.
@@ -82,20 +159,21 @@ pub fn stage(
     r: &Resource,
     address: String,
     scope: &Scope,
-    ctx: &Context<'_>,
-    unknown: Option<String>,
-    default_tags: Option<&Result<Value, String>>,
+    i: &Instance,
+    default_tags: Option<&Result<(Value, bool), String>>,
 ) -> Option<PlannedStage> {
-    let get = |name: &str| r.attrs.get(name).map(|e| scope.eval_in(ctx, e));
+    let get = |name: &str| r.attrs.get(name).map(|e| scope.eval_at(&i.at, e));
     let stage_name = get("stage_name");
-    let stage = stage_name
-        .as_ref()
-        .and_then(|v| v.as_ref().ok())
-        .and_then(as_text);
+    // A name derived from a sensitive variable is never printed.
+    let stage = match &stage_name {
+        Some(Ok((_, true))) => Some(SENSITIVE.to_owned()),
+        Some(Ok((v, false))) => as_text(v),
+        _ => None,
+    };
     let mut planned = PlannedStage {
         resource: address,
         resource_type: r.kind.clone(),
-        stage: stage.clone(),
+        stage,
         tracing: Tracing::Off { note: None },
         tags: BTreeMap::new(),
         line: r.at.line,
@@ -108,8 +186,8 @@ pub fn stage(
             // No stage_name (or null, or ""): no stage. A stage_name known
             // only after apply still makes one, and it never traces.
             match stage_name? {
-                Ok(Value::Null) => return None,
-                Ok(v) if as_text(&v).is_some_and(|s| s.is_empty()) => return None,
+                Ok((Value::Null, _)) => return None,
+                Ok((v, _)) if as_text(&v).is_some_and(|s| s.is_empty()) => return None,
                 _ => {}
             }
             planned.note = Some(
@@ -126,8 +204,8 @@ pub fn stage(
             };
             planned.fix = fix;
             planned.tracing = match get(field) {
-                None | Some(Ok(Value::Null)) => Tracing::Off { note: None },
-                Some(Ok(v)) => match as_bool(&v) {
+                None | Some(Ok((Value::Null, _))) => Tracing::Off { note: None },
+                Some(Ok((v, _))) => match as_bool(&v) {
                     Some(true) => Tracing::On { note: None },
                     _ => Tracing::Off { note: None },
                 },
@@ -136,8 +214,8 @@ pub fn stage(
             planned.tags = tags(get("tags"), default_tags, kind);
         }
     }
-    if let Some(why) = unknown {
-        planned.tracing = Tracing::Unknown(why);
+    if let Some(why) = &i.unknown {
+        planned.tracing = Tracing::Unknown(why.clone());
     }
     Some(planned)
 }
@@ -146,22 +224,27 @@ pub fn stage(
 /// `tags_all` is (a tag set on the resource wins). awscc takes a list of
 /// `{key, value}` and has no default tags.
 fn tags(
-    own: Option<Result<Value, String>>,
-    default_tags: Option<&Result<Value, String>>,
+    own: Option<Result<(Value, bool), String>>,
+    default_tags: Option<&Result<(Value, bool), String>>,
     kind: &str,
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    let pairs = |v: &Value| -> Vec<(String, String)> {
+    // Values derived from a sensitive variable are redacted.
+    let pairs = |(v, sensitive): &(Value, bool)| -> Vec<(String, String)> {
+        let shown = |t: &Value| match sensitive {
+            true => Some(SENSITIVE.to_owned()),
+            false => as_text(t),
+        };
         match v {
             Value::Object(o) => o
                 .iter()
-                .filter_map(|(k, v)| Some((k.clone(), as_text(v)?)))
+                .filter_map(|(k, v)| Some((k.clone(), shown(v)?)))
                 .collect(),
             Value::Array(items) => items
                 .iter()
                 .filter_map(|t| {
                     let o = t.as_object()?;
-                    Some((as_text(o.get("key")?)?, as_text(o.get("value")?)?))
+                    Some((as_text(o.get("key")?)?, shown(o.get("value")?)?))
                 })
                 .collect(),
             _ => Vec::new(),

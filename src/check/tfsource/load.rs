@@ -13,6 +13,7 @@ use hcl::Expression;
 use serde_json::Value as Json;
 
 use super::super::files::{self, FileError};
+use super::super::SkippedPath;
 
 /// The resource types `check` judges (as in plans).
 pub const JUDGED: [&str; 3] = [
@@ -55,11 +56,17 @@ pub struct ModuleCall {
     pub attrs: BTreeMap<String, Expression>,
 }
 
+/// A `variable` block: its default, and whether Terraform redacts it.
+#[derive(Debug, Clone, Default)]
+pub struct Variable {
+    pub default: Option<Expression>,
+    pub sensitive: bool,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Module {
     pub dir: PathBuf,
-    /// Each variable and its default, if it has one.
-    pub variables: BTreeMap<String, Option<Expression>>,
+    pub variables: BTreeMap<String, Variable>,
     pub locals: BTreeMap<String, Expression>,
     pub calls: Vec<ModuleCall>,
     pub resources: Vec<Resource>,
@@ -67,6 +74,29 @@ pub struct Module {
     pub default_tags: Option<Expression>,
     /// The files read, as shown.
     pub files: Vec<String>,
+    /// The files that could not be read, and why: the rest of the module
+    /// is still judged, and what refers to these is unknown.
+    pub unread: Vec<SkippedPath>,
+    /// Where each resource (type, name) and call is in its list, for
+    /// override files: a lookup, not a scan per block (a 5 MB file was
+    /// quadratic).
+    index: std::collections::HashMap<(String, String), usize>,
+}
+
+impl Module {
+    /// Said of a name the module does not declare when a file was not read
+    /// (the name may be declared there).
+    pub fn unread_note(&self) -> String {
+        match self.unread.as_slice() {
+            [] => String::new(),
+            [one] => format!(" in the files check could read ({} was skipped)", one.path),
+            [first, ..] => format!(
+                " in the files check could read ({} and {} more were skipped)",
+                first.path,
+                self.unread.len() - 1
+            ),
+        }
+    }
 }
 
 /// Whether `name` is Terraform source (`.tf`, `.tf.json`).
@@ -76,8 +106,10 @@ pub fn is_source(name: &str) -> bool {
 
 /// Reads every `.tf` and `.tf.json` file of `dir` (not below it), override
 /// files (`override.tf`, `*_override.tf`) last, merged over the resources
-/// they name as Terraform does.
-pub fn module(dir: &Path, cwd: &Path, max: u64) -> Result<Module, FileError> {
+/// they name as Terraform does. A file that cannot be read fails the
+/// directory when `strict` (it was named on the command line); otherwise it
+/// is recorded in `unread` and the other files are still read.
+pub fn module(dir: &Path, cwd: &Path, max: u64, strict: bool) -> Result<Module, FileError> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|source| FileError::Read {
             path: files::shown(dir, cwd),
@@ -99,26 +131,55 @@ pub fn module(dir: &Path, cwd: &Path, max: u64) -> Result<Module, FileError> {
     };
     for path in names {
         let shown = files::shown(&path, cwd);
-        let text = files::read_text(&path, &shown, max)?;
-        let overriding = is_override(&path);
-        if path.to_string_lossy().ends_with(".json") {
-            let doc: Json = serde_json::from_str(&text).map_err(|e| FileError::Syntax {
-                path: shown.clone(),
-                line: e.line(),
-                message: e.to_string(),
-            })?;
-            json_file(&mut m, &doc, &shown, overriding);
-        } else {
-            let body = hcl::edit::parser::parse_body(&text).map_err(|e| FileError::Syntax {
-                path: shown.clone(),
-                line: e.location().line(),
-                message: e.message().to_owned(),
-            })?;
-            hcl_file(&mut m, &body, &text, &shown, overriding);
+        match file(&mut m, &path, &shown, max) {
+            Ok(()) => m.files.push(shown),
+            Err(e) if strict => return Err(e),
+            Err(e) => m.unread.push(e.skipped()),
         }
-        m.files.push(shown);
     }
     Ok(m)
+}
+
+fn file(m: &mut Module, path: &Path, shown: &str, max: u64) -> Result<(), FileError> {
+    let text = files::read_text(path, shown, max)?;
+    let overriding = is_override(path);
+    if path.to_string_lossy().ends_with(".json") {
+        let doc: Json = serde_json::from_str(&text).map_err(|e| FileError::Syntax {
+            path: shown.to_owned(),
+            line: e.line(),
+            message: e.to_string(),
+        })?;
+        json_file(m, &doc, shown, overriding);
+    } else {
+        let body = hcl::edit::parser::parse_body(&text).map_err(|e| FileError::Syntax {
+            path: shown.to_owned(),
+            line: e.location().line(),
+            message: e.message().to_owned(),
+        })?;
+        hcl_file(m, &body, &Lines::new(&text), shown, overriding);
+    }
+    Ok(())
+}
+
+/// Where each line of a text starts: a block's line is a binary search,
+/// not a count from byte 0 (which made a 5 MB file quadratic).
+pub struct Lines(Vec<usize>);
+
+impl Lines {
+    pub fn new(text: &str) -> Self {
+        Lines(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    /// The 1-based line of byte `offset`.
+    pub fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|nl| *nl < offset) + 1
+    }
 }
 
 fn is_override(path: &Path) -> bool {
@@ -137,23 +198,16 @@ fn attrs(body: &Body) -> BTreeMap<String, Expression> {
         .collect()
 }
 
-fn line_of(text: &str, block: &Block) -> Option<usize> {
-    let start = block.span()?.start;
-    Some(
-        text.as_bytes()[..start.min(text.len())]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1,
-    )
+fn line_of(lines: &Lines, block: &Block) -> Option<usize> {
+    Some(lines.line(block.span()?.start))
 }
 
-fn hcl_file(m: &mut Module, body: &Body, text: &str, shown: &str, overriding: bool) {
+fn hcl_file(m: &mut Module, body: &Body, lines: &Lines, shown: &str, overriding: bool) {
     for block in body.blocks() {
         let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
         let at = At {
             file: shown.to_owned(),
-            line: line_of(text, block),
+            line: line_of(lines, block),
         };
         match (block.ident.as_str(), labels.as_slice()) {
             ("variable", [name]) => {
@@ -161,7 +215,12 @@ fn hcl_file(m: &mut Module, body: &Body, text: &str, shown: &str, overriding: bo
                     .body
                     .get_attribute("default")
                     .map(|a| a.value.clone().into());
-                m.variables.insert((*name).to_owned(), default);
+                let sensitive = block
+                    .body
+                    .get_attribute("sensitive")
+                    .is_some_and(|a| a.value.as_bool() == Some(true));
+                m.variables
+                    .insert((*name).to_owned(), Variable { default, sensitive });
             }
             ("locals", []) => m.locals.extend(attrs(&block.body)),
             ("module", [name]) => {
@@ -208,10 +267,13 @@ fn hcl_file(m: &mut Module, body: &Body, text: &str, shown: &str, overriding: bo
 /// An override file's block replaces the arguments it sets; a new block is
 /// added.
 fn add_resource(m: &mut Module, r: Resource, overriding: bool) {
-    let same = |e: &&mut Resource| e.kind == r.kind && e.name == r.name;
-    match m.resources.iter_mut().find(same) {
-        Some(e) if overriding => e.attrs.extend(r.attrs),
-        _ => m.resources.push(r),
+    let key = (r.kind.clone(), r.name.clone());
+    match m.index.get(&key) {
+        Some(&i) if overriding => m.resources[i].attrs.extend(r.attrs),
+        _ => {
+            m.index.entry(key).or_insert(m.resources.len());
+            m.resources.push(r);
+        }
     }
 }
 
@@ -222,75 +284,96 @@ fn add_call(
     attrs: BTreeMap<String, Expression>,
     overriding: bool,
 ) {
-    match m.calls.iter_mut().find(|c| c.name == name) {
-        Some(c) if overriding => c.attrs.extend(attrs),
-        _ => m.calls.push(ModuleCall { name, at, attrs }),
+    // Calls share the index under the type "module" (no resource type is
+    // named that).
+    let key = ("module".to_owned(), name.clone());
+    match m.index.get(&key) {
+        Some(&i) if overriding => m.calls[i].attrs.extend(attrs),
+        _ => {
+            m.index.entry(key).or_insert(m.calls.len());
+            m.calls.push(ModuleCall { name, at, attrs });
+        }
     }
 }
 
-/// Terraform's JSON syntax: the same blocks as objects keyed by label.
+/// Terraform's JSON syntax: the same blocks as objects keyed by label. At
+/// every level an array of objects stands for several (HCL's JSON
+/// specification): `{"resource": [{...}, {...}]}`,
+/// `{"resource": {"aws_api_gateway_stage": [{...}]}}`.
 fn json_file(m: &mut Module, doc: &Json, shown: &str, overriding: bool) {
     let at = || At {
         file: shown.to_owned(),
         line: None,
     };
-    for (name, v) in objects(&doc["variable"]) {
-        m.variables
-            .insert(name.clone(), v.get("default").map(expression));
+    for (labels, v) in labelled(&doc["variable"], 1) {
+        m.variables.insert(
+            labels[0].clone(),
+            Variable {
+                default: v.get("default").map(expression),
+                sensitive: v.get("sensitive") == Some(&Json::Bool(true)),
+            },
+        );
     }
-    if let Json::Object(o) = &doc["locals"] {
-        m.locals
-            .extend(o.iter().map(|(k, v)| (k.clone(), expression(v))));
+    for (_, v) in labelled(&doc["locals"], 0) {
+        if let Json::Object(o) = v {
+            m.locals
+                .extend(o.iter().map(|(k, v)| (k.clone(), expression(v))));
+        }
     }
-    for (name, v) in objects(&doc["module"]) {
-        add_call(m, name.clone(), at(), json_attrs(v), overriding);
+    for (labels, v) in labelled(&doc["module"], 1) {
+        add_call(m, labels[0].clone(), at(), json_attrs(v), overriding);
     }
-    for kind in JUDGED.iter().chain(&PATH_TYPES) {
-        for (name, v) in objects(&doc["resource"][kind]) {
-            let mut attrs = json_attrs(v);
-            let block = match &v["tracing_config"] {
-                Json::Array(a) => a.first().cloned().unwrap_or(Json::Null),
-                other => other.clone(),
-            };
+    for (labels, v) in labelled(&doc["resource"], 2) {
+        let [kind, name] = &labels[..] else { continue };
+        if !JUDGED.contains(&kind.as_str()) && !PATH_TYPES.contains(&kind.as_str()) {
+            continue;
+        }
+        let mut attrs = json_attrs(v);
+        if let Some((_, block)) = labelled(&v["tracing_config"], 0).first() {
             if let Some(mode) = block.get("mode") {
                 attrs.insert(TRACING_MODE.into(), expression(mode));
             }
-            let r = Resource {
-                kind: (*kind).to_owned(),
-                name: name.clone(),
-                at: at(),
-                attrs,
-            };
-            add_resource(m, r, overriding);
         }
-    }
-    let providers = match &doc["provider"]["aws"] {
-        Json::Array(a) => a.iter().collect(),
-        other => vec![other],
-    };
-    for p in providers.into_iter().filter(|p| p.get("alias").is_none()) {
-        let block = match &p["default_tags"] {
-            Json::Array(a) => a.first().cloned().unwrap_or(Json::Null),
-            other => other.clone(),
+        let r = Resource {
+            kind: kind.clone(),
+            name: name.clone(),
+            at: at(),
+            attrs,
         };
-        if let Some(tags) = block.get("tags") {
-            m.default_tags = Some(expression(tags));
+        add_resource(m, r, overriding);
+    }
+    for (labels, p) in labelled(&doc["provider"], 1) {
+        if labels[0] != "aws" || p.get("alias").is_some() {
+            continue;
+        }
+        if let Some((_, block)) = labelled(&p["default_tags"], 0).first() {
+            if let Some(tags) = block.get("tags") {
+                m.default_tags = Some(expression(tags));
+            }
         }
     }
 }
 
-/// `{name: {...}}`, or `{name: [{...}]}` (a block written as a list).
-fn objects(v: &Json) -> Vec<(&String, &Json)> {
-    match v {
-        Json::Object(o) => o
-            .iter()
-            .map(|(k, v)| match v {
-                Json::Array(a) if a.len() == 1 => (k, &a[0]),
-                _ => (k, v),
-            })
-            .collect(),
-        _ => Vec::new(),
+/// The bodies of a block type with `labels` labels, each with its labels,
+/// arrays read at every level as several objects.
+fn labelled(v: &Json, labels: usize) -> Vec<(Vec<String>, &Json)> {
+    let mut out = Vec::new();
+    let mut todo: Vec<(Vec<String>, &Json)> = vec![(Vec::new(), v)];
+    while let Some((path, v)) = todo.pop() {
+        match v {
+            Json::Array(items) => todo.extend(items.iter().rev().map(|i| (path.clone(), i))),
+            Json::Object(o) if path.len() < labels => {
+                for (k, child) in o.iter().rev() {
+                    let mut p = path.clone();
+                    p.push(k.clone());
+                    todo.push((p, child));
+                }
+            }
+            Json::Object(_) => out.push((path, v)),
+            _ => {}
+        }
     }
+    out
 }
 
 fn json_attrs(v: &Json) -> BTreeMap<String, Expression> {

@@ -7,25 +7,31 @@
 //! entered with the inputs the caller passes. Addresses are the plan's, so a
 //! stage has one identity from source and from plan. Whatever depends on a
 //! value known only after apply is UNKNOWN, with the reason.
+//!
+//! The tree may be a hostile pull request's: every evaluation has a step
+//! budget (`eval`), every run a cap on instances, and a file that cannot be
+//! read costs only what it would have declared.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use hcl::eval::Context;
-use hcl::{Map, Value};
+use hcl::Value;
 
-use super::files::{self, FileError};
-use super::{PlannedStage, SkippedPath};
+use super::files::FileError;
+use super::{Fix, PlannedStage, SkippedPath, Tracing};
 
 mod eval;
 mod judge;
 mod load;
 mod path;
 mod roots;
+mod scope;
 mod vars;
 
 pub use load::is_source;
+use scope::scope;
+pub use scope::{Bindings, Scope};
 
 /// Whether `name` is a Terraform variables file (`.tfvars`, `.tfvars.json`).
 pub fn is_vars(name: &str) -> bool {
@@ -36,9 +42,12 @@ pub fn is_vars(name: &str) -> bool {
 /// with a warning.
 const MAX_MODULE_DEPTH: usize = 16;
 
-/// Module instances evaluated in one run: a module that calls itself with
-/// a large `count` would otherwise multiply at every level.
-const MAX_MODULE_INSTANCES: usize = 10_000;
+/// Instances (of resources and of modules, over all modules) one run
+/// expands: above a 5 MB file of plain stages (33,000 blocks; AWS allows a
+/// few hundred REST APIs of 10 stages per account-region), and a cap that
+/// does not multiply (a module with `count = 10000` calling a resource with
+/// `count = 10000` stops here, not at 10^8).
+pub const MAX_RUN_INSTANCES: usize = 50_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -70,9 +79,12 @@ pub fn check(dirs: &[(PathBuf, bool)], opts: &Options, cwd: &Path) -> Result<Rep
     let mut report = Report::default();
     let mut loader = Loader {
         cache: HashMap::new(),
+        installed: HashMap::new(),
         cwd: cwd.to_owned(),
         max: opts.max_file_size,
-        instances_left: MAX_MODULE_INSTANCES,
+        instances_left: MAX_RUN_INSTANCES,
+        capped: false,
+        budget: Rc::new(eval::Budget::default()),
     };
     let mut loaded: Vec<(PathBuf, bool)> = Vec::new();
     for (dir, strict) in dirs {
@@ -80,7 +92,7 @@ pub fn check(dirs: &[(PathBuf, bool)], opts: &Options, cwd: &Path) -> Result<Rep
         if loaded.iter().any(|(d, _)| *d == key) {
             continue;
         }
-        match loader.get(&key) {
+        match loader.load(&key, *strict, &mut report) {
             Ok(m) => report.files += m.files.len(),
             Err(e) if *strict => return Err(e),
             Err(e) => {
@@ -92,15 +104,20 @@ pub fn check(dirs: &[(PathBuf, bool)], opts: &Options, cwd: &Path) -> Result<Rep
     }
     let roots = roots::roots(&loaded, &loader);
     for (root, strict) in loaded.iter().filter(|(d, _)| roots.contains(d)) {
-        let inputs = match vars::root_values(root, &opts.var_files, &loader.cwd, loader.max) {
-            Ok(v) => v,
-            Err(e) if *strict || matches!(e, vars::VarsError::Named(_)) => return Err(e.into()),
-            Err(e) => {
-                report.skipped.push(FileError::from(e).skipped());
-                continue;
-            }
-        };
-        let inputs = inputs.into_iter().map(|(k, v)| (k, Ok(v))).collect();
+        let (inputs, refused) =
+            match vars::root_values(root, &opts.var_files, &loader.cwd, loader.max) {
+                Ok(v) => v,
+                Err(e) if *strict || matches!(e, vars::VarsError::Named(_)) => return Err(e.into()),
+                Err(e) => {
+                    report.skipped.push(FileError::from(e).skipped());
+                    continue;
+                }
+            };
+        report.skipped.extend(refused);
+        let inputs = inputs
+            .into_iter()
+            .map(|(k, v)| (k, Ok((v, false))))
+            .collect();
         let at = Call {
             root: root.clone(),
             key_path: String::new(),
@@ -128,6 +145,10 @@ fn local_source(c: &load::ModuleCall) -> Option<String> {
     }
 }
 
+/// A value passed in, whether it derives from a sensitive value, or why it
+/// is not known before apply.
+type Input = Result<(Value, bool), String>;
+
 /// One module instance to evaluate.
 struct Call {
     root: PathBuf,
@@ -136,81 +157,54 @@ struct Call {
     /// The address prefix: `module.api["x"].`.
     prefix: String,
     /// The inputs the caller passes (or, for a root, the tfvars).
-    inputs: BTreeMap<String, Result<Value, String>>,
-    default_tags: Option<Result<Value, String>>,
+    inputs: BTreeMap<String, Input>,
+    default_tags: Option<Input>,
     depth: usize,
-}
-
-/// What an evaluation can see, and why what it cannot see is unknown.
-pub struct Scope {
-    pub ctx: Context<'static>,
-    /// `var.x` / `local.y` without a value before apply, and why.
-    pub unknown: BTreeMap<String, String>,
-}
-
-impl Scope {
-    /// The value of `expr`, or why it is not known before apply.
-    pub fn eval(&self, expr: &hcl::Expression) -> Result<Value, String> {
-        self.eval_in(&self.ctx, expr)
-    }
-
-    pub fn eval_in(&self, ctx: &Context<'_>, expr: &hcl::Expression) -> Result<Value, String> {
-        eval::eval(expr, ctx).map_err(|why| match why {
-            // A missing key is a variable or local without a known value:
-            // say which, and why it has none.
-            eval::Why::Key(key) => ["var", "local"]
-                .iter()
-                .map(|kind| format!("{kind}.{key}"))
-                .find_map(|name| {
-                    let reason = self.unknown.get(&name)?;
-                    Some(format!("it refers to {name}, {reason}"))
-                })
-                .unwrap_or_else(|| eval::Why::Key(key).text()),
-            other => other.text(),
-        })
-    }
 }
 
 struct Loader {
     /// Each module directory, read once (shared by all its instances).
     cache: HashMap<PathBuf, Rc<load::Module>>,
+    /// Each root's `.terraform/modules/modules.json`, read once.
+    installed: HashMap<PathBuf, Rc<vars::Installed>>,
     cwd: PathBuf,
     max: u64,
-    /// Module instances still to evaluate in this run (see
-    /// `MAX_MODULE_INSTANCES`).
+    /// Instances still to expand in this run (see `MAX_RUN_INSTANCES`).
     instances_left: usize,
+    /// The cap was reached: no module is entered any more.
+    capped: bool,
+    budget: Rc<eval::Budget>,
 }
 
 impl Loader {
-    fn get(&mut self, dir: &Path) -> Result<&Rc<load::Module>, FileError> {
+    /// The module in `dir`, read once; the files it could not read are
+    /// named once, when it is first read. `strict`: a file that cannot be
+    /// read fails the directory (it was named on the command line).
+    fn load(
+        &mut self,
+        dir: &Path,
+        strict: bool,
+        report: &mut Report,
+    ) -> Result<&Rc<load::Module>, FileError> {
         if !self.cache.contains_key(dir) {
-            let m = load::module(dir, &self.cwd, self.max)?;
+            let m = load::module(dir, &self.cwd, self.max, strict)?;
+            report.skipped.extend(m.unread.iter().cloned());
             self.cache.insert(dir.to_owned(), Rc::new(m));
         }
         Ok(&self.cache[dir])
     }
 
     fn instance(&mut self, dir: &Path, call: Call, report: &mut Report) {
-        if self.instances_left == 0 {
-            return;
-        }
-        self.instances_left -= 1;
-        if self.instances_left == 0 {
-            report.warnings.push(format!(
-                "{}: more than {MAX_MODULE_INSTANCES} module instances; the rest are not checked",
-                call.root.display()
-            ));
-        }
-        let module = match self.get(dir) {
+        let module = match self.load(dir, false, report) {
             Ok(m) => Rc::clone(m),
             Err(e) => {
                 report.skipped.push(e.skipped());
                 return;
             }
         };
-        let scope = scope(&module, &call, &self.cwd);
+        let scope = scope(&module, &call, &self.cwd, &self.budget);
         let default_tags = match &module.default_tags {
-            Some(expr) => Some(scope.eval(expr)),
+            Some(expr) => Some(scope.eval_at(&Bindings::default(), expr)),
             None => call.default_tags.clone(),
         };
         let paths = path::Paths::new(&module, &scope);
@@ -220,10 +214,9 @@ impl Loader {
             .filter(|r| load::JUDGED.contains(&r.kind.as_str()))
         {
             let functions = paths.behind(r, &call.prefix);
-            for (suffix, ctx, unknown) in judge::instances(&r.attrs, &scope) {
-                let address = format!("{}{}.{}{suffix}", call.prefix, r.kind, r.name);
-                if let Some(mut stage) =
-                    judge::stage(r, address, &scope, &ctx, unknown, default_tags.as_ref())
+            for i in judge::instances(&r.attrs, &scope, &mut self.instances_left) {
+                let address = format!("{}{}.{}{}", call.prefix, r.kind, r.name, i.suffix);
+                if let Some(mut stage) = judge::stage(r, address, &scope, &i, default_tags.as_ref())
                 {
                     stage.path = functions.clone();
                     report.stages.push(Found {
@@ -234,6 +227,9 @@ impl Loader {
             }
         }
         for c in &module.calls {
+            if self.capped {
+                return;
+            }
             let key_path = if call.key_path.is_empty() {
                 c.name.clone()
             } else {
@@ -249,15 +245,38 @@ impl Loader {
                 ));
                 continue;
             }
-            for (suffix, ctx, unknown) in judge::instances(&c.attrs, &scope) {
+            for i in judge::instances(&c.attrs, &scope, &mut self.instances_left) {
+                if i.capped {
+                    // Past the cap nothing more is entered: say so once, as
+                    // an UNKNOWN a reader cannot miss, not a silent pass.
+                    self.capped = true;
+                    report.stages.push(Found {
+                        file: c.at.file.clone(),
+                        stage: PlannedStage {
+                            resource: format!("{}module.{}", call.prefix, c.name),
+                            resource_type: "module".into(),
+                            stage: None,
+                            tracing: Tracing::Unknown(format!(
+                                "this module call is {}; it and the rest of the run are not checked",
+                                judge::run_cap()
+                            )),
+                            tags: BTreeMap::new(),
+                            line: c.at.line,
+                            note: None,
+                            fix: Fix::TerraformStage,
+                            path: Vec::new(),
+                        },
+                    });
+                    return;
+                }
                 let inputs = c
                     .attrs
                     .iter()
                     .filter(|(k, _)| !META.contains(&k.as_str()))
                     .map(|(k, e)| {
-                        let v = match &unknown {
+                        let v = match &i.unknown {
                             Some(why) => Err(why.clone()),
-                            None => scope.eval_in(&ctx, e),
+                            None => scope.eval_at(&i.at, e),
                         };
                         (k.clone(), v)
                     })
@@ -265,7 +284,7 @@ impl Loader {
                 let next = Call {
                     root: call.root.clone(),
                     key_path: key_path.clone(),
-                    prefix: format!("{}module.{}{suffix}.", call.prefix, c.name),
+                    prefix: format!("{}module.{}{}.", call.prefix, c.name, i.suffix),
                     inputs,
                     default_tags: default_tags.clone(),
                     depth: call.depth + 1,
@@ -288,18 +307,30 @@ impl Loader {
         if let Some(source) = local_source(c) {
             return Some(canonical(&module.dir.join(source)));
         }
-        let installed = vars::installed_module(root, key_path);
-        if installed.is_none() {
+        let installed = match self.installed.get(root) {
+            Some(i) => Rc::clone(i),
+            None => {
+                let i = vars::installed(root, &self.cwd, self.max);
+                if let Some(w) = &i.warning {
+                    report.warnings.push(w.clone());
+                }
+                let i = Rc::new(i);
+                self.installed.insert(root.to_owned(), Rc::clone(&i));
+                i
+            }
+        };
+        let found = installed.dir(key_path);
+        if found.is_none() {
             let source = match c.attrs.get("source") {
                 Some(hcl::Expression::String(s)) => crate::model::quote(s),
                 _ => "(not a literal)".into(),
             };
             report.warnings.push(format!(
-                "{}: module.{}: source {source} is not local and terraform init has not run (no .terraform/modules/modules.json); its stages are not checked",
+                "{}: module.{}: source {source} is not local and terraform init has not installed it (no usable .terraform/modules/modules.json entry); its stages are not checked",
                 c.at.file, c.name
             ));
         }
-        installed
+        found
     }
 }
 
@@ -313,82 +344,9 @@ const META: [&str; 6] = [
     "depends_on",
 ];
 
-/// The variables and locals of one module instance.
-fn scope(module: &load::Module, call: &Call, cwd: &Path) -> Scope {
-    let mut unknown = BTreeMap::new();
-    let base = eval::base();
-    let mut var = Map::new();
-    for (name, default) in &module.variables {
-        let value = match call.inputs.get(name) {
-            Some(v) => v.clone(),
-            None => match default {
-                Some(d) => eval::eval(d, &base).map_err(eval::Why::text),
-                None if call.depth == 0 => Err(
-                    "which has no default, tfvars value or --var-file value (terraform would prompt)"
-                        .into(),
-                ),
-                None => Err("which the module call does not pass".into()),
-            },
-        };
-        match value {
-            Ok(v) => {
-                var.insert(name.clone(), v);
-            }
-            Err(why) => {
-                unknown.insert(format!("var.{name}"), why);
-            }
-        }
-    }
-    let mut ctx = base;
-    ctx.declare_var("var", Value::Object(var));
-    let dir = files::shown(&module.dir, cwd);
-    let path: Map<String, Value> = [
-        ("module".to_owned(), Value::from(dir.clone())),
-        (
-            "root".to_owned(),
-            Value::from(files::shown(&call.root, cwd)),
-        ),
-        ("cwd".to_owned(), Value::from(cwd.display().to_string())),
-    ]
-    .into_iter()
-    .collect();
-    ctx.declare_var("path", Value::Object(path));
-    let workspace: Map<String, Value> = [("workspace".to_owned(), Value::from("default"))]
-        .into_iter()
-        .collect();
-    ctx.declare_var("terraform", Value::Object(workspace));
-    // Locals may refer to each other in any order: evaluate until no more
-    // can be (each pass resolves at least one, or stops).
-    let mut local = Map::new();
-    let mut pending: Vec<(&String, &hcl::Expression)> = module.locals.iter().collect();
-    let mut reasons = BTreeMap::new();
-    loop {
-        ctx.declare_var("local", Value::Object(local.clone()));
-        let before = pending.len();
-        pending.retain(|(name, expr)| match eval::eval(expr, &ctx) {
-            Ok(v) => {
-                local.insert((*name).clone(), v);
-                false
-            }
-            Err(why) => {
-                reasons.insert(format!("local.{name}"), why.text());
-                true
-            }
-        });
-        if pending.is_empty() || pending.len() == before {
-            break;
-        }
-    }
-    for (name, _) in pending {
-        let key = format!("local.{name}");
-        let why = reasons.remove(&key).unwrap_or_default();
-        unknown.insert(key, format!("which is not known before apply: {why}"));
-    }
-    ctx.declare_var("local", Value::Object(local));
-    Scope { ctx, unknown }
-}
-
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_hostile;
 #[cfg(test)]
 mod tests_modules;

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hcl::{Expression, TraversalOperator, Value};
+use hcl::{Expression, Value};
 
 use super::super::path::PathFunction;
 use super::super::Tracing;
@@ -16,35 +16,10 @@ use super::load::{Module, Resource, TRACING_MODE};
 use super::Scope;
 
 /// The resources an expression refers to: `(type, name)` of every
-/// `type.name.attr` traversal in it (conditionals, calls and collections
-/// included).
+/// `type.name.attr` traversal in it, inside string templates too
+/// (`".../functions/${aws_lambda_function.f.arn}/invocations"`).
 pub fn refs(expr: &Expression) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    collect(expr, &mut out);
-    out
-}
-
-fn collect(expr: &Expression, out: &mut Vec<(String, String)>) {
-    match expr {
-        Expression::Traversal(t) => {
-            if let (Expression::Variable(v), Some(TraversalOperator::GetAttr(name))) =
-                (&t.expr, t.operators.first())
-            {
-                out.push((v.as_str().to_owned(), name.as_str().to_owned()));
-            }
-            collect(&t.expr, out);
-        }
-        Expression::Array(items) => items.iter().for_each(|e| collect(e, out)),
-        Expression::Object(o) => o.values().for_each(|e| collect(e, out)),
-        Expression::FuncCall(f) => f.args.iter().for_each(|e| collect(e, out)),
-        Expression::Parenthesis(e) => collect(e, out),
-        Expression::Conditional(c) => {
-            collect(&c.cond_expr, out);
-            collect(&c.true_expr, out);
-            collect(&c.false_expr, out);
-        }
-        _ => {}
-    }
+    super::eval::references(expr)
 }
 
 /// The names of the resources of `kind` that `attr` of `r` refers to.

@@ -4,6 +4,11 @@
 //! `--var-file` in the order given (Terraform's "Variable Definition
 //! Precedence", without environment variables and `-var`). And where
 //! `terraform init` installed a registry or git module.
+//!
+//! The tree may be a hostile pull request's: a variables file the module
+//! picks up by name is read only when it is a regular file in the checked
+//! tree (a link could point at a runner's secrets, and what is read can
+//! reach the output), and no message quotes a value read from one.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +16,7 @@ use std::path::{Path, PathBuf};
 use hcl::Value;
 
 use super::super::files::{self, FileError};
+use super::super::SkippedPath;
 use super::{eval, load};
 
 #[derive(Debug, thiserror::Error)]
@@ -31,16 +37,19 @@ impl From<VarsError> for FileError {
     }
 }
 
+/// The values, and the variables files refused (links, devices, FIFOs).
+pub type RootValues = (BTreeMap<String, Value>, Vec<SkippedPath>);
+
 pub fn root_values(
     root: &Path,
     var_files: &[PathBuf],
     cwd: &Path,
     max: u64,
-) -> Result<BTreeMap<String, Value>, VarsError> {
+) -> Result<RootValues, VarsError> {
     let mut own: Vec<PathBuf> = ["terraform.tfvars", "terraform.tfvars.json"]
         .iter()
         .map(|n| root.join(n))
-        .filter(|p| p.is_file())
+        .filter(|p| p.symlink_metadata().is_ok())
         .collect();
     let mut auto: Vec<PathBuf> = std::fs::read_dir(root)
         .map(|d| {
@@ -57,17 +66,34 @@ pub fn root_values(
     auto.sort();
     own.extend(auto);
     let mut values = BTreeMap::new();
+    let mut refused = Vec::new();
     for path in &own {
+        // Not followed: a link (wherever it points), a directory, a FIFO.
+        let kind = path.symlink_metadata().map(|m| m.file_type());
+        if !kind.as_ref().is_ok_and(|t| t.is_file()) {
+            let what = match kind {
+                Ok(t) if t.is_symlink() => "a symbolic link",
+                _ => "not a regular file",
+            };
+            refused.push(SkippedPath {
+                path: files::shown(path, cwd),
+                reason: format!(
+                    "is {what}: check reads variables files only when they are regular files in the checked tree"
+                ),
+            });
+            continue;
+        }
         values.extend(read(path, cwd, max).map_err(VarsError::Own)?);
     }
     for path in var_files {
         values.extend(read(path, cwd, max).map_err(VarsError::Named)?);
     }
-    Ok(values)
+    Ok((values, refused))
 }
 
 /// One tfvars file's values. They must be literal (Terraform refuses
-/// references there too).
+/// references there too). Errors name the line and the variable, never
+/// the text: the file may hold secrets.
 fn read(path: &Path, cwd: &Path, max: u64) -> Result<BTreeMap<String, Value>, FileError> {
     let shown = files::shown(path, cwd);
     if !path.exists() {
@@ -80,8 +106,8 @@ fn read(path: &Path, cwd: &Path, max: u64) -> Result<BTreeMap<String, Value>, Fi
         message,
     };
     let exprs: Vec<(String, hcl::Expression)> = if shown.ends_with(".json") {
-        let doc: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| syntax(e.line(), e.to_string()))?;
+        let doc: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| syntax(e.line(), "not a JSON variables file".into()))?;
         let serde_json::Value::Object(o) = doc else {
             return Err(syntax(1, "a variables file is an object of values".into()));
         };
@@ -89,20 +115,27 @@ fn read(path: &Path, cwd: &Path, max: u64) -> Result<BTreeMap<String, Value>, Fi
             .map(|(k, v)| (k.clone(), load::expression(v)))
             .collect()
     } else {
-        let body = hcl::edit::parser::parse_body(&text)
-            .map_err(|e| syntax(e.location().line(), e.message().to_owned()))?;
+        let body = hcl::edit::parser::parse_body(&text).map_err(|e| {
+            syntax(
+                e.location().line(),
+                "not a variables file (name = value lines)".into(),
+            )
+        })?;
         body.attributes()
             .map(|a| (a.key.as_str().to_owned(), a.value.clone().into()))
             .collect()
     };
-    let ctx = eval::base();
+    let budget = eval::Budget::default();
     exprs
         .into_iter()
         .map(|(k, e)| {
-            let v = eval::eval(&e, &ctx).map_err(|why| {
+            let (v, _) = eval::eval(&e, &eval::NoNames, &budget).map_err(|_| {
                 syntax(
                     1,
-                    format!("{k}: variables files take literal values ({})", why.text()),
+                    format!(
+                        "{}: variables files take literal values",
+                        crate::model::quote(&k)
+                    ),
                 )
             })?;
             Ok((k, v))
@@ -110,18 +143,59 @@ fn read(path: &Path, cwd: &Path, max: u64) -> Result<BTreeMap<String, Value>, Fi
         .collect()
 }
 
-/// The directory `terraform init` installed the module at `key_path`
-/// (`api`, `api.child`) into, from `.terraform/modules/modules.json`.
-pub fn installed_module(root: &Path, key_path: &str) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(root.join(".terraform/modules/modules.json")).ok()?;
-    let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let dir = doc["Modules"]
-        .as_array()?
-        .iter()
-        .find(|m| m["Key"] == key_path)?["Dir"]
-        .as_str()?
-        .to_owned();
-    let path = root.join(dir);
-    path.is_dir()
-        .then(|| std::fs::canonicalize(&path).unwrap_or(path))
+/// Where `terraform init` installed a root's modules.
+#[derive(Debug, Default)]
+pub struct Installed {
+    /// (`Key`, `Dir`) of each entry of `modules.json`.
+    entries: Vec<(String, PathBuf)>,
+    /// Why `modules.json` could not be used, when it exists.
+    pub warning: Option<String>,
+}
+
+impl Installed {
+    /// The directory of the module at `key_path` (`api`, `api.child`).
+    pub fn dir(&self, key_path: &str) -> Option<PathBuf> {
+        let (_, path) = self.entries.iter().find(|(k, _)| k == key_path)?;
+        path.is_dir()
+            .then(|| std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()))
+    }
+}
+
+/// `.terraform/modules/modules.json` of `root`, read like every other file
+/// (a regular file under `--max-file-size`); a file that cannot be used is
+/// named in a warning.
+pub fn installed(root: &Path, cwd: &Path, max: u64) -> Installed {
+    let path = root.join(".terraform/modules/modules.json");
+    if path.symlink_metadata().is_err() {
+        return Installed::default();
+    }
+    let shown = files::shown(&path, cwd);
+    let unusable = |why: String| Installed {
+        entries: Vec::new(),
+        warning: Some(format!(
+            "{shown}: not read ({why}); registry and git modules are not checked"
+        )),
+    };
+    let text = match files::read_text(&path, &shown, max) {
+        Ok(t) => t,
+        Err(e) => return unusable(e.skipped().reason),
+    };
+    let doc: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(d) => d,
+        Err(e) => return unusable(format!("line {}: not JSON", e.line())),
+    };
+    let entries = doc["Modules"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter_map(|m| {
+                    Some((m["Key"].as_str()?.to_owned(), root.join(m["Dir"].as_str()?)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Installed {
+        entries,
+        warning: None,
+    }
 }
