@@ -29,6 +29,21 @@ $(OCSF_VENV)/bin/python:
 	python3 -m venv $(OCSF_VENV)
 	$(OCSF_VENV)/bin/pip install --quiet --disable-pip-version-check $(OCSF_SPEC)
 
+# OPA's Go engine (v1.20, what Conftest embeds), from PyPI's
+# opa-golib-python-bindings: a ctypes wrapper over OPA's Go library. The
+# wheel asks for Python 3.14, but its shared library does not depend on the
+# interpreter: it is unpacked and loaded through ctypes by this machine's
+# Python (tests/policy/opa_main.py).
+OPA_DIR  := .opa
+OPA_SPEC := opa-golib-python-bindings==0.4.4
+OPA_LIB  := $(OPA_DIR)/opa_bindings/libopabridge.so
+
+$(OPA_LIB):
+	rm -rf $(OPA_DIR) && mkdir -p $(OPA_DIR)/wheel
+	python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+	  --python-version 3.14 --platform manylinux_2_34_$$(uname -m) -d $(OPA_DIR)/wheel '$(OPA_SPEC)'
+	cd $(OPA_DIR) && python3 -m zipfile -e wheel/*.whl .
+
 # Microsoft's SARIF Multitool (a self-contained binary in an npm package),
 # which validates what `check --format sarif` prints.
 NPM_TOOLS := .npm-tools
@@ -111,7 +126,7 @@ unit: ## Unit tests: no moto, no network, nothing to install (the fast tier; als
 	$(CARGO) test --workspace
 
 .PHONY: it
-it: venv $(OCSF_VENV)/bin/python $(SLS) ## Integration tests against moto (servers shared per test process, reset between tests)
+it: venv $(OCSF_VENV)/bin/python $(SLS) $(OPA_LIB) ## Integration tests against moto (servers shared per test process, reset between tests)
 	$(CARGO) test --test it
 
 .PHONY: test
@@ -172,4 +187,4 @@ bench-org: ## 1,000 accounts x 16 regions on a simulated endpoint: time vs floor
 .PHONY: clean
 clean: ## Remove build output and the virtualenvs
 	$(CARGO) clean
-	rm -rf $(VENV) $(TOOLS) $(OCSF_VENV) $(NPM_SLS)
+	rm -rf $(VENV) $(TOOLS) $(OCSF_VENV) $(NPM_SLS) $(OPA_DIR)

@@ -19,10 +19,19 @@ pub fn lambda_filter(aws_level: Option<&str>, rust_log: Option<&str>) -> EnvFilt
         "ERROR" | "FATAL" => Some("error"),
         _ => None,
     });
-    from_aws
+    let filter = from_aws
         .map(EnvFilter::new)
         .or_else(|| rust_log.and_then(|r| EnvFilter::try_new(r).ok()))
-        .unwrap_or_else(|| EnvFilter::new("info"))
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    with_audit(filter)
+}
+
+/// Every change remediation makes is logged (the `audit` target), whatever
+/// filter is set: `RUST_LOG=apigw_tracing=info` would otherwise hide them.
+const AUDIT: &str = "audit=info";
+
+fn with_audit(filter: EnvFilter) -> EnvFilter {
+    filter.add_directive(AUDIT.parse().expect("a valid directive"))
 }
 
 /// One JSON object per line. The fields of the enclosing spans (`account`,
@@ -50,7 +59,9 @@ pub const CLI_FILTER: &str = "apigw_tracing=warn,audit=info";
 
 pub fn init_cli() {
     use std::io::IsTerminal;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(CLI_FILTER));
+    let filter = with_audit(
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(CLI_FILTER)),
+    );
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -98,10 +109,23 @@ mod tests {
             (None, Some("apigw_tracing=trace"), "apigw_tracing=trace"),
             (None, None, "info"),
         ] {
-            assert_eq!(
-                lambda_filter(aws, rust).to_string(),
-                want,
-                "{aws:?} {rust:?}"
+            let got = lambda_filter(aws, rust).to_string();
+            assert!(got.split(',').any(|d| d == want), "{aws:?} {rust:?}: {got}");
+        }
+    }
+
+    #[test]
+    fn audit_lines_stay_on_whatever_the_filter() {
+        for (aws, rust) in [
+            (None, Some("apigw_tracing=info")),
+            (None, Some("audit=off")),
+            (Some("ERROR"), None),
+            (None, None),
+        ] {
+            let got = lambda_filter(aws, rust).to_string();
+            assert!(
+                got.split(',').any(|d| d == AUDIT),
+                "{aws:?} {rust:?}: {got}"
             );
         }
     }

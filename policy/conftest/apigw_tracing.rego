@@ -17,7 +17,13 @@
 #   have tracing: denied;
 # - exempt: a tag apigw-tracing:exempt with a reason (tags_all included, so
 #   the provider's default_tags count), and, when apigw-tracing:exempt-until
-#   is set, a YYYY-MM-DD date not yet past (through that day, UTC).
+#   is set, a calendar date YYYY-MM-DD not yet past (through that day, UTC;
+#   2099-02-31 is no date and voids the exemption).
+#
+# Written for both Rego engines users run it with: OPA's Go engine (what
+# Conftest embeds) and regorus. Every field that a plan may leave out is
+# read with object.get: in OPA, a comparison or call over a missing key is
+# undefined, and a deny rule built on it silently disappears.
 package main
 
 import rego.v1
@@ -36,54 +42,78 @@ fixes := {
 	"awscc_apigateway_stage": "set tracing_enabled = true",
 }
 
-# Stage resources the plan creates, updates or keeps (not only deletes).
+# A change's planned values (`after`), {} when the plan has none (a delete,
+# or a malformed change).
+after(rc) := a if {
+	a := object.get(object.get(rc, "change", {}), "after", null)
+	is_object(a)
+}
+
+after(rc) := {} if not is_object(object.get(object.get(rc, "change", {}), "after", null))
+
+# `after_unknown`: true where a value is known only after apply.
+after_unknown(rc) := a if {
+	a := object.get(object.get(rc, "change", {}), "after_unknown", null)
+	is_object(a)
+}
+
+after_unknown(rc) := {} if not is_object(object.get(object.get(rc, "change", {}), "after_unknown", null))
+
+planned(rc, field) := object.get(after(rc), field, null)
+
+unknown_after_apply(rc, field) if object.get(after_unknown(rc), field, false) == true
+
+# Changes that create, update or keep a resource (not only delete it).
+kept(rc) if object.get(object.get(rc, "change", {}), "actions", []) != ["delete"]
+
 stages contains rc if {
 	some rc in input.resource_changes
 	tracing_field[rc.type]
-	rc.change.actions != ["delete"]
+	kept(rc)
 }
 
 deployment_stages contains rc if {
 	some rc in input.resource_changes
 	rc.type == "aws_api_gateway_deployment"
-	rc.change.actions != ["delete"]
+	kept(rc)
 	creates_stage(rc)
 }
 
 creates_stage(rc) if {
-	is_string(rc.change.after.stage_name)
-	rc.change.after.stage_name != ""
+	is_string(planned(rc, "stage_name"))
+	planned(rc, "stage_name") != ""
 }
 
-creates_stage(rc) if rc.change.after_unknown.stage_name == true
+creates_stage(rc) if unknown_after_apply(rc, "stage_name")
 
-traced(rc) if rc.change.after[tracing_field[rc.type]] == true
+traced(rc) if planned(rc, tracing_field[rc.type]) == true
 
-known_after_apply(rc) if rc.change.after_unknown[tracing_field[rc.type]] == true
+known_after_apply(rc) if unknown_after_apply(rc, tracing_field[rc.type])
 
-# The configuration's modules, three levels deep (the root, its calls, and
-# theirs).
-config_modules contains input.configuration.root_module
+# The configuration module a change belongs to: its module_address
+# (`module.a["k"].module.b[0]`) without instance keys, as the path of
+# module_calls from the root (`module.a.module.b` -> a, b).
+module_path(rc) := [name |
+	names := split(regex.replace(object.get(rc, "module_address", ""), `\[[^\]]*\]`, ""), ".")
+	some i, name in names
+	i % 2 == 1
+]
 
-config_modules contains m if {
-	some call in input.configuration.root_module.module_calls
-	m := call.module
+config_module(rc) := m if {
+	path := [step | some name in module_path(rc); some step in ["module_calls", name, "module"]]
+	m := object.get(object.get(input, "configuration", {}), array.concat(["root_module"], path), null)
+	is_object(m)
 }
 
-config_modules contains m if {
-	some call in input.configuration.root_module.module_calls
-	some inner in call.module.module_calls
-	m := inner.module
-}
-
-# awscc: the configuration sets tracing_enabled (to something computed).
+# awscc: the configuration of this very module sets tracing_enabled (to
+# something computed); the same resource name in another module does not
+# count.
 configured(rc) if {
 	rc.type == "awscc_apigateway_stage"
-	some m in config_modules
-	some r in m.resources
+	some r in object.get(config_module(rc), "resources", [])
 	r.type == rc.type
 	r.name == rc.name
-	r.expressions.tracing_enabled
+	object.get(object.get(r, "expressions", {}), "tracing_enabled", null) != null
 }
 
 unknown(rc) if {
@@ -98,31 +128,38 @@ unknown(rc) if {
 
 tag_map(v) := v if is_object(v)
 
-tag_map(v) := {t.key: t.value | some t in v} if is_array(v)
+tag_map(v) := {t.key: t.value | some t in v; is_object(t)} if is_array(v)
 
 tag_map(v) := {} if {
 	not is_object(v)
 	not is_array(v)
 }
 
-tags(after) := object.union(tag_map(object.get(after, "tags_all", null)), tag_map(object.get(after, "tags", null)))
+tags(rc) := object.union(tag_map(planned(rc, "tags_all")), tag_map(planned(rc, "tags")))
 
-exempt(after) if {
-	t := tags(after)
-	regex.match(`\S`, t[exempt_tag])
-	not t[until_tag]
+exempt(rc) if {
+	t := tags(rc)
+	regex.match(`\S`, object.get(t, exempt_tag, ""))
+	object.get(t, until_tag, null) == null
 }
 
-exempt(after) if {
-	t := tags(after)
-	regex.match(`\S`, t[exempt_tag])
-	not_past(t[until_tag])
+exempt(rc) if {
+	t := tags(rc)
+	regex.match(`\S`, object.get(t, exempt_tag, ""))
+	not_past(object.get(t, until_tag, null))
 }
 
-# YYYY-MM-DD, today or later (UTC). Compared as [year, month, day]: a date
-# past 2262 is beyond nanosecond time, and exemptions may say 2999-12-31.
+# A calendar date: months of 31 and 30 days, February to the 28th, the 29th
+# in leap years (every 4th year but centuries not divisible by 400).
+calendar_date(d) if regex.match(`^[0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))$`, d)
+
+calendar_date(d) if regex.match(`^([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)-02-29$`, d)
+
+# Today or later (UTC). Compared as [year, month, day]: a date past 2262
+# is beyond nanosecond time, and exemptions may say 2999-12-31.
 not_past(until) if {
-	regex.match(`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$`, until)
+	is_string(until)
+	calendar_date(until)
 	# Month and day without their leading zero: "08" is no JSON number.
 	parts := [
 		to_number(substring(until, 0, 4)),
@@ -132,15 +169,15 @@ not_past(until) if {
 	parts >= time.date(time.now_ns())
 }
 
-stage_name(rc) := rc.change.after.stage_name if is_string(rc.change.after.stage_name)
+stage_name(rc) := planned(rc, "stage_name") if is_string(planned(rc, "stage_name"))
 
-stage_name(rc) := "(known after apply)" if not is_string(rc.change.after.stage_name)
+stage_name(rc) := "(known after apply)" if not is_string(planned(rc, "stage_name"))
 
 deny contains msg if {
 	some rc in stages
 	not traced(rc)
 	not unknown(rc)
-	not exempt(rc.change.after)
+	not exempt(rc)
 	msg := sprintf("%s: stage %s is created without X-Ray tracing; fix: %s", [rc.address, stage_name(rc), fixes[rc.type]])
 }
 
@@ -163,5 +200,5 @@ exempted contains rc.address if {
 	some rc in stages
 	not traced(rc)
 	not unknown(rc)
-	exempt(rc.change.after)
+	exempt(rc)
 }

@@ -18,6 +18,11 @@ const PAGE_LIMIT: i32 = 500;
 /// the rate; this only hides request latency so the rate is reached.
 const STAGE_CALLS_IN_FLIGHT: usize = 4;
 
+/// GetRestApis pages read per account-region: 50,000 APIs, far above
+/// API Gateway's quota (600 REST APIs per region). A service answering
+/// ever-new positions stops here, as an inventory error (nothing archived).
+pub const MAX_API_PAGES: usize = 100;
+
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
     #[error("{at}: apigateway:GetRestApis failed")]
@@ -26,6 +31,8 @@ pub enum InventoryError {
         #[source]
         source: aws_sdk_apigateway::Error,
     },
+    #[error("{at}: apigateway:GetRestApis did not stop paging after {MAX_API_PAGES} pages; nothing is archived here this run")]
+    Paging { at: AccountRegion },
     #[error("{at} API {api_id}: apigateway:GetStages failed")]
     GetStages {
         at: AccountRegion,
@@ -41,13 +48,14 @@ impl InventoryError {
             Self::GetRestApis { source, .. } | Self::GetStages { source, .. } => {
                 source.code().map(str::to_owned)
             }
+            Self::Paging { .. } => None,
         }
     }
 
     pub fn api_id(&self) -> Option<&str> {
         match self {
             Self::GetStages { api_id, .. } => Some(api_id),
-            Self::GetRestApis { .. } => None,
+            Self::GetRestApis { .. } | Self::Paging { .. } => None,
         }
     }
 }
@@ -55,7 +63,9 @@ impl InventoryError {
 impl From<&InventoryError> for ErrorEntry {
     fn from(e: &InventoryError) -> Self {
         let (kind, at) = match e {
-            InventoryError::GetRestApis { at, .. } => (ErrorKind::GetRestApis, at),
+            InventoryError::GetRestApis { at, .. } | InventoryError::Paging { at } => {
+                (ErrorKind::GetRestApis, at)
+            }
             InventoryError::GetStages { at, .. } => (ErrorKind::GetStages, at),
         };
         Self {
@@ -104,7 +114,16 @@ pub async fn list_stages(client: &aws_sdk_apigateway::Client, at: &AccountRegion
         .limit(PAGE_LIMIT)
         .into_paginator()
         .send();
+    // The paginator ends on a repeated position; the count on ever-new ones.
+    let mut read_pages = 0;
     loop {
+        read_pages += 1;
+        if read_pages > MAX_API_PAGES {
+            let err = InventoryError::Paging { at: at.clone() };
+            warn!(error = %crate::report::chain(&err), "inventory failed");
+            inv.errors.push(err);
+            return inv;
+        }
         match pages.next().await {
             None => break,
             Some(Ok(page)) => apis.extend(page.items().iter().filter_map(|api| {

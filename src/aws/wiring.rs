@@ -11,6 +11,12 @@ use crate::trace_path::{ApiWiring, Authorizer, Integration};
 /// GetResources and GetAuthorizers return at most 500 items per page.
 const PAGE_LIMIT: i32 = 500;
 
+/// Pages read of one API's resources or authorizers: 10,000 items, far
+/// above API Gateway's quotas (300 resources and 10 authorizers per API).
+/// A service answering ever-new positions stops here (8 s of GetResources'
+/// own pace); a repeated position ends the paging at once.
+pub const MAX_PAGES: usize = 20;
+
 #[derive(Debug, thiserror::Error)]
 pub enum WiringError {
     #[error("{at} API {api_id}: apigateway:{operation} failed; the trace paths of its stages are UNKNOWN this run")]
@@ -21,24 +27,45 @@ pub enum WiringError {
         #[source]
         source: aws_sdk_apigateway::Error,
     },
+    #[error("{at} API {api_id}: apigateway:{operation} did not stop paging after {MAX_PAGES} pages; the trace paths of its stages are UNKNOWN this run")]
+    Pages {
+        at: AccountRegion,
+        api_id: String,
+        operation: &'static str,
+    },
+}
+
+impl WiringError {
+    /// A paging overrun: that API's paths are unknown, the region is not
+    /// failed (a warning, not an error).
+    pub fn is_overrun(&self) -> bool {
+        matches!(self, WiringError::Pages { .. })
+    }
 }
 
 impl From<&WiringError> for ErrorEntry {
     fn from(e: &WiringError) -> Self {
-        let WiringError::Call {
-            at,
-            api_id,
-            operation,
-            source,
-        } = e;
-        let kind = if *operation == "GetResources" {
-            ErrorKind::GetResources
-        } else {
-            ErrorKind::GetAuthorizers
+        let (at, api_id, operation, code) = match e {
+            WiringError::Call {
+                at,
+                api_id,
+                operation,
+                source,
+            } => (at, api_id, *operation, source.code().map(str::to_owned)),
+            WiringError::Pages {
+                at,
+                api_id,
+                operation,
+            } => (at, api_id, *operation, None),
+        };
+        let kind = match (e.is_overrun(), operation) {
+            (true, _) => ErrorKind::PagingOverrun,
+            (false, "GetResources") => ErrorKind::GetResources,
+            (false, _) => ErrorKind::GetAuthorizers,
         };
         Self {
             api_id: Some(api_id.clone()),
-            code: source.code().map(str::to_owned),
+            code,
             ..Self::at(kind, at, chain(e))
         }
     }
@@ -65,7 +92,19 @@ pub async fn read(
             err
         }
     };
+    let overrun = |operation: &'static str| {
+        let err = WiringError::Pages {
+            at: at.clone(),
+            api_id: api_id.to_owned(),
+            operation,
+        };
+        warn!(error = %chain(&err), "trace path not read");
+        err
+    };
     let mut wiring = ApiWiring::default();
+    // The SDK's paginator ends on a repeated position; the count ends it
+    // on ever-new ones.
+    let mut read_pages = 0;
     let mut pages = walk
         .get_resources()
         .rest_api_id(api_id)
@@ -74,7 +113,12 @@ pub async fn read(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
+        read_pages += 1;
         let page = page.map_err(|e| fail("GetResources")(e.into()))?;
+        // The cap's last page still names a next one: no further request.
+        if read_pages >= MAX_PAGES && page.position().is_some_and(|p| !p.is_empty()) {
+            return Err(overrun("GetResources"));
+        }
         for resource in page.items() {
             let path = resource.path().unwrap_or("/");
             let methods = resource.resource_methods().into_iter().flatten();
@@ -102,7 +146,11 @@ pub async fn read(
         .any(|i| i.authorizer_id.is_some())
     {
         let mut position: Option<String> = None;
-        loop {
+        let mut seen = std::collections::HashSet::new();
+        for read_pages in 1.. {
+            if read_pages > MAX_PAGES {
+                return Err(overrun("GetAuthorizers"));
+            }
             let page = apigw
                 .get_authorizers()
                 .rest_api_id(api_id)
@@ -122,8 +170,11 @@ pub async fn read(
                     },
                 );
             }
+            // A position seen before would loop: the paging is over.
             match page.position() {
-                Some(p) if !p.is_empty() && !page.items().is_empty() => {
+                Some(p)
+                    if !p.is_empty() && !page.items().is_empty() && seen.insert(p.to_owned()) =>
+                {
                     position = Some(p.to_owned())
                 }
                 _ => break,

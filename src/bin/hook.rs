@@ -12,7 +12,7 @@ fn main() -> Result<(), Error> {
 
 async fn serve() -> Result<(), Error> {
     lambda_runtime::run(service_fn(
-        |event: LambdaEvent<serde_json::Value>| async move {
+        |event: LambdaEvent<apigw_tracing::hook::HookEvent>| async move {
             apigw_tracing::hook::handle(event.payload, chrono::Utc::now().date_naive())
         },
     ))

@@ -66,6 +66,12 @@ impl<'d> Stages<'d> {
         }
     }
 
+    /// One resource exactly as given, never read as a loop (the hook:
+    /// CloudFormation hands it resources, already expanded).
+    pub fn resource_as_is(&mut self, id: &str, node: &Node) {
+        self.resource(id, node, None);
+    }
+
     /// One entry of `Resources` (a loop is expanded first).
     pub fn entry(&mut self, key: &str, node: &Node) {
         for e in super::foreach::entry(key, node, self.params, &mut self.loops_left) {

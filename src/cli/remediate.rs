@@ -162,6 +162,7 @@ async fn remediate_paths(
         cfg: &cfg,
         me,
         covered: scanned.accounts.iter().cloned().collect(),
+        regions: scanned.regions.iter().copied().collect(),
         apply: cmd.apply,
         stages,
     };

@@ -12,6 +12,7 @@ use crate::check::{judge, template, Verdict};
 
 mod request;
 
+pub use crate::model::strict_json::Event as HookEvent;
 pub use request::{
     ErrorCode, HookRequest, HookResponse, HookStatus, InvalidRequest, InvocationPoint,
 };
@@ -35,7 +36,14 @@ pub struct Decision {
 /// Decides one resource operation.
 pub fn decide(req: &HookRequest, today: NaiveDate) -> Decision {
     let id = &req.request_data.target_logical_id;
-    let kind = &req.request_data.target_name;
+    // Type names as CloudFormation spells them, whatever the case or
+    // padding of the request (a judged type is never skipped by spelling).
+    let named_kind = req.request_data.target_name.trim();
+    let kind = TARGETS
+        .iter()
+        .find(|t| t.eq_ignore_ascii_case(named_kind))
+        .copied()
+        .unwrap_or(named_kind);
     let answer =
         |status: HookStatus, verdict: &'static str, stage: Option<String>, message: String| {
             Decision {
@@ -50,16 +58,24 @@ pub fn decide(req: &HookRequest, today: NaiveDate) -> Decision {
             }
         };
     let skip = |why: String| answer(HookStatus::Success, "SKIPPED", None, why);
-    if req.request_data.target_type != "RESOURCE" {
-        return skip(format!(
-            "apigw-tracing judges resource operations, not {} operations",
+    let refuse = |why: String| answer(HookStatus::Failed, "REFUSED", None, why);
+    // Only resource operations are judged; anything else is refused, never
+    // passed unread (the hook's TargetOperations is RESOURCE).
+    if !req
+        .request_data
+        .target_type
+        .trim()
+        .eq_ignore_ascii_case("RESOURCE")
+    {
+        return refuse(format!(
+            "apigw-tracing judges resource operations only; a {} operation is refused",
             crate::model::quote(&req.request_data.target_type)
         ));
     }
     if req.action_invocation_point == InvocationPoint::DeletePreProvision {
         return skip(format!("{id}: deleting a resource is not checked"));
     }
-    if !TARGETS.contains(&kind.as_str()) {
+    if !TARGETS.contains(&kind) {
         return skip(format!(
             "{id}: {kind} is not an API Gateway REST API stage; not checked"
         ));
@@ -69,8 +85,14 @@ pub fn decide(req: &HookRequest, today: NaiveDate) -> Decision {
         key_line: None,
         value: Tree::Map(Vec::new()),
     };
+    let Some(resource) = req.resource(kind) else {
+        return refuse(format!(
+            "{}: the request carries no resource properties for this {kind}; refused, not judged",
+            crate::model::quote(id)
+        ));
+    };
     let mut stages = template::Stages::new(&empty);
-    stages.entry(id, &req.resource());
+    stages.resource_as_is(id, &resource);
     let Some(planned) = stages.finish().into_iter().next() else {
         return skip(format!(
             "{id}: this {kind} sets no StageName, so it creates no stage"
@@ -131,16 +153,20 @@ pub fn decide(req: &HookRequest, today: NaiveDate) -> Decision {
     }
 }
 
+/// Longest request field a log line carries (a logical id may be 200 KB).
+const MAX_LOGGED: usize = 256;
+
 /// One hook invocation: parse, decide, log the decision.
-pub fn handle(event: serde_json::Value, today: NaiveDate) -> Result<HookResponse, InvalidRequest> {
-    let req = HookRequest::parse(event)?;
+pub fn handle(event: HookEvent, today: NaiveDate) -> Result<HookResponse, InvalidRequest> {
+    let req = HookRequest::parse(event.0.map_err(InvalidRequest::Parse)?)?;
     let d = decide(&req, today);
+    let cut = |s: &str| crate::model::cut_to(s, MAX_LOGGED);
     tracing::info!(
-        account = req.aws_account_id.as_deref().unwrap_or_default(),
-        stack = req.stack_id.as_deref().unwrap_or_default(),
-        logical_id = %req.request_data.target_logical_id,
-        resource_type = %req.request_data.target_name,
-        stage = d.stage.as_deref().unwrap_or_default(),
+        account = cut(req.aws_account_id.as_deref().unwrap_or_default()),
+        stack = cut(req.stack_id.as_deref().unwrap_or_default()),
+        logical_id = cut(&req.request_data.target_logical_id),
+        resource_type = cut(&req.request_data.target_name),
+        stage = cut(d.stage.as_deref().unwrap_or_default()),
         verdict = d.verdict,
         hook_status = ?d.response.hook_status,
         "hook decision"

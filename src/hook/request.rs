@@ -98,28 +98,23 @@ impl HookRequest {
         Ok(req)
     }
 
-    /// The resource as a template entry (`Type`, `Properties`), for the
-    /// same judge `check` uses.
-    pub fn resource(&self) -> Node {
+    /// The resource as a template entry (`Type` = `kind`, `Properties`),
+    /// for the same judge `check` uses; none when the request carries no
+    /// properties (nothing to judge is never a pass).
+    pub fn resource(&self, kind: &str) -> Option<Node> {
         let props = self
             .request_data
             .target_model
             .as_ref()
-            .and_then(|m| m.resource_properties.clone())
-            .unwrap_or_default();
+            .and_then(|m| m.resource_properties.clone())?;
         let entries = vec![
-            (
-                Text::from("Type"),
-                leaf(Tree::Str(Text::from(
-                    self.request_data.target_name.as_str(),
-                ))),
-            ),
+            (Text::from("Type"), leaf(Tree::Str(Text::from(kind)))),
             (
                 Text::from("Properties"),
                 tree(&serde_json::Value::Object(props)),
             ),
         ];
-        leaf(Tree::Map(entries))
+        Some(leaf(Tree::Map(entries)))
     }
 }
 

@@ -144,8 +144,93 @@ fn a_request_that_does_not_parse_is_refused_never_passed() {
             r
         },
     ] {
-        assert!(handle(broken.clone(), today()).is_err(), "{broken}");
+        assert!(
+            handle(HookEvent(Ok(broken.clone())), today()).is_err(),
+            "{broken}"
+        );
     }
+}
+
+#[test]
+fn nothing_unread_or_oddly_named_passes() {
+    // No properties at all: refused for every judged type.
+    for kind in TARGETS {
+        for model in [
+            None,
+            Some(serde_json::json!({})),
+            Some(serde_json::json!({"resourceProperties": null})),
+        ] {
+            let mut r = request(kind, serde_json::json!({}));
+            match &model {
+                None => {
+                    r["requestData"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("targetModel");
+                }
+                Some(m) => r["requestData"]["targetModel"] = m.clone(),
+            }
+            let d = decide(&HookRequest::parse(r).unwrap(), today());
+            assert_eq!(
+                d.response.hook_status,
+                HookStatus::Failed,
+                "{kind} {model:?}"
+            );
+        }
+    }
+    let off = serde_json::json!({"StageName": "p", "TracingEnabled": false});
+    // Target types other than RESOURCE are refused, never skipped.
+    for target_type in ["", "STACK", "CHANGE_SET", "other"] {
+        let mut r = request("AWS::ApiGateway::Stage", off.clone());
+        r["requestData"]["targetType"] = target_type.into();
+        let d = decide(&HookRequest::parse(r).unwrap(), today());
+        assert_eq!(
+            d.response.hook_status,
+            HookStatus::Failed,
+            "{target_type:?}"
+        );
+    }
+    // A judged type however spelled, and a loop-like logical id, are judged.
+    for (name, id) in [
+        ("aws::apigateway::stage", "ProdStage"),
+        (" AWS::ApiGateway::Stage ", "ProdStage"),
+        ("AWS::ApiGateway::Stage", "Fn::ForEach::Stages"),
+    ] {
+        let mut r = request(name, off.clone());
+        r["requestData"]["targetType"] = "resource".into();
+        r["requestData"]["targetLogicalId"] = id.into();
+        let d = decide(&HookRequest::parse(r).unwrap(), today());
+        assert_eq!(
+            (d.response.hook_status, d.verdict),
+            (HookStatus::Failed, "FAILED"),
+            "{name:?} {id}"
+        );
+    }
+}
+
+#[test]
+fn a_duplicated_key_is_an_invalid_event_with_a_short_message() {
+    let body = request(
+        "AWS::ApiGateway::Stage",
+        serde_json::json!({"StageName": "p"}),
+    )
+    .to_string()
+    .replace(
+        "\"StageName\":\"p\"",
+        "\"StageName\":\"p\",\"TracingEnabled\":\"false\",\"TracingEnabled\":\"true\"",
+    );
+    // As lambda_runtime 1.5 reads a body (no check of what follows).
+    let jd = &mut serde_json::Deserializer::from_str(&body);
+    let event: HookEvent = serde_path_to_error::deserialize(jd).unwrap();
+    let e = handle(event, today()).unwrap_err();
+    let d = lambda_runtime::Diagnostic::from(e);
+    assert_eq!(d.error_type, "InvalidEvent");
+    assert!(
+        d.error_message.contains("duplicate key"),
+        "{}",
+        d.error_message
+    );
+    assert!(d.error_message.len() < 300);
 }
 
 #[test]

@@ -165,6 +165,7 @@ impl StageRecord {
 mod fix;
 mod place;
 mod region;
+pub mod strict_json;
 pub use fix::{fix_command, patch, shell_word, PATCH_PATH, PATCH_VALUE};
 pub use place::{
     is_api_id, is_api_id_char, is_stage_name, is_stage_name_char, rest_api_of_arn, AccountRegion,

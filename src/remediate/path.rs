@@ -17,7 +17,7 @@ use crate::aws::functions::{self, FunctionFixError};
 use crate::aws::pacing::Pacer;
 use crate::aws::{AccountSession, AwsEnv};
 use crate::config::Config;
-use crate::model::{AccountId, StageArn};
+use crate::model::{AccountId, Region, StageArn};
 use crate::report::{chain, ErrorEntry, RunStatus};
 use crate::trace_path::{FunctionRef, PathEvaluation, Pin};
 
@@ -74,10 +74,45 @@ struct Planned {
 /// is behind opts out (exempt, or tagged no-remediate), when its account
 /// is not one this run covers, or when the integration pins a version or
 /// alias (published versions never change; only `$LATEST` can).
+/// Where a run may write: its accounts, and its regions (which fix the
+/// partition). A function is compared on all three: twelve equal digits in
+/// another partition are another account.
+struct Scope<'a> {
+    accounts: &'a BTreeSet<AccountId>,
+    regions: &'a BTreeSet<Region>,
+}
+
+impl Scope<'_> {
+    /// Why `f` is outside, if it is.
+    fn outside(&self, f: &FunctionRef) -> Option<String> {
+        let partition = self.regions.iter().next().map(|r| r.partition());
+        if partition.is_some_and(|p| p != f.region.partition()) {
+            return Some(format!(
+                "it is in partition {}, not this remediation's ({})",
+                f.region.partition(),
+                partition.map(|p| p.to_string()).unwrap_or_default()
+            ));
+        }
+        if !self.regions.contains(&f.region) {
+            return Some(format!(
+                "region {} is not among this remediation's regions",
+                f.region
+            ));
+        }
+        if !self.accounts.contains(&f.account) {
+            return Some(format!(
+                "account {} is not among this remediation's accounts",
+                f.account
+            ));
+        }
+        None
+    }
+}
+
 fn plan(
     paths: &[PathEvaluation],
     named: &[StageArn],
-    covered: &BTreeSet<AccountId>,
+    scope: &Scope<'_>,
     cfg: &Config,
     today: chrono::NaiveDate,
 ) -> Vec<Planned> {
@@ -117,11 +152,8 @@ fn plan(
             continue;
         }
         let f = &p.function;
-        p.skip = if !covered.contains(&f.account) {
-            Some(format!(
-                "account {} is not among this remediation's accounts",
-                f.account
-            ))
+        p.skip = if let Some(why) = scope.outside(f) {
+            Some(why)
         } else {
             match f.pin() {
                 Pin::Latest => None,
@@ -154,6 +186,8 @@ pub struct PathFix<'a> {
     pub me: &'a Identity,
     /// The accounts this run covers: nothing outside them is written.
     pub covered: BTreeSet<AccountId>,
+    /// The regions this run covers (one partition): nor outside these.
+    pub regions: BTreeSet<Region>,
     pub apply: bool,
     pub stages: &'a [StageArn],
 }
@@ -165,7 +199,11 @@ pub async fn fix_paths(
     errors: Vec<ErrorEntry>,
 ) -> PathRemediationReport {
     let today = chrono::Utc::now().date_naive();
-    let planned = plan(paths, fix.stages, &fix.covered, fix.cfg, today);
+    let scope = Scope {
+        accounts: &fix.covered,
+        regions: &fix.regions,
+    };
+    let planned = plan(paths, fix.stages, &scope, fix.cfg, today);
     let pacer = Pacer::per_second(std::num::NonZeroU32::new(5).expect("5 > 0"));
     let mut sessions: HashMap<AccountId, Result<Arc<AccountSession>, String>> = HashMap::new();
     let mut report = PathRemediationReport {
@@ -257,88 +295,5 @@ async fn apply_one(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::evaluate::tests::stage;
-    use crate::trace_path::{FunctionMode, FunctionState, PathFunction, PathStatus};
-
-    fn failing(arn: &str) -> PathFunction {
-        PathFunction {
-            function: FunctionRef::parse_arn(arn).unwrap(),
-            authorizer: false,
-            state: FunctionState {
-                mode: FunctionMode::PassThrough,
-                role: None,
-            },
-        }
-    }
-
-    fn path(stage_name: &str, tags: &[(&str, &str)], arns: &[&str]) -> PathEvaluation {
-        let mut s = stage("api1", stage_name, true);
-        for (k, v) in tags {
-            s.tags.insert((*k).into(), (*v).into());
-        }
-        PathEvaluation {
-            stage: s,
-            status: PathStatus::Failed,
-            functions: arns.iter().map(|a| failing(a)).collect(),
-            not_traceable: vec![],
-            unresolved: vec![],
-        }
-    }
-
-    #[test]
-    fn only_latest_in_covered_accounts_behind_stages_that_do_not_opt_out_is_changed() {
-        let own = "arn:aws:lambda:eu-west-1:111111111111:function";
-        let (plain, latest, version, alias, shared, foreign) = (
-            format!("{own}:plain"),
-            format!("{own}:latest:$LATEST"),
-            format!("{own}:pinned:7"),
-            format!("{own}:aliased:live"),
-            format!("{own}:shared"),
-            "arn:aws:lambda:eu-west-1:999999999999:function:theirs".to_owned(),
-        );
-        let paths = [
-            path(
-                "prod",
-                &[],
-                &[&plain, &latest, &version, &alias, &shared, &foreign],
-            ),
-            path("dev", &[(TAG_NO_REMEDIATE, "")], &[&shared]),
-            path("qa", &[(crate::exempt::TAG_EXEMPT, "vendor")], &[]),
-        ];
-        let covered = BTreeSet::from([AccountId::parse("111111111111").unwrap()]);
-        let cfg = crate::config::tests::config(&[]);
-        let today = crate::evaluate::tests::today();
-        let planned = plan(&paths, &[], &covered, &cfg, today);
-        let verdict: Vec<(&str, Option<&str>)> = planned
-            .iter()
-            .map(|p| (p.function.name.as_str(), p.skip.as_deref()))
-            .collect();
-        let skip = |name: &str| {
-            verdict
-                .iter()
-                .find(|v| v.0 == name)
-                .unwrap()
-                .1
-                .unwrap_or("")
-        };
-        assert!(
-            verdict.contains(&("plain", None)) && verdict.contains(&("latest", None)),
-            "{verdict:?}"
-        );
-        assert!(skip("pinned").contains("pins published version 7"));
-        assert!(skip("aliased").contains("names alias live"));
-        assert!(
-            skip("shared").contains("tagged apigw-tracing:no-remediate"),
-            "{verdict:?}"
-        );
-        assert!(skip("theirs").contains("not among this remediation's accounts"));
-        // --stage limits the paths looked at.
-        let named =
-            [crate::model::StageArn::parse(&stage("api1", "dev", true).place.arn()).unwrap()];
-        let only_dev = plan(&paths, &named, &covered, &cfg, today);
-        assert_eq!(only_dev.len(), 1);
-        assert_eq!(only_dev[0].function.name, "shared");
-    }
-}
+#[path = "path_tests.rs"]
+mod tests;

@@ -42,6 +42,12 @@ pub enum ErrorKind {
     FunctionUnreadable,
     /// A trace-path fix (UpdateFunctionConfiguration) failed.
     FunctionRemediation,
+    /// A paging loop did not end within its page cap (warning: what it
+    /// read is UNKNOWN this run).
+    PagingOverrun,
+    /// A traced stage's trace path names a target that does not resolve
+    /// (warning: the path is UNKNOWN).
+    PathUnresolved,
 }
 
 /// One failure, with every piece of context there is.

@@ -58,5 +58,6 @@ pub(super) async fn fan_out_only(
         failing: Vec::new(),
         failed_paths: Vec::new(),
         accounts: plan.targets,
+        regions: plan.regions,
     }
 }

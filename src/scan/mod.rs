@@ -76,6 +76,9 @@ pub struct ScanOutput {
     pub failed_paths: Vec<PathEvaluation>,
     /// The accounts the run planned (what a fix after it may cover).
     pub accounts: Vec<AccountId>,
+    /// The regions the run planned (the same partition): a fix after it
+    /// writes in no other.
+    pub regions: Vec<Region>,
 }
 
 /// Everything a region task needs, shared by reference.
@@ -222,6 +225,7 @@ async fn run_inner(
         failing,
         failed_paths,
         accounts: planned,
+        regions: regions.clone(),
     })
 }
 

@@ -11,7 +11,7 @@ use futures::{stream, FutureExt, StreamExt};
 use super::Ctx;
 use crate::aws::{wiring, AccountSession};
 use crate::model::{AccountRegion, StageRecord};
-use crate::report::ErrorEntry;
+use crate::report::{ErrorEntry, ErrorKind};
 use crate::trace_path::{evaluate, steps, FunctionRef, PathEvaluation, Steps};
 
 /// Walks and function reads in flight per account-region: the pacers set
@@ -61,6 +61,7 @@ pub(super) async fn read_paths(
         let mut stage_steps: Vec<(&StageRecord, Steps)> = Vec::new();
         let mut seen: BTreeSet<FunctionRef> = BTreeSet::new();
         let mut errors = Vec::new();
+        let mut walk_warnings = Vec::new();
         let mut walks = stream::iter(apis)
             .map(|api: String| -> BoxFuture<'_, _> {
                 async move {
@@ -72,12 +73,36 @@ pub(super) async fn read_paths(
             .buffer_unordered(IN_FLIGHT);
         while let Some((api, read)) = walks.next().await {
             let read = read.map_err(|e| {
-                errors.push(ErrorEntry::from(&e));
+                // A paging overrun is this API's alone: a warning.
+                match e.is_overrun() {
+                    true => walk_warnings.push(ErrorEntry::from(&e)),
+                    false => errors.push(ErrorEntry::from(&e)),
+                }
                 crate::report::chain(&e)
             });
             for s in traced.get(api.as_str()).into_iter().flatten() {
                 let st = match &read {
-                    Ok(w) => steps(s, w),
+                    Ok(w) => {
+                        let st = steps(s, w);
+                        // Why this path is UNKNOWN, said once per stage.
+                        if !st.unresolved.is_empty() {
+                            let why: Vec<&str> = st.unresolved.iter().map(String::as_str).collect();
+                            let message = crate::model::cut_to(
+                                &format!(
+                                    "stage {} of API {}: its trace path is UNKNOWN: {}",
+                                    s.place.stage,
+                                    s.place.api_id,
+                                    why.join("; ")
+                                ),
+                                1000,
+                            );
+                            walk_warnings.push(ErrorEntry {
+                                api_id: Some(s.place.api_id.clone()),
+                                ..ErrorEntry::at(ErrorKind::PathUnresolved, at, message)
+                            });
+                        }
+                        st
+                    }
                     Err(why) => Steps {
                         unresolved: BTreeSet::from([why.clone()]),
                         ..Steps::default()
@@ -93,7 +118,7 @@ pub(super) async fn read_paths(
             }
         }
         drop(queue);
-        (stage_steps, errors)
+        (stage_steps, errors, walk_warnings)
     };
     let reads = async {
         let mut states = BTreeMap::new();
@@ -113,7 +138,9 @@ pub(super) async fn read_paths(
         }
         (states, warnings)
     };
-    let ((mut stage_steps, errors), (states, warnings)) = futures::join!(walker, reads);
+    let ((mut stage_steps, errors, walk_warnings), (states, mut warnings)) =
+        futures::join!(walker, reads);
+    warnings.extend(walk_warnings);
     out.errors = errors;
     out.warnings = warnings;
     stage_steps.sort_by(|a, b| a.0.place.cmp(&b.0.place));

@@ -17,12 +17,11 @@ use crate::model::{
 
 pub mod change;
 pub mod custom;
-mod event;
 mod sqs;
 
+pub use crate::model::strict_json::Event;
 pub use change::{ApiChange, Change, IgnoredEvent};
 pub use custom::{CustomAction, CustomActionError, FindingTarget, IgnoredFinding};
-pub use event::Event;
 pub use sqs::{queue_items, QueueItem, QueueRequest};
 
 /// What one run should cover. `None` means "everything configured".

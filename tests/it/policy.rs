@@ -11,11 +11,11 @@ use serde_json::{json, Value};
 use crate::harness::run_offline;
 use crate::hook::to_json;
 
-const GUARD: &str = "policy/guard/apigw_tracing.guard";
-const REGO: &str = "policy/conftest/apigw_tracing.rego";
+pub(crate) const GUARD: &str = "policy/guard/apigw_tracing.guard";
+pub(crate) const REGO: &str = "policy/conftest/apigw_tracing.rego";
 
 /// `check --format json FILE`: resource -> (status, message).
-async fn checked(file: &str) -> BTreeMap<String, (String, String)> {
+pub(crate) async fn checked(file: &str) -> BTreeMap<String, (String, String)> {
     let out = run_offline(&["check", "--format", "json", file]).await;
     let v: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{file}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
@@ -38,8 +38,15 @@ async fn checked(file: &str) -> BTreeMap<String, (String, String)> {
 
 /// Guard's verdict on one resource: PASS, FAIL or SKIP (no rule applied).
 fn guard(resource_id: &str, resource: Value) -> String {
+    guard_doc(&json!({"Resources": {resource_id: resource}}))
+}
+
+/// Guard's verdict on a whole input document (a template or a hook's
+/// input): PASS, FAIL or SKIP.
+pub(crate) fn guard_doc(doc: &Value) -> String {
+    let resource_id = "input";
     let rules = std::fs::read_to_string(GUARD).unwrap();
-    let data = json!({"Resources": {resource_id: resource}}).to_string();
+    let data = doc.to_string();
     let out = cfn_guard::run_checks(
         cfn_guard::ValidateInput {
             content: &data,
@@ -109,7 +116,7 @@ async fn the_guard_rule_gives_the_verdicts_check_gives() {
 
 /// The Conftest policy's sets on one plan: deny and warn messages, and
 /// the exempted addresses.
-fn rego(policy: &str, package: &str, plan: &str) -> BTreeMap<&'static str, Vec<String>> {
+pub(crate) fn rego(policy: &str, package: &str, plan: &str) -> BTreeMap<&'static str, Vec<String>> {
     rego_rules(policy, package, plan, &["deny", "warn", "exempted"])
 }
 

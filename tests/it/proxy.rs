@@ -37,6 +37,9 @@ pub enum Fault {
     },
     /// Wait, then forward (slow answers, client timeouts).
     Delay(Duration),
+    /// Answer 200 with the JSON this gives for the rule's n-th hit (1, 2,
+    /// ...): pages that go on, a service that never ends its paging.
+    Pages(Arc<dyn Fn(usize) -> String + Send + Sync>),
 }
 
 impl Fault {
@@ -203,7 +206,14 @@ async fn handle(
                 if let Some(n) = r.remaining.as_mut() {
                     *n -= 1;
                 }
-                r.fault.clone()
+                match &r.fault {
+                    Fault::Pages(page) => Fault::Respond {
+                        status: 200,
+                        headers: vec![("content-type", "application/json".into())],
+                        body: page(r.hits),
+                    },
+                    other => other.clone(),
+                }
             });
         let faulted = matches!(hit, Some(Fault::Respond { .. }));
         if !faulted {

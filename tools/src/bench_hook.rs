@@ -33,11 +33,11 @@ fn time_decision(event: &serde_json::Value, runs: u32) -> Duration {
     let today = chrono::Utc::now().date_naive();
     // Warm-up, then the timed runs.
     for _ in 0..1000 {
-        let _ = apigw_tracing::hook::handle(event.clone(), today);
+        let _ = apigw_tracing::hook::handle(event.clone().into(), today);
     }
     let start = Instant::now();
     for _ in 0..runs {
-        let r = apigw_tracing::hook::handle(std::hint::black_box(event.clone()), today);
+        let r = apigw_tracing::hook::handle(std::hint::black_box(event.clone()).into(), today);
         std::hint::black_box(r.is_ok());
     }
     start.elapsed() / runs

@@ -43,6 +43,11 @@ fn not_enabled(code: &str) -> bool {
     )
 }
 
+/// GetFindings pages read per account-region: 100,000 findings (three rules
+/// over the 6,000 stages of a full region fill 180 pages). Past it, nothing
+/// is imported or archived there this run.
+pub const MAX_FINDING_PAGES: usize = 1_000;
+
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     #[error("{at}: Security Hub is not enabled here, or this account may not import findings ({code}); enable Security Hub in this account and region")]
@@ -58,6 +63,8 @@ pub enum PublishError {
         #[source]
         source: aws_sdk_securityhub::Error,
     },
+    #[error("{at}: securityhub:GetFindings did not stop paging after {MAX_FINDING_PAGES} pages; nothing imported or archived here this run")]
+    Paging { at: AccountRegion },
     #[error("{at}: securityhub:BatchImportFindings failed for {findings} findings")]
     Import {
         at: AccountRegion,
@@ -81,6 +88,7 @@ impl PublishError {
             Self::Import { source, .. } | Self::GetFindings { source, .. } => {
                 source.code().map(str::to_owned)
             }
+            Self::Paging { .. } => None,
         }
     }
 
@@ -97,7 +105,9 @@ impl From<&PublishError> for ErrorEntry {
         let (kind, at) = match e {
             PublishError::NotEnabled { at, .. } => (ErrorKind::SecurityHubNotEnabled, at),
             PublishError::Import { at, .. } => (ErrorKind::BatchImportFindings, at),
-            PublishError::GetFindings { at, .. } => (ErrorKind::GetFindings, at),
+            PublishError::GetFindings { at, .. } | PublishError::Paging { at } => {
+                (ErrorKind::GetFindings, at)
+            }
             PublishError::Rejected { at, .. } => (ErrorKind::FindingRejected, at),
         };
         Self {
@@ -235,7 +245,11 @@ pub async fn existing_findings(
         .into_paginator()
         .send();
     let mut out = Existing::default();
-    loop {
+    // The paginator ends on a repeated token; the count on ever-new ones.
+    for read_pages in 1.. {
+        if read_pages > MAX_FINDING_PAGES {
+            return Err(PublishError::Paging { at: at.clone() });
+        }
         let Some(page) = pages.next().await else {
             break;
         };

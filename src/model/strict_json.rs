@@ -1,5 +1,6 @@
-//! The raw invocation payload, read strictly: the Lambda runtime hands the
-//! bytes to this type's `Deserialize`, which never fails, so malformed JSON,
+//! A raw invocation payload (the scanner's events, the CloudFormation
+//! hook's requests), read strictly: the Lambda runtime hands the bytes to
+//! this type's `Deserialize`, which never fails, so malformed JSON,
 //! an empty body, a byte-order mark or invalid UTF-8 reach the handler and
 //! are answered as `InvalidEvent` (not as the runtime's own error type), and
 //! a duplicated key (where the last value would silently win) is refused.
