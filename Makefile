@@ -19,6 +19,10 @@ TOOLS_SPEC := 'cfn-lint>=1.58,<2' 'checkov>=3.3,<4' 'python-hcl2>=8,<9' 'pytest>
 LAMBDA_SPEC := 'cargo-lambda>=1.9,<2'
 
 LAMBDA_ZIP := target/lambda/apigw-tracing-lambda/bootstrap.zip
+# The CloudFormation hook's binary: the gate package's, with its feature.
+HOOK_BIN := -p apigw-tracing-check --features hook-lambda --bin apigw-tracing-hook
+# Both of the gate's binaries (the integration tests run them).
+GATE_BINS := -p apigw-tracing-check --features hook-lambda --bins
 
 # The OCSF models (Prowler's py-ocsf-models) that validate `scan --format
 # ocsf` offline, in their own virtualenv (they want pydantic 2).
@@ -43,6 +47,15 @@ $(OPA_LIB):
 	python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
 	  --python-version 3.14 --platform manylinux_2_34_$$(uname -m) -d $(OPA_DIR)/wheel '$(OPA_SPEC)'
 	cd $(OPA_DIR) && python3 -m zipfile -e wheel/*.whl .
+
+# The gate as a wheel (maturin), and what tests its packaging: pre-commit
+# (try-repo) and pytest, in their own virtualenv.
+PACKAGING      := .venv-packaging
+PACKAGING_SPEC := 'maturin>=1.9,<2' 'pre-commit>=4,<5' 'pytest>=8,<10'
+
+$(PACKAGING)/bin/maturin:
+	python3 -m venv $(PACKAGING)
+	$(PACKAGING)/bin/pip install --quiet --disable-pip-version-check $(PACKAGING_SPEC)
 
 # Microsoft's SARIF Multitool (a self-contained binary in an npm package),
 # which validates what `check --format sarif` prints.
@@ -93,6 +106,22 @@ sarif: $(MULTITOOL) ## check --format sarif on the fixtures and on odd file name
 	  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"][0].get("results",[]); e=[x for x in r if x.get("level")=="error" or x.get("ruleId")=="SARIF1002"]; print(f"SARIF Multitool, {sys.argv[2]}: {len(e)} error(s), {len(r)-len(e)} warning(s)"); [print(" ",x["ruleId"],x["message"]) for x in e]; sys.exit(1 if e else 0)' target/check/$$f.validation.sarif $$f || exit 1; \
 	done
 
+.PHONY: wheel
+wheel: $(PACKAGING)/bin/maturin ## The gate as a Python wheel (target/wheels/), as ruff and uv ship theirs
+	$(PACKAGING)/bin/maturin build --release --quiet -o target/wheels
+
+.PHONY: packaging
+packaging: wheel $(MULTITOOL) ## The wheel in a fresh virtualenv (exit 3, valid SARIF), pre-commit try-repo, the release workflow's shape
+	$(PACKAGING)/bin/pytest -q -s tests/packaging
+
+.PHONY: bench-install
+bench-install: ## cargo install --locked of the gate from an empty target directory: time and binary size
+	@rm -rf target/bench-install && mkdir -p target/bench-install
+	@python3 -c 'import subprocess, sys, time; t = time.monotonic(); subprocess.run(sys.argv[1:], check=True); print(f"cargo install --locked --path crates/check, empty target directory: {time.monotonic() - t:.1f} s (target: under 180 s)")' \
+	  $(CARGO) install --quiet --locked --path crates/check --root target/bench-install/root --target-dir target/bench-install/target
+	@python3 -c 'import os, sys; n = os.path.getsize(sys.argv[1]); print(f"apigw-tracing-check: {n / 2**20:.1f} MiB ({n} bytes)")' target/bench-install/root/bin/apigw-tracing-check
+	@rm -rf target/bench-install
+
 .PHONY: venv
 venv: $(MOTO_SERVER) ## Install moto into ./.venv
 
@@ -111,7 +140,7 @@ lint: lint-rust lint-infra ## Every static check (make test runs it)
 .PHONY: lint-rust
 lint-rust: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets --test it -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features --test it -- -D warnings
 
 .PHONY: lint-infra
 lint-infra: $(TOOLS)/bin/checkov ## cfn-lint, checkov (CloudFormation + Terraform), IAM and consistency tests
@@ -127,10 +156,11 @@ unit: ## Unit tests: no moto, no network, nothing to install (the fast tier; als
 
 .PHONY: it
 it: venv $(OCSF_VENV)/bin/python $(SLS) $(OPA_LIB) ## Integration tests against moto (servers shared per test process, reset between tests)
+	$(CARGO) build --quiet $(GATE_BINS)
 	$(CARGO) test --test it
 
 .PHONY: test
-test: venv lint sarif unit it ## Lint, then every test (unit + integration against moto), SARIF validated, the demo run
+test: venv lint sarif unit it packaging ## Lint, then every test (unit + integration against moto), SARIF validated, the demo run
 	@mkdir -p target
 	@$(MAKE) --no-print-directory demo > target/demo.log 2>&1 \
 	  && echo "make demo: ok (output in target/demo.log)" \
@@ -142,7 +172,7 @@ package: $(TOOLS)/bin/cargo-lambda ## Build the Lambda zips (provided.al2023, ar
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(CARGO) lambda build --release --arm64 \
 	  --bin apigw-tracing-lambda --output-format zip
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(CARGO) lambda build --release --arm64 \
-	  --bin apigw-tracing-hook --output-format zip
+	  $(HOOK_BIN) --output-format zip
 	@ls -l $(LAMBDA_ZIP) && unzip -l $(LAMBDA_ZIP)
 
 CHECK_RESOURCES ?= 5000
@@ -161,16 +191,17 @@ ORG_LATENCY_MS  ?= 40
 ORG_CONCURRENCY ?= 256
 
 .PHONY: bench
-bench: bench-moto bench-org bench-check bench-hook ## Every benchmark (release build); prints their figures
+bench: bench-moto bench-org bench-check bench-hook bench-install ## Every benchmark (release build); prints their figures
 
 .PHONY: bench-check
 bench-check: $(TOOLS)/bin/checkov ## check on a generated 5,000-resource template, plan and Terraform source tree: wall time (< 1 s each), side by side with checkov (20x)
-	$(CARGO) build --quiet --release -p apigw-tracing --bin apigw-tracing -p apigw-tracing-tools --bin bench_check
-	CHECKOV=$(TOOLS)/bin/checkov target/release/bench_check target/release/apigw-tracing $(CHECK_RESOURCES)
+	$(CARGO) build --quiet --release -p apigw-tracing-check --bin apigw-tracing-check -p apigw-tracing-tools --bin bench_check
+	CHECKOV=$(TOOLS)/bin/checkov target/release/bench_check target/release/apigw-tracing-check $(CHECK_RESOURCES)
 
 .PHONY: bench-hook
 bench-hook: ## The CloudFormation hook: one decision in microseconds, and the binary's cold start under a local Runtime API
 	$(CARGO) build --quiet --release -p apigw-tracing --bins -p apigw-tracing-tools --bin bench_hook
+	$(CARGO) build --quiet --release $(HOOK_BIN)
 	target/release/bench_hook target/release/apigw-tracing-hook target/release/apigw-tracing-lambda
 
 .PHONY: bench-moto
@@ -187,4 +218,4 @@ bench-org: ## 1,000 accounts x 16 regions on a simulated endpoint: time vs floor
 .PHONY: clean
 clean: ## Remove build output and the virtualenvs
 	$(CARGO) clean
-	rm -rf $(VENV) $(TOOLS) $(OCSF_VENV) $(NPM_SLS) $(OPA_DIR)
+	rm -rf $(VENV) $(TOOLS) $(OCSF_VENV) $(NPM_SLS) $(OPA_DIR) $(PACKAGING)

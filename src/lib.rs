@@ -2,35 +2,33 @@
 //! tracing across an AWS Organization, keeps one Security Hub finding per
 //! stage true, refuses new ones at review, and fixes them on request.
 //!
-//! The product's verbs: [`scan`], [`check`], [`remediate`], [`react`] and
-//! [`hook`], reached through three entry points, [`lambda`] (the function:
-//! one event type in, parsed once by [`trigger`], dispatched to a verb),
-//! [`cli`] (one file per command) and the hook's own binary. They run over one pure core that knows no SDK
-//! type: [`plan`], [`evaluate`], [`exempt`], [`reconcile`] (the one
-//! findings step), [`asff`], [`report`], with [`model`] (the value types of
-//! places: `AccountId`, `Region`, `StageRef`, `AccountRegion`), [`config`]
-//! and [`trigger`] for inputs. Everything that talks to AWS is in [`aws`],
-//! whose adapters return the project's own types.
+//! Three packages: the rule (`apigw-tracing-rule`: [`model`], [`evaluate`],
+//! [`exempt`], [`trace_path`]; no I/O, no SDK), the gate
+//! (`apigw-tracing-check`: [`check`], the [`hook`]'s decision, no SDK) and
+//! this one, the runtime: [`scan`], [`remediate`], [`react`], reached
+//! through [`lambda`] (the function: one event type in, parsed once by
+//! [`trigger`], dispatched to a verb) and [`cli`] (one file per command,
+//! `check` delegated to the gate). Its pure parts ([`plan`], [`reconcile`]
+//! (the one findings step), [`asff`], [`report`], [`config`]) know no SDK
+//! type; everything that talks to AWS is in [`aws`], whose adapters return
+//! the project's own types. The rule's and the gate's modules are
+//! re-exported under their usual names.
 
 pub mod asff;
 pub mod aws;
-pub mod check;
 pub mod cli;
 pub mod config;
-pub mod evaluate;
-pub mod exempt;
-pub mod hook;
 pub mod lambda;
-pub mod logging;
-pub mod model;
 pub mod plan;
 pub mod react;
 pub mod reconcile;
 pub mod remediate;
 pub mod report;
 pub mod scan;
-pub mod trace_path;
 pub mod trigger;
+
+pub use apigw_tracing_check::{check, hook, logging};
+pub use apigw_tracing_rule::{evaluate, exempt, model, trace_path};
 
 #[cfg(test)]
 #[path = "../tests/kit/events.rs"]

@@ -118,7 +118,7 @@ pub fn compliance_finding(f: &Finding) -> Value {
 mod tests {
     use super::*;
     use crate::asff::build_finding;
-    use crate::evaluate::tests::{eval, stage};
+    use apigw_tracing_rule::testing::{eval, stage};
 
     #[test]
     fn status_resource_and_remediation_are_the_findings() {

@@ -238,8 +238,8 @@ fn fields(ev: &PathEvaluation) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evaluate::tests::stage;
     use crate::trace_path::{FunctionRef, FunctionState};
+    use apigw_tracing_rule::testing::stage;
 
     fn function(name: &str, mode: FunctionMode, authorizer: bool) -> PathFunction {
         PathFunction {

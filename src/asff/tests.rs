@@ -1,7 +1,7 @@
 use chrono::TimeZone;
 
 use super::*;
-use crate::evaluate::tests::{eval, stage};
+use apigw_tracing_rule::testing::{eval, stage};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap()

@@ -1,8 +1,8 @@
 use chrono::TimeZone;
 
 use super::*;
-use crate::evaluate::tests::{eval, stage};
 use crate::evaluate::Compliance;
+use apigw_tracing_rule::testing::{eval, stage};
 
 fn at(day: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, day, 2, 0, 0).unwrap()

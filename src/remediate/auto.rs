@@ -60,10 +60,10 @@ mod tests {
 
     use super::*;
     use crate::asff::build_finding;
-    use crate::evaluate::tests::{eval, stage};
     use crate::model::{Region, StageRef};
     use crate::report::{ErrorEntry, ErrorKind};
     use crate::trigger::Trigger;
+    use apigw_tracing_rule::testing::{eval, stage};
 
     fn at(account: &str, region: &str, api: &str) -> Evaluation {
         let mut s = stage(api, "prod", false);

@@ -105,7 +105,7 @@ pub fn action(ev: &Evaluation, action: Action, reason: Option<String>) -> StageA
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evaluate::tests::{eval, stage};
+    use apigw_tracing_rule::testing::{eval, stage};
 
     #[test]
     fn only_failing_unexempt_unprotected_stages_in_scope_are_changed() {

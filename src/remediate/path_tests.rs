@@ -1,7 +1,7 @@
 //! Which functions a trace-path fix may change.
 use super::*;
-use crate::evaluate::tests::stage;
 use crate::trace_path::{FunctionMode, FunctionState, PathFunction, PathStatus};
+use apigw_tracing_rule::testing::stage;
 
 fn failing(arn: &str) -> PathFunction {
     PathFunction {
@@ -55,7 +55,7 @@ fn only_latest_in_covered_accounts_behind_stages_that_do_not_opt_out_is_changed(
         regions: &regions,
     };
     let cfg = crate::config::tests::config(&[]);
-    let today = crate::evaluate::tests::today();
+    let today = apigw_tracing_rule::testing::today();
     let planned = plan(&paths, &[], &scope, &cfg, today);
     let verdict: Vec<(&str, Option<&str>)> = planned
         .iter()
@@ -105,7 +105,13 @@ fn a_function_outside_the_runs_regions_or_partition_is_skipped() {
         regions: &regions,
     };
     let cfg = crate::config::tests::config(&[]);
-    let planned = plan(&paths, &[], &scope, &cfg, crate::evaluate::tests::today());
+    let planned = plan(
+        &paths,
+        &[],
+        &scope,
+        &cfg,
+        apigw_tracing_rule::testing::today(),
+    );
     let skip = |name: &str| {
         planned
             .iter()

@@ -52,7 +52,7 @@ fn start_deployed(function: &Value) {
     assert_eq!(function["Handler"], "bootstrap");
     assert_eq!(function["Runtime"], "provided.al2023");
     let api = RuntimeApi::start();
-    let f = LambdaProcess::start_binary(env!("CARGO_BIN_EXE_apigw-tracing-hook"), &api, &env);
+    let f = LambdaProcess::start_binary(&crate::hook::hook_bin(), &api, &env);
     let id = api.push(
         &json!({
             "clientRequestToken": "deployed-1",

@@ -1,7 +1,5 @@
 //! Integration tests against a real moto_server, through the real SDK.
 
-mod check;
-mod check_hostile;
 mod check_parity;
 mod cli;
 mod deploy;

@@ -8,7 +8,7 @@
 //! (CKV_AWS_73) runs on the same three inputs, timed the same way (one run:
 //! it takes seconds), and the ratio is printed.
 //!
-//! Usage: bench_check <apigw-tracing binary> [RESOURCES] [LARGE_MB]
+//! Usage: bench_check <apigw-tracing or apigw-tracing-check binary> [RESOURCES] [LARGE_MB]
 
 use std::fmt::Write as _;
 use std::process::Command;
@@ -22,7 +22,7 @@ fn peak_rss_kib(bin: &str, file: &std::path::Path) -> i64 {
     // Reaped below by wait4, which also gives its peak RSS.
     #[allow(clippy::zombie_processes)]
     let child = Command::new(bin)
-        .args(["check", "--format", "json"])
+        .args(check_args(bin))
         .arg(file)
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -34,6 +34,17 @@ fn peak_rss_kib(bin: &str, file: &std::path::Path) -> i64 {
     let code = std::process::ExitStatus::from_raw(status).code();
     assert!(matches!(code, Some(0 | 3)), "check exited {code:?}");
     usage.ru_maxrss
+}
+
+/// `check --format json` for `apigw-tracing`; `--format json` for the
+/// gate's own binary (`apigw-tracing-check`, the same code without a
+/// subcommand).
+fn check_args(bin: &str) -> Vec<&'static str> {
+    if bin.ends_with("apigw-tracing-check") {
+        vec!["--format", "json"]
+    } else {
+        vec!["check", "--format", "json"]
+    }
 }
 
 fn template(n: usize) -> String {
@@ -201,7 +212,7 @@ fn time_check(bin: &str, file: &std::path::Path, runs: usize) -> (Duration, serd
     for _ in 0..runs {
         let start = Instant::now();
         let out = Command::new(bin)
-            .args(["check", "--format", "json"])
+            .args(check_args(bin))
             .arg(file)
             .output()
             .expect("run apigw-tracing check");

@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use super::*;
 use crate::asff::build_finding;
-use crate::evaluate::tests::{eval, stage};
+use apigw_tracing_rule::testing::{eval, stage};
 
 fn findings(n: usize) -> Vec<Finding> {
     (0..n)
@@ -243,7 +243,7 @@ fn conversion_round_trips_every_field() {
         },
     };
     let path = PathEvaluation {
-        stage: crate::evaluate::tests::stage("api1", "prod", true),
+        stage: apigw_tracing_rule::testing::stage("api1", "prod", true),
         status: PathStatus::Failed,
         functions: vec![
             function("a", FunctionMode::PassThrough),
