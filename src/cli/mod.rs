@@ -78,19 +78,7 @@ where
 {
     match Cli::try_parse_from(args) {
         Ok(cli) => run(cli, aws, out).await,
-        Err(e) => {
-            let text = e.render().to_string();
-            if e.use_stderr() {
-                out.say(&text);
-            } else {
-                out.emit(text.as_bytes());
-            }
-            if e.exit_code() == 0 {
-                ExitStatus::Complete
-            } else {
-                ExitStatus::Usage
-            }
-        }
+        Err(e) => apigw_tracing_check::cli::clap_ended(e, out),
     }
 }
 

@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+#[path = "../../crates/check/tests/spec/tree_json.rs"]
+mod tree_json;
+use tree_json::to_json;
+
 use crate::harness::run_offline;
 use crate::runtime_api::{LambdaProcess, Outcome, RuntimeApi};
 
@@ -231,36 +235,6 @@ pub(crate) async fn hook_agrees_with_check(template: &str) -> usize {
         compared += 1;
     }
     compared
-}
-
-/// The template tree as the JSON CloudFormation would send: a `Ref` to a
-/// parameter resolved to its default (other intrinsics stay; the compared
-/// resources have none in their tracing).
-pub(crate) fn to_json(
-    n: &apigw_tracing::check::yaml::Node,
-    params: Option<&apigw_tracing::check::yaml::Node>,
-) -> Value {
-    use apigw_tracing::check::yaml::Value as T;
-    if let Some(("Ref", name)) = n.intrinsic() {
-        let default = name.as_str().and_then(|p| params?.get(p)?.get("Default"));
-        if let Some(d) = default {
-            return to_json(d, params);
-        }
-    }
-    let to_json = |n| to_json(n, params);
-    match &n.value {
-        T::Null => Value::Null,
-        T::Bool(b) => json!(b),
-        T::Number(x) => json!(x),
-        T::Str(s) => json!(s.as_str()),
-        T::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
-        T::Map(entries) => Value::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (k.to_string(), to_json(v)))
-                .collect(),
-        ),
-    }
 }
 
 /// A binary of the gate package (`apigw-tracing-check`, and the hook's

@@ -10,15 +10,9 @@ use super::output::{check_paths, table, Checked, Reading};
 use super::*;
 use apigw_tracing_rule::testing::today;
 
+/// A scratch directory with `files` written into it.
 fn scratch(tag: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("apigw-hostile-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, text) in files {
-        let p = dir.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
+    super::tfsource::tests::tree(&format!("hostile-{tag}"), files)
 }
 
 fn walk(dir: &Path) -> Checked {

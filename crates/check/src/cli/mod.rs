@@ -30,18 +30,22 @@ where
     use clap::Parser;
     match CheckCli::try_parse_from(args) {
         Ok(cli) => run(&cli.command, out),
-        Err(e) => {
-            let text = e.render().to_string();
-            if e.use_stderr() {
-                out.say(&text);
-            } else {
-                out.emit(text.as_bytes());
-            }
-            if e.exit_code() == 0 {
-                ExitStatus::Complete
-            } else {
-                ExitStatus::Usage
-            }
-        }
+        Err(e) => clap_ended(e, out),
+    }
+}
+
+/// What clap stopped with: `--help` or `--version` (written as a result,
+/// exit 0) or a usage error (a message, exit 2). Both CLIs end this way.
+pub fn clap_ended(e: clap::Error, out: &mut Output<'_>) -> ExitStatus {
+    let text = e.render().to_string();
+    if e.use_stderr() {
+        out.say(&text);
+    } else {
+        out.emit(text.as_bytes());
+    }
+    if e.exit_code() == 0 {
+        ExitStatus::Complete
+    } else {
+        ExitStatus::Usage
     }
 }

@@ -5,6 +5,10 @@
 
 mod check;
 mod hostile;
+mod policy;
+mod probe_cases;
+mod probes;
+mod tree_json;
 
 /// What a run printed, and how it ended.
 pub type Ran = std::process::Output;

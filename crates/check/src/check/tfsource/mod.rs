@@ -345,7 +345,7 @@ const META: [&str; 6] = [
 ];
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 #[cfg(test)]
 mod tests_hostile;
 #[cfg(test)]

@@ -5,7 +5,7 @@ use crate::check::{judge, Verdict};
 use apigw_tracing_rule::testing::today;
 
 /// A scratch directory with `files` (path, text) written into it.
-pub(super) fn tree(tag: &str, files: &[(&str, &str)]) -> PathBuf {
+pub(crate) fn tree(tag: &str, files: &[(&str, &str)]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("apigw-tfsource-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     for (path, text) in files {

@@ -8,15 +8,14 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::harness::run_offline;
-use crate::hook::to_json;
+use crate::tree_json::to_json;
 
 pub(crate) const GUARD: &str = "policy/guard/apigw_tracing.guard";
 pub(crate) const REGO: &str = "policy/conftest/apigw_tracing.rego";
 
 /// `check --format json FILE`: resource -> (status, message).
-pub(crate) async fn checked(file: &str) -> BTreeMap<String, (String, String)> {
-    let out = run_offline(&["check", "--format", "json", file]).await;
+pub(crate) fn checked(file: &str) -> BTreeMap<String, (String, String)> {
+    let out = crate::run(&["--format", "json", file]);
     let v: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{file}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
     v["results"]
@@ -45,7 +44,7 @@ fn guard(resource_id: &str, resource: Value) -> String {
 /// input): PASS, FAIL or SKIP.
 pub(crate) fn guard_doc(doc: &Value) -> String {
     let resource_id = "input";
-    let rules = std::fs::read_to_string(GUARD).unwrap();
+    let rules = std::fs::read_to_string(crate::root().join(GUARD)).unwrap();
     let data = doc.to_string();
     let out = cfn_guard::run_checks(
         cfn_guard::ValidateInput {
@@ -70,8 +69,8 @@ pub(crate) fn guard_doc(doc: &Value) -> String {
         .to_owned()
 }
 
-#[tokio::test]
-async fn the_guard_rule_gives_the_verdicts_check_gives() {
+#[test]
+fn the_guard_rule_gives_the_verdicts_check_gives() {
     let mut compared = BTreeMap::new();
     for template in [
         "tests/fixtures/check/cloudformation/stack.yaml",
@@ -79,9 +78,9 @@ async fn the_guard_rule_gives_the_verdicts_check_gives() {
         "tests/fixtures/check/cloudformation/deployment-stage.yaml",
         "tests/fixtures/check/cdk.out/OrdersStack.template.json",
     ] {
-        let results = checked(template).await;
-        let text = std::fs::read_to_string(template).unwrap();
-        let doc = apigw_tracing::check::yaml::parse(&text).unwrap();
+        let results = checked(template);
+        let text = std::fs::read_to_string(crate::root().join(template)).unwrap();
+        let doc = apigw_tracing_check::check::yaml::parse(&text).unwrap();
         for (id, res) in doc.get("Resources").unwrap().entries() {
             let kind = res.get("Type").and_then(|t| t.as_str()).unwrap_or_default();
             if !kind.starts_with("AWS::ApiGateway::") {
@@ -128,7 +127,10 @@ fn rego_rules(
 ) -> BTreeMap<&'static str, Vec<String>> {
     let mut engine = regorus::Engine::new();
     engine
-        .add_policy(policy.into(), std::fs::read_to_string(policy).unwrap())
+        .add_policy(
+            policy.into(),
+            std::fs::read_to_string(crate::root().join(policy)).unwrap(),
+        )
         .unwrap();
     engine.set_input_json(plan).unwrap();
     let mut out = BTreeMap::new();
@@ -149,16 +151,20 @@ fn rego_rules(
     out
 }
 
-#[tokio::test]
-async fn the_conftest_policy_gives_the_verdicts_check_gives() {
+#[test]
+fn the_conftest_policy_gives_the_verdicts_check_gives() {
     let mut seen = BTreeMap::new();
     for plan_file in [
         "tests/fixtures/check/terraform/plan.json",
         "tests/fixtures/policy/terraform-vars.plan.json",
         "tests/fixtures/policy/shapes.plan.json",
     ] {
-        let results = checked(plan_file).await;
-        let sets = rego(REGO, "main", &std::fs::read_to_string(plan_file).unwrap());
+        let results = checked(plan_file);
+        let sets = rego(
+            REGO,
+            "main",
+            &std::fs::read_to_string(crate::root().join(plan_file)).unwrap(),
+        );
         let says = |rule: &str, address: &str| {
             sets[rule]
                 .iter()
@@ -204,7 +210,9 @@ fn the_one_line_rule_misses_an_unset_stage_that_this_policy_catches() {
         "package seed\n\nimport rego.v1\n\ndeny contains msg if {\n\tsome r in input.resource_changes\n\tr.type == \"aws_api_gateway_stage\"\n\tr.change.after.xray_tracing_enabled == false\n\tmsg := r.address\n}\n",
     )
     .unwrap();
-    let plan = std::fs::read_to_string("tests/fixtures/check/terraform/plan.json").unwrap();
+    let plan =
+        std::fs::read_to_string(crate::root().join("tests/fixtures/check/terraform/plan.json"))
+            .unwrap();
     let theirs = rego_rules(seed.to_str().unwrap(), "seed", &plan, &["deny"]);
     let ours = rego(REGO, "main", &plan);
     let unset = "aws_api_gateway_stage.dev";
