@@ -241,6 +241,22 @@ fn generate(kind: &str, n: usize, path: &std::path::Path) {
 }
 
 /// A file's size, or the total size of the files under a directory.
+/// One run on `file`: its size, time and peak RSS (KiB, returned) against
+/// the input, printed.
+fn memory_run(bin: &str, what: &str, file: &std::path::Path) -> i64 {
+    let bytes = size_of(file);
+    let start = Instant::now();
+    let rss = peak_rss_kib(bin, file);
+    let ratio = (rss as f64 * 1024.0) / bytes as f64;
+    println!(
+        "   {what:<31} {:>7.1} MB  {:>7.1} s  peak RSS {:>7.1} MiB  ({ratio:.1}x the input)",
+        bytes as f64 / 1e6,
+        start.elapsed().as_secs_f64(),
+        rss as f64 / 1024.0,
+    );
+    rss
+}
+
 fn size_of(path: &std::path::Path) -> u64 {
     if path.is_file() {
         return std::fs::metadata(path).unwrap().len();
@@ -340,15 +356,9 @@ fn main() {
         ("CloudFormation template (YAML)", &t),
         ("Terraform plan (JSON)", &p),
     ] {
-        let bytes = std::fs::metadata(file).unwrap().len();
-        let start = Instant::now();
-        let rss = peak_rss_kib(&bin, file);
-        let ratio = (rss as f64 * 1024.0) / bytes as f64;
+        let rss = memory_run(&bin, what, file);
         println!(
-            "   {what:<31} {:>7.1} MB  {:>7.1} s  peak RSS {:>7.1} MiB  ({ratio:.1}x the input)  under 1 GiB: {}",
-            bytes as f64 / 1e6,
-            start.elapsed().as_secs_f64(),
-            rss as f64 / 1024.0,
+            "      under 1 GiB: {}",
             if rss < 1024 * 1024 { "yes" } else { "NO" }
         );
     }
@@ -365,16 +375,7 @@ fn main() {
         ("template of minimal stages", &small),
         ("one 5 MB .tf of plain stages", &tf_dir),
     ] {
-        let bytes = size_of(file);
-        let start = Instant::now();
-        let rss = peak_rss_kib(&bin, file);
-        let ratio = (rss as f64 * 1024.0) / bytes as f64;
-        println!(
-            "   {what:<31} {:>7.1} MB  {:>7.1} s  peak RSS {:>7.1} MiB  ({ratio:.1}x the input)",
-            bytes as f64 / 1e6,
-            start.elapsed().as_secs_f64(),
-            rss as f64 / 1024.0,
-        );
+        memory_run(&bin, what, file);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -326,3 +326,56 @@ pub fn verdict(sets: &BTreeMap<String, Vec<String>>, address: &str) -> &'static 
         other => panic!("{address}: {other:?} {sets:?}"),
     }
 }
+
+/// check's verdict for each stage of a plan: address -> (status, message).
+pub type Truth = BTreeMap<String, (String, String)>;
+
+/// The probe plans, then the fixture plans, each with its name (fixtures
+/// read from the repository root `root`).
+pub fn rego_plans(root: &std::path::Path) -> Vec<(String, Value)> {
+    let mut plans: Vec<(String, Value)> = plan_probes()
+        .into_iter()
+        .map(|(n, p)| (n.to_owned(), p))
+        .collect();
+    for f in [
+        "tests/fixtures/check/terraform/plan.json",
+        "tests/fixtures/policy/terraform-vars.plan.json",
+        "tests/fixtures/policy/shapes.plan.json",
+    ] {
+        let text = std::fs::read_to_string(root.join(f)).unwrap();
+        plans.push((f.to_owned(), serde_json::from_str(&text).unwrap()));
+    }
+    plans
+}
+
+/// Asserts that an engine's `deny` / `warn` / `exempted` on plan `name`
+/// give check's verdict for every stage, and deny nothing check does not
+/// fail; counts each verdict compared.
+pub fn agree(
+    engine: &str,
+    name: &str,
+    truth: &Truth,
+    sets: &BTreeMap<String, Vec<String>>,
+    compared: &mut BTreeMap<String, usize>,
+) {
+    assert!(!truth.is_empty(), "{name}: check found no stage");
+    for (address, (status, _)) in truth {
+        let got = verdict(sets, address);
+        assert_eq!(
+            got, status,
+            "{name}: {address}: {engine} says {got}, check says {status}: {sets:?}"
+        );
+        *compared.entry(status.clone()).or_insert(0) += 1;
+    }
+    let failed = truth.values().filter(|(s, _)| s == "FAILED").count();
+    assert_eq!(sets["deny"].len(), failed, "{name}: {engine}: {sets:?}");
+}
+
+/// Every verdict was compared at least twice.
+pub fn covered(engine: &str, compared: &BTreeMap<String, usize>) {
+    eprintln!("{engine} against check: {compared:?}");
+    for status in ["FAILED", "PASSED", "EXEMPT", "UNKNOWN"] {
+        let n = compared.get(status).copied().unwrap_or(0);
+        assert!(n >= 2, "{engine} {status}: {compared:?}");
+    }
+}

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::policy::{checked, guard_doc, rego, GUARD, REGO};
 use crate::probe_cases::*;
@@ -62,56 +62,14 @@ fn the_guard_file_agrees_with_check_on_every_probe_and_every_input_shape() {
 
 #[test]
 fn the_conftest_policy_agrees_with_check_under_regorus() {
-    let probes = plan_probes();
-    let mut plans: Vec<Value> = probes.iter().map(|(_, p)| p.clone()).collect();
-    // The fixture plans too.
-    let fixtures = [
-        "tests/fixtures/check/terraform/plan.json",
-        "tests/fixtures/policy/terraform-vars.plan.json",
-        "tests/fixtures/policy/shapes.plan.json",
-    ];
-    for f in fixtures {
-        plans.push(
-            serde_json::from_str(&std::fs::read_to_string(crate::root().join(f)).unwrap()).unwrap(),
-        );
-    }
     let mut compared = BTreeMap::new();
-    for (i, doc) in plans.iter().enumerate() {
-        let name = probes
-            .get(i)
-            .map_or_else(|| fixtures[i - probes.len()], |(n, _)| *n);
-        let file = scratch(&format!("plan-{i}.json"), doc);
-        let truth = checked(&file);
-        assert!(!truth.is_empty(), "{name}: check found no stage");
-        let regorus: BTreeMap<String, Vec<String>> = rego(REGO, "main", &doc.to_string())
+    for (i, (name, doc)) in rego_plans(&crate::root()).iter().enumerate() {
+        let truth = checked(&scratch(&format!("plan-{i}.json"), doc));
+        let sets: BTreeMap<String, Vec<String>> = rego(REGO, "main", &doc.to_string())
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
-        for (engine, sets) in [("regorus", &regorus)] {
-            for (address, (status, _)) in &truth {
-                let got = verdict(sets, address);
-                assert_eq!(
-                    got, status,
-                    "{name}: {address}: {engine} says {got}, check says {status}: {sets:?}"
-                );
-                *compared.entry((engine, status.clone())).or_insert(0) += 1;
-            }
-            // Nothing denied that check does not fail.
-            let failed = truth.values().filter(|(s, _)| s == "FAILED").count();
-            assert_eq!(sets["deny"].len(), failed, "{name}: {engine}: {sets:?}");
-        }
+        agree("regorus", name, &truth, &sets, &mut compared);
     }
-    eprintln!("regorus against check: {compared:?}");
-    for engine in ["regorus"] {
-        for status in ["FAILED", "PASSED", "EXEMPT", "UNKNOWN"] {
-            assert!(
-                compared
-                    .get(&(engine, status.to_owned()))
-                    .copied()
-                    .unwrap_or(0)
-                    >= 2,
-                "{engine} {status}: {compared:?}"
-            );
-        }
-    }
+    covered("regorus", &compared);
 }
