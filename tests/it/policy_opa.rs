@@ -16,18 +16,11 @@ const REGO: &str = "policy/conftest/apigw_tracing.rego";
 
 /// `check --format json FILE`: resource -> (status, message).
 async fn checked(file: &str) -> Truth {
-    let out = crate::harness::run_offline(&["check", "--format", "json", file]).await;
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["rule"] == "stage-tracing")
-        .map(|r| {
-            let s = |k: &str| r[k].as_str().unwrap().to_owned();
-            (s("resource"), (s("status"), s("message")))
-        })
-        .collect()
+    truth(
+        &crate::harness::run_offline(&["check", "--format", "json", file])
+            .await
+            .stdout,
+    )
 }
 
 /// OPA's Go engine on each plan: deny, warn and exempted, as Conftest runs

@@ -14,25 +14,8 @@ pub(crate) const GUARD: &str = "policy/guard/apigw_tracing.guard";
 pub(crate) const REGO: &str = "policy/conftest/apigw_tracing.rego";
 
 /// `check --format json FILE`: resource -> (status, message).
-pub(crate) fn checked(file: &str) -> BTreeMap<String, (String, String)> {
-    let out = crate::run(&["--format", "json", file]);
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{file}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
-    v["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["rule"] == "stage-tracing")
-        .map(|r| {
-            (
-                r["resource"].as_str().unwrap().to_owned(),
-                (
-                    r["status"].as_str().unwrap().to_owned(),
-                    r["message"].as_str().unwrap().to_owned(),
-                ),
-            )
-        })
-        .collect()
+pub(crate) fn checked(file: &str) -> crate::probe_cases::Truth {
+    crate::probe_cases::truth(&crate::run(&["--format", "json", file]).stdout)
 }
 
 /// Guard's verdict on one resource: PASS, FAIL or SKIP (no rule applied).

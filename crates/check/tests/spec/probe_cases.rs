@@ -330,6 +330,21 @@ pub fn verdict(sets: &BTreeMap<String, Vec<String>>, address: &str) -> &'static 
 /// check's verdict for each stage of a plan: address -> (status, message).
 pub type Truth = BTreeMap<String, (String, String)>;
 
+/// The stage-rule results of `check --format json`'s output, as [`Truth`].
+pub fn truth(json: &[u8]) -> Truth {
+    let v: Value = serde_json::from_slice(json).expect("check --format json");
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["rule"] == "stage-tracing")
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap().to_owned();
+            (s("resource"), (s("status"), s("message")))
+        })
+        .collect()
+}
+
 /// The probe plans, then the fixture plans, each with its name (fixtures
 /// read from the repository root `root`).
 pub fn rego_plans(root: &std::path::Path) -> Vec<(String, Value)> {

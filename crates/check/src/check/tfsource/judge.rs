@@ -41,23 +41,24 @@ pub fn instances(
     scope: &Scope,
     left: &mut usize,
 ) -> Vec<Instance> {
-    let one = |unknown: Option<String>| {
+    let capped_or_not = |unknown: Option<String>, capped: bool| {
         vec![Instance {
             suffix: String::new(),
             at: Bindings::default(),
-            capped: unknown.as_deref().is_some_and(|u| u.ends_with(&run_cap())),
+            capped,
             unknown,
         }]
     };
-    let take = |n: u64, left: &mut usize| -> Result<(), String> {
+    let one = |unknown: Option<String>| capped_or_not(unknown, false);
+    // Past a cap: why, and whether it is the run's (nothing more entered).
+    let take = |n: u64, left: &mut usize| -> Result<(), (String, bool)> {
         if n > MAX_INSTANCES {
-            return Err(format!(
-                "over the {MAX_INSTANCES} instances check expands for one block"
-            ));
+            let why = format!("over the {MAX_INSTANCES} instances check expands for one block");
+            return Err((why, false));
         }
         if n as usize > *left {
             *left = 0;
-            return Err(run_cap());
+            return Err((run_cap(), true));
         }
         *left -= n as usize;
         Ok(())
@@ -75,8 +76,8 @@ pub fn instances(
                 Err(why) => return one(Some(why)),
             },
         };
-        if let Err(why) = take(n, left) {
-            return one(Some(format!("count is {n}, {why}")));
+        if let Err((why, capped)) = take(n, left) {
+            return capped_or_not(Some(format!("count is {n}, {why}")), capped);
         }
         return (0..n)
             .map(|i| Instance {
@@ -93,7 +94,7 @@ pub fn instances(
     let Some(for_each) = attrs.get("for_each") else {
         return match take(1, left) {
             Ok(()) => one(None),
-            Err(why) => one(Some(format!("this block is {why}"))),
+            Err((why, capped)) => capped_or_not(Some(format!("this block is {why}")), capped),
         };
     };
     let pairs: Vec<(String, Value)> = match scope.eval_at(&Bindings::default(), for_each) {
@@ -114,8 +115,9 @@ pub fn instances(
         Ok(_) => return one(Some("for_each is not a map or a set of strings".into())),
         Err(why) => return one(Some(format!("for_each is not known before apply: {why}"))),
     };
-    if let Err(why) = take(pairs.len() as u64, left) {
-        return one(Some(format!("for_each has {} keys, {why}", pairs.len())));
+    if let Err((why, capped)) = take(pairs.len() as u64, left) {
+        let why = format!("for_each has {} keys, {why}", pairs.len());
+        return capped_or_not(Some(why), capped);
     }
     pairs
         .into_iter()

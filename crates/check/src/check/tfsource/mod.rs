@@ -77,7 +77,12 @@ pub struct Report {
 /// evaluated through its caller, with the inputs passed, not as a root.
 pub fn check(dirs: &[(PathBuf, bool)], opts: &Options, cwd: &Path) -> Result<Report, FileError> {
     let mut report = Report::default();
+    // Where modules may be read from: the working directory and the
+    // directories checked (links resolved), never elsewhere.
+    let mut bounds = vec![canonical(cwd)];
+    bounds.extend(dirs.iter().map(|(d, _)| canonical(d)));
     let mut loader = Loader {
+        bounds,
         cache: HashMap::new(),
         installed: HashMap::new(),
         cwd: cwd.to_owned(),
@@ -163,6 +168,8 @@ struct Call {
 }
 
 struct Loader {
+    /// The directories module sources may resolve into (see `check`).
+    bounds: Vec<PathBuf>,
     /// Each module directory, read once (shared by all its instances).
     cache: HashMap<PathBuf, Rc<load::Module>>,
     /// Each root's `.terraform/modules/modules.json`, read once.
@@ -304,8 +311,19 @@ impl Loader {
         key_path: &str,
         report: &mut Report,
     ) -> Option<PathBuf> {
+        let outside = |report: &mut Report, what: &str| {
+            report.warnings.push(format!(
+                "{}: module.{}: {what} is outside the checked tree; its stages are not checked",
+                c.at.file, c.name
+            ));
+        };
         if let Some(source) = local_source(c) {
-            return Some(canonical(&module.dir.join(source)));
+            let dir = canonical(&module.dir.join(&source));
+            if !self.bounds.iter().any(|b| dir.starts_with(b)) {
+                outside(report, &format!("source {}", crate::model::quote(&source)));
+                return None;
+            }
+            return Some(dir);
         }
         let installed = match self.installed.get(root) {
             Some(i) => Rc::clone(i),
@@ -320,6 +338,15 @@ impl Loader {
             }
         };
         let found = installed.dir(key_path);
+        // terraform init installs under the root's .terraform/modules; a
+        // Dir anywhere else is not followed.
+        if found
+            .as_ref()
+            .is_some_and(|d| !d.starts_with(canonical(root)))
+        {
+            outside(report, "the directory modules.json names for it");
+            return None;
+        }
         if found.is_none() {
             let source = match c.attrs.get("source") {
                 Some(hcl::Expression::String(s)) => crate::model::quote(s),

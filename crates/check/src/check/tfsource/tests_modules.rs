@@ -1,6 +1,7 @@
 //! Module calls: inputs, addresses, roots, installed modules, cycles.
 
 use super::tests::{checked, tree};
+use super::{check, Options};
 use crate::check::Verdict;
 
 #[test]
@@ -161,4 +162,43 @@ fn modules_that_call_each_other_are_still_checked() {
         "{:?}",
         report.warnings
     );
+}
+
+#[test]
+fn modules_outside_the_checked_tree_are_not_read() {
+    // A sibling of the checked tree, and an installed module's Dir that
+    // points out of the root module: neither is read, both are named.
+    let base = tree(
+        "escape",
+        &[
+            (
+                "repo/main.tf",
+                "module \"up\" {\n  source = \"../secret\"\n}\nmodule \"remote\" {\n  source = \"x/y/aws\"\n}\nresource \"aws_api_gateway_stage\" \"own\" {\n  stage_name = \"own\"\n}\n",
+            ),
+            (
+                "repo/.terraform/modules/modules.json",
+                r#"{"Modules": [{"Key": "remote", "Source": "x/y/aws", "Dir": "../secret"}]}"#,
+            ),
+            (
+                "secret/main.tf",
+                "locals { s = \"LEAKED-OUTSIDE\" }\nresource \"aws_api_gateway_stage\" \"s\" {\n  stage_name = local.s\n}\n",
+            ),
+        ],
+    );
+    let repo = base.join("repo");
+    let dirs = [(repo.clone(), false)];
+    let opts = Options {
+        var_files: vec![],
+        max_file_size: 1 << 20,
+    };
+    let report = check(&dirs, &opts, &repo).unwrap();
+    let everything = format!("{report:?}");
+    assert!(!everything.contains("LEAKED-OUTSIDE"), "{everything}");
+    assert_eq!(report.stages.len(), 1, "{:?}", report.stages);
+    let outside: Vec<_> = report
+        .warnings
+        .iter()
+        .filter(|w| w.contains("outside the checked tree"))
+        .collect();
+    assert_eq!(outside.len(), 2, "{:?}", report.warnings);
 }
