@@ -28,7 +28,7 @@ pub mod scan;
 pub mod trigger;
 
 pub use apigw_tracing_check::{check, hook, logging};
-pub use apigw_tracing_rule::{evaluate, exempt, model, trace_path};
+pub use apigw_tracing_rule::{evaluate, exempt, model, sampling, trace_path};
 
 #[cfg(test)]
 #[path = "../tests/kit/events.rs"]

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::asff::{self, build_finding, Finding, FirstSeen, InvalidFinding, RecordState};
 use crate::evaluate::Evaluation;
+use crate::sampling::SamplingEvaluation;
 use crate::trace_path::PathEvaluation;
 
 /// Something observed that one finding reports: a stage (the stage rule) or
@@ -34,6 +35,15 @@ impl Observed for Evaluation {
     }
     fn finding(&self, now: DateTime<Utc>, first_seen: Option<&FirstSeen>) -> Option<Finding> {
         Some(build_finding(self, now, first_seen))
+    }
+}
+
+impl Observed for SamplingEvaluation {
+    fn finding_id(&self) -> String {
+        asff::sampling_finding_id(&self.stage.place)
+    }
+    fn finding(&self, now: DateTime<Utc>, first_seen: Option<&FirstSeen>) -> Option<Finding> {
+        asff::build_sampling_finding(self, now, first_seen)
     }
 }
 

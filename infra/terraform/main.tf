@@ -126,6 +126,13 @@ data "aws_iam_policy_document" "scan" {
     actions   = ["lambda:GetFunctionConfiguration"]
     resources = ["arn:${local.partition}:lambda:*:${local.account}:function:*"]
   }
+  # Sampling verdicts: the rules and their recent statistics, read-only.
+  # X-Ray has no resource types for these two actions: only "*" is valid.
+  statement {
+    sid       = "ReadSamplingRules"
+    actions   = ["xray:GetSamplingRules", "xray:GetSamplingStatisticSummaries"]
+    resources = ["*"]
+  }
   statement {
     sid       = "OwnAccountFindings"
     actions   = ["securityhub:BatchImportFindings"]
@@ -248,6 +255,7 @@ resource "aws_lambda_function" "scanner" {
       APIGW_TRACING_REMEDIATE_ACCOUNTS    = join(",", var.remediate_accounts)
       APIGW_TRACING_REMEDIATION_ROLE_NAME = var.remediation_role_name
       APIGW_TRACING_TRACE_PATH            = var.trace_path
+      APIGW_TRACING_SAMPLING              = var.sampling
       RUST_LOG                            = "info"
     }, var.external_id == "" ? {} : { APIGW_TRACING_EXTERNAL_ID = var.external_id })
   }

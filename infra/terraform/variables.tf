@@ -253,3 +253,13 @@ variable "trace_path" {
     error_message = "trace_path is off or on."
   }
 }
+
+variable "sampling" {
+  description = "Judge the X-Ray sampling rules of each account-region with a traced stage, one sampling finding per traced stage (off or on). Costs one GetSamplingRules and one GetSamplingStatisticSummaries per such account-region; member roles need xray:GetSamplingRules and xray:GetSamplingStatisticSummaries (an older role gives UNKNOWN, warned)."
+  type        = string
+  default     = "on"
+  validation {
+    condition     = contains(["off", "on"], var.sampling)
+    error_message = "sampling is off or on."
+  }
+}

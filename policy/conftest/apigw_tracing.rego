@@ -19,6 +19,13 @@
 #   the provider's default_tags count), and, when apigw-tracing:exempt-until
 #   is set, a calendar date YYYY-MM-DD not yet past (through that day, UTC;
 #   2099-02-31 is no date and voids the exemption).
+# - aws_xray_sampling_rule: denied when it records nothing (reservoir_size
+#   0, fixed_rate 0, no sampling_rate_boost max_rate above 0) of every
+#   request (host, http_method, url_path `*`, no attributes) of the API
+#   Gateway stages it takes (service_type `*`, `AWS::ApiGateway::*` or
+#   `AWS::ApiGateway::Stage`): they trace and record nothing. The same
+#   exemption tags apply; a deciding value known only after apply is a
+#   warning.
 #
 # Written for both Rego engines users run it with: OPA's Go engine (what
 # Conftest embeds) and regorus. Every field that a plan may leave out is
@@ -200,5 +207,99 @@ exempted contains rc.address if {
 	some rc in stages
 	not traced(rc)
 	not unknown(rc)
+	exempt(rc)
+}
+
+# Sampling rules: the deploy-time rule for one rule on its own (the Lambda
+# hook's and the Guard file's).
+sampling_rules contains rc if {
+	some rc in input.resource_changes
+	rc.type == "aws_xray_sampling_rule"
+	kept(rc)
+}
+
+stage_service_types := {"*", "AWS::ApiGateway::*", "AWS::ApiGateway::Stage"}
+
+positive(rc, field) if {
+	v := planned(rc, field)
+	is_number(v)
+	v > 0
+}
+
+boosted(rc) if {
+	some b in object.get(after(rc), "sampling_rate_boost", [])
+	is_number(object.get(b, "max_rate", null))
+	b.max_rate > 0
+}
+
+# It records something: a reservoir, a rate or a boost above 0.
+records(rc) if positive(rc, "reservoir_size")
+
+records(rc) if positive(rc, "fixed_rate")
+
+records(rc) if boosted(rc)
+
+# It takes only some requests, or no API Gateway stage.
+narrow(rc) if {
+	some field in ["host", "http_method", "url_path"]
+	v := planned(rc, field)
+	is_string(v)
+	not regex.match(`^\*+$`, v)
+}
+
+narrow(rc) if {
+	v := planned(rc, "service_type")
+	is_string(v)
+	not stage_service_types[v]
+}
+
+narrow(rc) if {
+	a := object.get(after(rc), "attributes", {})
+	is_object(a)
+	count(a) > 0
+}
+
+sampling_fields := ["reservoir_size", "fixed_rate", "sampling_rate_boost", "host", "http_method", "url_path", "service_type", "attributes"]
+
+sampling_unknown(rc) if {
+	some field in sampling_fields
+	unknown_after_apply(rc, field)
+}
+
+# Known to record nothing of every request of the stages it takes.
+blinds(rc) if {
+	not records(rc)
+	not narrow(rc)
+	not sampling_unknown(rc)
+	planned(rc, "reservoir_size") == 0
+	planned(rc, "fixed_rate") == 0
+	is_string(planned(rc, "service_type"))
+}
+
+rule_name(rc) := planned(rc, "rule_name") if is_string(planned(rc, "rule_name"))
+
+rule_name(rc) := "(known after apply)" if not is_string(planned(rc, "rule_name"))
+
+deny contains msg if {
+	some rc in sampling_rules
+	blinds(rc)
+	not exempt(rc)
+	msg := sprintf(
+		"%s: sampling rule %s records nothing (reservoir 0, rate 0) of every request of the API Gateway stages it takes: they trace and stay blind; fix: set reservoir_size = 1 and fixed_rate = 0.05, narrow it with url_path, http_method or host, or tag it apigw-tracing:exempt",
+		[rc.address, rule_name(rc)],
+	)
+}
+
+warn contains msg if {
+	some rc in sampling_rules
+	not records(rc)
+	not narrow(rc)
+	sampling_unknown(rc)
+	msg := sprintf("%s: whether sampling rule %s records anything is known only after apply", [rc.address, rule_name(rc)])
+}
+
+exempted contains rc.address if {
+	some rc in sampling_rules
+	blinds(rc)
 	exempt(rc)
 }

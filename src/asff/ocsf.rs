@@ -27,11 +27,12 @@ pub fn compliance_finding(f: &Finding) -> Value {
     // exemption archived it, resolved once it passes.
     let (status_id, status) = match (f.compliance.status, f.record_state) {
         (Compliance::Passed, _) => (4, "Resolved"),
-        (Compliance::Failed, RecordState::Archived) => (3, "Suppressed"),
-        (Compliance::Failed, RecordState::Active) => (1, "New"),
+        (Compliance::Failed | Compliance::Warning, RecordState::Archived) => (3, "Suppressed"),
+        (Compliance::Failed | Compliance::Warning, RecordState::Active) => (1, "New"),
     };
     let compliance_status = match f.compliance.status {
         Compliance::Passed => 1,
+        Compliance::Warning => 2,
         Compliance::Failed => 3,
     };
     let resources: Vec<Value> = f

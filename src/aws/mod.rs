@@ -11,6 +11,7 @@ pub mod inventory;
 pub mod pacing;
 pub mod publish;
 pub mod remediation;
+pub mod sampling;
 pub mod wiring;
 
 use std::collections::BTreeMap;
@@ -278,6 +279,13 @@ impl AccountSession {
             .interceptor(CountRequests(self.stats.clone()))
             .build();
         aws_sdk_lambda::Client::from_conf(conf)
+    }
+
+    pub fn xray(&self, region: crate::model::Region, pacer: &Pacer) -> aws_sdk_xray::Client {
+        let conf = aws_sdk_xray::config::Builder::from(&self.paced(region, pacer))
+            .interceptor(CountRequests(self.stats.clone()))
+            .build();
+        aws_sdk_xray::Client::from_conf(conf)
     }
 
     pub fn securityhub(

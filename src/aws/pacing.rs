@@ -92,6 +92,12 @@ pub const GET_RESOURCES_PERIOD: std::time::Duration = std::time::Duration::from_
 /// Lambda's GetFunctionConfiguration allows 15 requests/s per account and
 /// region; 10 leaves room for the account's own tooling.
 const LAMBDA_CONFIG_RPS: NonZeroU32 = NonZeroU32::new(10).unwrap();
+/// X-Ray publishes no quota for GetSamplingRules or
+/// GetSamplingStatisticSummaries (its quotas page lists trace and segment
+/// limits only). Every X-Ray SDK and daemon polls GetSamplingRules every
+/// 5 minutes per process; 2 requests/s from the scan is well inside what an
+/// account's own fleet already sends.
+const XRAY_RPS: NonZeroU32 = NonZeroU32::new(2).unwrap();
 
 /// The pacers of one run, one per quota. Reads and writes of a run share
 /// them: they count against the same per account-region quotas.
@@ -109,6 +115,8 @@ pub struct Pacers {
     pub getresources: Pacer,
     /// Lambda's GetFunctionConfiguration / UpdateFunctionConfiguration.
     pub lambda: Pacer,
+    /// X-Ray's sampling reads (no published quota; see `XRAY_RPS`).
+    pub xray: Pacer,
 }
 
 impl Pacers {
@@ -119,6 +127,7 @@ impl Pacers {
             getfindings: Pacer::per_second(securityhub_rps.min(GET_FINDINGS_RPS)),
             getresources: Pacer::every(GET_RESOURCES_PERIOD),
             lambda: Pacer::per_second(LAMBDA_CONFIG_RPS),
+            xray: Pacer::per_second(XRAY_RPS),
         }
     }
 
@@ -130,6 +139,7 @@ impl Pacers {
             &self.getfindings,
             &self.getresources,
             &self.lambda,
+            &self.xray,
         ] {
             pacer.forget_idle();
         }

@@ -87,7 +87,11 @@ pub async fn run(cmd: ScanCommand, aws: &Aws, out: &mut Output<'_>) -> ExitStatu
 pub fn exit_status(summary: &Summary, fail_on_findings: bool) -> ExitStatus {
     if summary.status == RunStatus::Partial {
         ExitStatus::Partial
-    } else if fail_on_findings && (summary.totals.failing > 0 || summary.totals.paths_failed > 0) {
+    } else if fail_on_findings
+        && (summary.totals.failing > 0
+            || summary.totals.paths_failed > 0
+            || summary.totals.sampling_failed > 0)
+    {
         ExitStatus::Findings
     } else {
         ExitStatus::Complete

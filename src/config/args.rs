@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 use clap::{ArgAction, Args};
 
 use super::{
-    RemediationMode, TracePathMode, DEFAULT_REMEDIATION_ROLE_NAME, DEFAULT_ROLE_NAME,
+    RemediationMode, SamplingMode, TracePathMode, DEFAULT_REMEDIATION_ROLE_NAME, DEFAULT_ROLE_NAME,
     DEFAULT_SESSION_NAME,
 };
 
@@ -111,6 +111,14 @@ pub struct ScanArgs {
     /// `remediate`: fix those functions instead of stages.
     #[arg(long, env = "APIGW_TRACING_TRACE_PATH", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = TracePathMode::Off)]
     pub trace_path: TracePathMode,
+
+    /// Judge the X-Ray sampling rules of each account-region with a traced
+    /// stage, and keep one sampling finding per traced stage (on by
+    /// default; off leaves those findings exactly as they are). Costs one
+    /// GetSamplingRules and one GetSamplingStatisticSummaries per such
+    /// account-region (paged), through the scan role.
+    #[arg(long, env = "APIGW_TRACING_SAMPLING", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = SamplingMode::On)]
+    pub sampling: SamplingMode,
 
     /// Timeout of one attempt of one AWS request, in seconds.
     #[arg(long, env = "APIGW_TRACING_ATTEMPT_TIMEOUT_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=300))]

@@ -35,6 +35,14 @@ pub enum TracePathMode {
     On,
 }
 
+/// Whether the scan judges each traced stage's X-Ray sampling rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SamplingMode {
+    Off,
+    #[default]
+    On,
+}
+
 /// The accounts `auto` remediation may change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RemediateScope {
@@ -76,6 +84,9 @@ pub struct Config {
     pub remediation: Remediation,
     /// Trace-path findings (and, for `remediate`, fixing the functions).
     pub trace_path: TracePathMode,
+    /// Sampling findings: whether the X-Ray sampling rules record each
+    /// traced stage.
+    pub sampling: SamplingMode,
 }
 
 /// How the scanner reaches a member account.
@@ -330,6 +341,7 @@ impl ScanArgs {
                 role_name: self.remediation_role_name.clone(),
             },
             trace_path: self.trace_path,
+            sampling: self.sampling,
         })
     }
 }

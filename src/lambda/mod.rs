@@ -306,7 +306,10 @@ pub fn metrics_line(s: &Summary, timestamp_ms: i64) -> Value {
                     {"Name": "ScanErrors", "Unit": "Count"},
                     {"Name": "AccountsFailed", "Unit": "Count"},
                     {"Name": "PartialRuns", "Unit": "Count"},
-                    {"Name": "FailingTracePaths", "Unit": "Count"}
+                    {"Name": "FailingTracePaths", "Unit": "Count"},
+                    {"Name": "SamplingFailed", "Unit": "Count"},
+                    {"Name": "SamplingWarning", "Unit": "Count"},
+                    {"Name": "SamplingUnknown", "Unit": "Count"}
                 ]
             }]
         },
@@ -319,6 +322,10 @@ pub fn metrics_line(s: &Summary, timestamp_ms: i64) -> Value {
         "PartialRuns": u8::from(s.status == RunStatus::Partial),
         // 0 with the trace path off.
         "FailingTracePaths": t.paths_failed,
+        // 0 with sampling off.
+        "SamplingFailed": t.sampling_failed,
+        "SamplingWarning": t.sampling_warning,
+        "SamplingUnknown": t.sampling_unknown,
     })
 }
 

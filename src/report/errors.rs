@@ -48,6 +48,10 @@ pub enum ErrorKind {
     /// A traced stage's trace path names a target that does not resolve
     /// (warning: the path is UNKNOWN).
     PathUnresolved,
+    /// An account-region's X-Ray sampling rules (or their statistics)
+    /// could not be read (warning: its sampling verdicts are UNKNOWN, the
+    /// findings left as they were).
+    SamplingUnreadable,
 }
 
 /// One failure, with every piece of context there is.

@@ -57,6 +57,8 @@ pub struct Summary {
     pub dry_run: bool,
     /// Whether trace paths were followed (`--trace-path`).
     pub trace_path: bool,
+    /// Whether traced stages' sampling rules were judged (`--sampling`).
+    pub sampling: bool,
     pub trigger: Trigger,
     #[serde(with = "crate::asff::ts")]
     pub started_at: DateTime<Utc>,
@@ -110,6 +112,14 @@ pub struct Totals {
     pub paths_failed: usize,
     pub paths_unknown: usize,
     pub paths_archived: usize,
+    /// Traced stages whose sampling was judged or left UNKNOWN (sampling
+    /// on), the FAILED (blind), WARNING (partly seen) and UNKNOWN ones, and
+    /// sampling findings archived.
+    pub sampling: usize,
+    pub sampling_failed: usize,
+    pub sampling_warning: usize,
+    pub sampling_unknown: usize,
+    pub sampling_archived: usize,
     pub findings_imported: usize,
     pub findings_not_imported: usize,
     pub errors: usize,
@@ -138,6 +148,14 @@ pub struct RegionResult {
     pub paths_failed: usize,
     pub paths_unknown: usize,
     pub paths_archived: usize,
+    /// Sampling verdicts of traced stages (with `--sampling on`): all,
+    /// FAILED (blind), WARNING (partly seen), UNKNOWN (left as they were),
+    /// and sampling findings archived.
+    pub sampling: usize,
+    pub sampling_failed: usize,
+    pub sampling_warning: usize,
+    pub sampling_unknown: usize,
+    pub sampling_archived: usize,
     /// Findings Security Hub accepted (0 in a dry run).
     pub imported: usize,
     /// Findings built but not imported: rejected, invalid, or not sent
@@ -165,6 +183,11 @@ impl RegionResult {
             paths_failed: 0,
             paths_unknown: 0,
             paths_archived: 0,
+            sampling: 0,
+            sampling_failed: 0,
+            sampling_warning: 0,
+            sampling_unknown: 0,
+            sampling_archived: 0,
             imported: 0,
             not_imported: 0,
             inventory_complete: false,
@@ -193,6 +216,7 @@ impl Summary {
             status: RunStatus::Complete,
             dry_run,
             trace_path: false,
+            sampling: false,
             trigger,
             started_at: crate::asff::finding_time(started_at),
             duration_ms: 0,
@@ -245,6 +269,11 @@ impl Summary {
             t.paths_failed += r.paths_failed;
             t.paths_unknown += r.paths_unknown;
             t.paths_archived += r.paths_archived;
+            t.sampling += r.sampling;
+            t.sampling_failed += r.sampling_failed;
+            t.sampling_warning += r.sampling_warning;
+            t.sampling_unknown += r.sampling_unknown;
+            t.sampling_archived += r.sampling_archived;
             t.findings_imported += r.imported;
             t.findings_not_imported += r.not_imported;
         }
@@ -288,6 +317,7 @@ mod tests {
             status: RunStatus::Complete,
             dry_run: false,
             trace_path: false,
+            sampling: false,
             trigger: Trigger::Cli,
             started_at: DateTime::<Utc>::UNIX_EPOCH,
             duration_ms: 0,

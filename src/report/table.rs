@@ -77,6 +77,13 @@ impl Summary {
                 t.paths, t.paths_failed, t.paths_unknown, t.paths_archived
             );
         }
+        if self.sampling {
+            let _ = writeln!(
+                out,
+                "sampling: {} traced stage(s), {} FAILED (blind), {} WARNING (partly seen), {} unknown (left as they were), {} archived",
+                t.sampling, t.sampling_failed, t.sampling_warning, t.sampling_unknown, t.sampling_archived
+            );
+        }
         for e in &self.exemptions {
             let _ = writeln!(
                 out,

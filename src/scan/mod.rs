@@ -19,7 +19,7 @@ use crate::aws::accounts::{self, AccountsError, Identity};
 use crate::aws::functions::FunctionReader;
 use crate::aws::pacing::Pacers;
 use crate::aws::{AccountSession, AwsEnv};
-use crate::config::{Config, RemediateScope, TracePathMode};
+use crate::config::{Config, RemediateScope, SamplingMode, TracePathMode};
 use crate::evaluate::Evaluation;
 use crate::model::{join_regions, AccountId, AccountRegion, Region};
 use crate::plan::{self, Plan, PlanError};
@@ -98,6 +98,7 @@ struct Ctx<'a> {
 mod fan_out;
 mod path;
 mod region;
+mod sampling;
 use fan_out::{fan_out_only, RunStart};
 use region::{scan_region, RegionOutput};
 
@@ -176,6 +177,7 @@ async fn run_inner(
         skipped,
     );
     summary.trace_path = cfg.trace_path == TracePathMode::On;
+    summary.sampling = cfg.sampling == SamplingMode::On;
     let planned = targets.clone();
     let mut findings = Vec::new();
     let mut failing = Vec::new();

@@ -4,15 +4,18 @@
 use tracing::{info, instrument, warn};
 
 use super::path::{read_paths, PathRead};
+use super::sampling::{read_sampling, SamplingRead};
 use super::Ctx;
 use crate::asff::{self, Finding};
 use crate::aws::inventory::{self, Inventory};
 use crate::aws::publish::{self, Existing, PublishError};
 use crate::aws::AccountSession;
+use crate::config::SamplingMode;
 use crate::evaluate::{evaluate, Evaluation, Status};
 use crate::model::{AccountRegion, Region};
 use crate::reconcile::{reconcile, Coverage, Prepared};
 use crate::report::{ErrorEntry, RegionResult};
+use crate::sampling::SamplingStatus;
 use crate::trace_path::{PathEvaluation, PathStatus};
 
 pub(super) struct RegionOutput {
@@ -35,6 +38,7 @@ pub(super) struct RegionOutput {
 struct Read {
     inventory: Inventory,
     paths: PathRead,
+    sampling: SamplingRead,
     existing: Option<Result<Existing, PublishError>>,
 }
 
@@ -61,6 +65,8 @@ pub(super) async fn scan_region(
         archived = r.archived,
         paths = r.paths,
         paths_failed = r.paths_failed,
+        sampling_failed = r.sampling_failed,
+        sampling_warning = r.sampling_warning,
         imported = r.imported,
         errors = r.errors,
         "account-region scanned"
@@ -85,6 +91,7 @@ async fn read(ctx: &Ctx<'_>, session: &AccountSession, at: &AccountRegion) -> Re
         None => inventory::list_stages(&apigw, at).await,
     };
     let paths = Box::pin(read_paths(ctx, session, at, &inventory.stages)).await;
+    let sampling = Box::pin(read_sampling(ctx, session, at, &inventory.stages)).await;
     // GetFindings has its own quota (3/s): its own pacer. For change
     // events, only the named APIs' findings are asked for.
     let existing = if ctx.dry_run {
@@ -99,18 +106,22 @@ async fn read(ctx: &Ctx<'_>, session: &AccountSession, at: &AccountRegion) -> Re
     Read {
         inventory,
         paths,
+        sampling,
         existing,
     }
 }
 
-/// The rules whose findings this run keeps: the trace path's only when it
-/// is on (off, its findings are left as they are).
+/// The rules whose findings this run keeps: the trace path's and
+/// sampling's only when on (off, their findings are left as they are).
 fn generators(ctx: &Ctx<'_>) -> Vec<&'static str> {
+    let mut out = vec![asff::GENERATOR_ID];
     if ctx.functions.is_some() {
-        asff::GENERATOR_IDS.to_vec()
-    } else {
-        vec![asff::GENERATOR_ID]
+        out.push(asff::PATH_GENERATOR_ID);
     }
+    if ctx.cfg.sampling == SamplingMode::On {
+        out.push(asff::SAMPLING_GENERATOR_ID);
+    }
+    out
 }
 
 /// Evaluates every stage and prepares the findings to send. Pure. The
@@ -122,6 +133,7 @@ fn decide(ctx: &Ctx<'_>, at: &AccountRegion, read: Read) -> (RegionOutput, Optio
     let Read {
         inventory,
         paths,
+        sampling,
         existing,
     } = read;
     let mut result = RegionResult::new(at);
@@ -133,6 +145,17 @@ fn decide(ctx: &Ctx<'_>, at: &AccountRegion, read: Read) -> (RegionOutput, Optio
     errors.extend(paths.errors);
     warnings.extend(paths.warnings);
     let paths = paths.evaluations;
+    warnings.extend(sampling.warnings);
+    let sampling = sampling.evaluations;
+    result.sampling = sampling.len();
+    for s in &sampling {
+        match s.verdict.status {
+            SamplingStatus::Failed => result.sampling_failed += 1,
+            SamplingStatus::Warning => result.sampling_warning += 1,
+            SamplingStatus::Unknown => result.sampling_unknown += 1,
+            SamplingStatus::Passed => {}
+        }
+    }
     result.paths = paths.len();
     for p in &paths {
         match p.status {
@@ -215,12 +238,20 @@ fn decide(ctx: &Ctx<'_>, at: &AccountRegion, read: Read) -> (RegionOutput, Optio
     let (path_existing, existing): (Vec<Finding>, Vec<Finding>) = existing
         .into_iter()
         .partition(|f| f.generator_id == asff::PATH_GENERATOR_ID);
+    let (sampling_existing, existing): (Vec<Finding>, Vec<Finding>) = existing
+        .into_iter()
+        .partition(|f| f.generator_id == asff::SAMPLING_GENERATOR_ID);
     let stages = reconcile(&evaluations, &existing, coverage, ctx.now);
     let mut parts = vec![stages];
     if ctx.functions.is_some() {
         let paths = reconcile(&paths, &path_existing, coverage, ctx.now);
         result.paths_archived = paths.archived;
         parts.push(paths);
+    }
+    if ctx.cfg.sampling == SamplingMode::On {
+        let judged = reconcile(&sampling, &sampling_existing, coverage, ctx.now);
+        result.sampling_archived = judged.archived;
+        parts.push(judged);
     }
     result.archived = parts[0].archived;
     let prepared = Prepared::checked_all(parts);

@@ -20,7 +20,12 @@ MEMBER_ACTIONS = {
     "securityhub:GetFindings",
     # The trace path: each function's TracingConfig, read-only.
     "lambda:GetFunctionConfiguration",
+    # Sampling verdicts: the rules and their statistics, read-only.
+    "xray:GetSamplingRules",
+    "xray:GetSamplingStatisticSummaries",
 }
+# Actions IAM defines no resource type for: "*" is the only valid Resource.
+NO_RESOURCE_TYPES = {"xray:GetSamplingRules", "xray:GetSamplingStatisticSummaries"}
 
 
 def one(v):
@@ -110,7 +115,7 @@ def test_member_role_allows_only_what_the_scanner_calls():
             assert st["Effect"] == "Allow"
             allowed |= cfn_actions(st)
             for r in as_list(st["Resource"]):
-                assert r != "*", f"member role: resource '*' for {st['Sid']}"
+                assert r != "*" or cfn_actions(st) <= NO_RESOURCE_TYPES, f"member role: resource '*' for {st['Sid']}"
     assert allowed == MEMBER_ACTIONS
     trust = as_list(role["AssumeRolePolicyDocument"]["Statement"])
     assert len(trust) == 1 and cfn_actions(trust[0]) == {"sts:AssumeRole"}
@@ -122,7 +127,7 @@ def test_member_role_allows_only_what_the_scanner_calls():
     tf_allowed = set().union(*(tf_actions(st) for st in docs["scan"]["statement"]))
     assert tf_allowed == MEMBER_ACTIONS
     for st in docs["scan"]["statement"]:
-        assert "*" not in as_list(one(st["resources"]))
+        assert "*" not in as_list(one(st["resources"])) or tf_actions(st) <= NO_RESOURCE_TYPES
 
 
 def test_terraform_matches_the_sam_template():
@@ -362,7 +367,7 @@ def test_the_member_hook_is_least_privilege_in_both_forms():
     assert "aws:SourceAccount" in str(trust["Condition"]) and "aws:SourceArn" in str(trust["Condition"])
     hook = res["StageTracingHook"]["Properties"]
     assert t["Parameters"]["FailureMode"]["Default"] == "WARN"
-    assert hook["TargetFilters"]["TargetNames"] == ["AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment"]
+    assert hook["TargetFilters"]["TargetNames"] == ["AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment", "AWS::XRay::SamplingRule"]
     assert hook["TargetOperations"] == ["RESOURCE"]
 
     tf = hcl(TF / "member-hook" / "main.tf")
@@ -374,4 +379,4 @@ def test_the_member_hook_is_least_privilege_in_both_forms():
         variables.update(v)
     assert one(variables["failure_mode"]["default"]) == "WARN"
     text = (TF / "member-hook" / "main.tf").read_text()
-    assert '"AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment"' in text
+    assert '"AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment", "AWS::XRay::SamplingRule"' in text

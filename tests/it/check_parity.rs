@@ -232,6 +232,72 @@ async fn terraform_source_plan_and_deployed_scan_agree() {
     terraform_parity("trace-path/terraform", &mirror, false).await;
 }
 
+/// Sampling verdicts from Terraform source and from the plan Terraform
+/// itself makes of it (a module's rule, a `/health` exclusion, an API
+/// named only after apply), and `--fail-on` on both.
+#[tokio::test]
+async fn sampling_verdicts_agree_between_terraform_source_and_its_plan() {
+    let (Some(mirror), true) = (provider_mirror(), have("terraform")) else {
+        eprintln!("SKIPPED: terraform or its hashicorp/aws provider mirror is not on this machine");
+        return;
+    };
+    let dir = tempdir("parity-sampling").join("root");
+    copy_dir(&repo().join(FIXTURES).join("sampling/terraform"), &dir);
+    let tf = terraform(&dir, &mirror);
+    tf(&["init", "-input=false", "-no-color"]);
+    tf(&[
+        "plan",
+        "-refresh=false",
+        "-input=false",
+        "-no-color",
+        "-out",
+        "tfplan",
+    ]);
+    let plan_file = dir.parent().unwrap().join("plan.json");
+    std::fs::write(&plan_file, tf(&["show", "-json", "tfplan"])).unwrap();
+    let want = [
+        ("aws_api_gateway_stage.dev".to_owned(), "PASSED".to_owned()),
+        (
+            "aws_api_gateway_stage.live".to_owned(),
+            "UNKNOWN".to_owned(),
+        ),
+        ("aws_api_gateway_stage.prod".to_owned(), "FAILED".to_owned()),
+    ];
+    for input in [dir.to_str().unwrap(), plan_file.to_str().unwrap()] {
+        let results = check_json(&[input]).await;
+        let sampling: Vec<(String, String)> = {
+            let mut v: Vec<(String, String)> = results
+                .iter()
+                .filter(|r| r["rule"] == "sampling")
+                .map(|r| {
+                    (
+                        r["resource"].as_str().unwrap().to_owned(),
+                        r["status"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(sampling, want, "{input}");
+        let prod = results
+            .iter()
+            .find(|r| r["rule"] == "sampling" && r["resource"] == "aws_api_gateway_stage.prod")
+            .unwrap();
+        let message = prod["message"].as_str().unwrap();
+        assert!(
+            message.contains("'quiet-orders'") && message.contains("'health'"),
+            "{input}: {message}"
+        );
+        // The default exit status counts stages (qa fails); sampling alone
+        // fails prod; trace-path alone fails nothing here.
+        for (fail_on, code) in [("stage", 3), ("sampling", 3), ("trace-path", 0)] {
+            let out = run_offline(&["check", "--fail-on", fail_on, input]).await;
+            assert_eq!(out.status.code(), Some(code), "{input} --fail-on {fail_on}");
+        }
+    }
+}
+
 /// Every SAM fixture, as written and as aws-sam-translator transforms it.
 fn sam_fixtures() -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = ["sam", "sam-more", "passing", "trace-path"]

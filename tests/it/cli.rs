@@ -62,7 +62,8 @@ async fn json_asff_and_exit_codes() {
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let asff: Vec<Finding> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(asff.len(), 2);
+    // Two stage findings, and the traced stage's sampling finding.
+    assert_eq!(asff.len(), 3);
     for f in &asff {
         apigw_tracing::asff::validate(f).unwrap();
         assert_eq!(f.aws_account_id, members[0]);
@@ -86,7 +87,8 @@ async fn json_asff_and_exit_codes() {
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["status"], "complete");
     assert_eq!(summary["totals"]["failing"], 1);
-    assert_eq!(findings(&moto, &members[0], "eu-west-1").await.len(), 2);
+    assert_eq!(summary["sampling"], true);
+    assert_eq!(findings(&moto, &members[0], "eu-west-1").await.len(), 3);
 
     // --fail-on-findings: exit 3 while a stage fails; the table names it.
     let out = cli(
@@ -246,7 +248,8 @@ async fn ocsf_events_carry_the_findings_and_validate_against_ocsf() {
     let events: Vec<Value> = serde_json::from_slice(&ocsf.stdout).unwrap();
     let asff = cli(&moto, &[&args[..], &["asff"]].concat()).await;
     let findings: Vec<Finding> = serde_json::from_slice(&asff.stdout).unwrap();
-    assert_eq!(events.len(), 3);
+    // prod, beta, legacy, and beta's sampling finding.
+    assert_eq!(events.len(), 4);
     let mut got: Vec<(String, String, String, String)> = events
         .iter()
         .map(|e| {
@@ -307,5 +310,5 @@ async fn ocsf_events_carry_the_findings_and_validate_against_ocsf() {
         "{said}{}",
         String::from_utf8_lossy(&checked.stderr)
     );
-    assert!(said.contains("3 event(s), 0 problem(s)"), "{said}");
+    assert!(said.contains("4 event(s), 0 problem(s)"), "{said}");
 }

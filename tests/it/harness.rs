@@ -61,12 +61,7 @@ impl RanStatus {
 /// binary runs), AWS pointed at `endpoint` (this server, or a proxy in
 /// front of it) as the management account.
 pub async fn run_cli(moto: &Moto, endpoint: &str, args: &[&str]) -> Ran {
-    let sdk = moto
-        .sdk_config("us-east-1")
-        .await
-        .into_builder()
-        .endpoint_url(endpoint)
-        .build();
+    let sdk = moto.sdk_config_via(endpoint, "us-east-1").await;
     run_cli_with(&apigw_tracing::cli::Aws::Given(Box::new(sdk)), args).await
 }
 

@@ -48,6 +48,19 @@ fn start() -> (RuntimeApi, LambdaProcess) {
     (api, f)
 }
 
+/// An `AWS::XRay::SamplingRule`'s properties as CloudFormation hands them
+/// to a hook (every value a string).
+fn sampling_rule(reservoir: &str, rate: &str, tags: Value) -> Value {
+    json!({
+        "SamplingRule": {
+            "RuleName": "r", "Priority": "10", "ReservoirSize": reservoir, "FixedRate": rate,
+            "ServiceName": "orders/*", "ServiceType": "AWS::ApiGateway::Stage", "ResourceARN": "*",
+            "Host": "*", "HTTPMethod": "*", "URLPath": "*", "Version": "1"
+        },
+        "Tags": tags
+    })
+}
+
 fn answer(api: &RuntimeApi, f: &LambdaProcess, event: &Value) -> Outcome {
     let id = api.push(event, Duration::from_secs(30));
     api.outcome(&id, Duration::from_secs(20))
@@ -58,6 +71,7 @@ fn answer(api: &RuntimeApi, f: &LambdaProcess, event: &Value) -> Outcome {
 fn the_hook_binary_answers_cloudformation_through_the_runtime_api() {
     let (api, f) = start();
     let stage = "AWS::ApiGateway::Stage";
+    let rule = "AWS::XRay::SamplingRule";
     let cases = [
         (
             "compliant",
@@ -130,6 +144,30 @@ fn the_hook_binary_answers_cloudformation_through_the_runtime_api() {
         (
             "other type",
             request("t8", "AWS::S3::Bucket", "Bucket", json!({})),
+            "SUCCESS",
+        ),
+        (
+            "a sampling rule that blinds the stages it takes (values as strings)",
+            request("t10", rule, "Quiet", sampling_rule("0", "0", json!([]))),
+            "FAILED",
+        ),
+        (
+            "a sampling rule that records",
+            request("t11", rule, "Fine", sampling_rule("1", "0.05", json!([]))),
+            "SUCCESS",
+        ),
+        (
+            "an exempted silent sampling rule",
+            request(
+                "t12",
+                rule,
+                "Muted",
+                sampling_rule(
+                    "0",
+                    "0",
+                    json!([{"Key": "apigw-tracing:exempt", "Value": "load test stage"}]),
+                ),
+            ),
             "SUCCESS",
         ),
     ];

@@ -31,14 +31,17 @@ async fn scheduled_events_scan_everything_configured() {
         assert_eq!(out["totals"]["accounts"], 3);
         assert_eq!(out["totals"]["account_regions"], 6);
         assert_eq!(out["totals"]["stages"], 12);
-        assert_eq!(out["totals"]["findings_imported"], 12);
+        // 12 stage findings and 6 sampling findings (one per traced stage).
+        assert_eq!(out["totals"]["findings_imported"], 18);
+        assert_eq!(out["totals"]["sampling"], 6);
         assert_eq!(
             out["trigger"]["schedule"]["source"],
             fixture(file)["source"]
         );
     }
-    // Two runs, same stages: still one finding per stage.
-    assert_eq!(findings(&moto, MANAGEMENT, "eu-west-1").await.len(), 2);
+    // Two runs, same stages: still one finding per stage (and one sampling
+    // finding for the traced one).
+    assert_eq!(findings(&moto, MANAGEMENT, "eu-west-1").await.len(), 3);
 }
 
 #[tokio::test]
@@ -57,7 +60,7 @@ async fn a_scoped_manual_invoke_touches_only_what_it_names() {
     assert_eq!(out["totals"]["account_regions"], 1, "{out:#}");
     assert_eq!(out["results"][0]["account"], members[0].as_str());
     assert_eq!(out["results"][0]["region"], "us-east-1");
-    assert_eq!(findings(&moto, &members[0], "us-east-1").await.len(), 2);
+    assert_eq!(findings(&moto, &members[0], "us-east-1").await.len(), 3);
     for (account, region) in [
         (members[0].as_str(), "eu-west-1"),
         (members[1].as_str(), "us-east-1"),

@@ -21,6 +21,8 @@ mod react;
 mod remediate;
 mod runtime;
 mod runtime_api;
+mod sampling;
 mod scan;
 mod support;
 mod trace_path;
+mod xray_kit;

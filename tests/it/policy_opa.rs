@@ -61,3 +61,14 @@ async fn the_conftest_policy_agrees_with_check_under_opa() {
     }
     covered("OPA", &compared);
 }
+
+#[tokio::test]
+async fn the_conftest_policy_judges_sampling_rules_under_opa() {
+    let (plan, expected) = sampling_plan();
+    let sets = opa(&[plan]).remove(0);
+    for (address, want) in &expected {
+        assert_eq!(verdict(&sets, address), *want, "{address}: {sets:?}");
+    }
+    let failed = expected.iter().filter(|(_, w)| *w == "FAILED").count();
+    assert_eq!(sets["deny"].len(), failed, "{sets:?}");
+}

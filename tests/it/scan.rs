@@ -64,7 +64,8 @@ async fn every_stage_gets_one_finding_in_its_own_accounts_security_hub() {
         (s.totals.stages, s.totals.failing, s.totals.passing),
         (18, 12, 6)
     );
-    assert_eq!(s.totals.findings_imported, 18);
+    // 18 stage findings, 6 sampling findings (one per traced stage).
+    assert_eq!((s.totals.findings_imported, s.totals.sampling), (24, 6));
     // One AssumeRole per member account, none for the scanner's own.
     assert_eq!(s.requests["STS.AssumeRole"].calls, 2);
     assert_eq!(s.requests["APIGateway.GetRestApis"].calls, 6);
@@ -73,7 +74,14 @@ async fn every_stage_gets_one_finding_in_its_own_accounts_security_hub() {
 
     for account in &accounts {
         for region in REGIONS {
-            let landed = findings(&moto, account, region).await;
+            let all = findings(&moto, account, region).await;
+            // One sampling finding per traced stage, PASSED under AWS's
+            // Default rule; the rest are the stage rule's.
+            let (sampled, landed): (Vec<Landed>, Vec<Landed>) = all
+                .into_iter()
+                .partition(|f| f.generator_id == "apigw-tracing/sampling");
+            assert_eq!(sampled.len(), 1, "{account} {region}: {sampled:#?}");
+            assert_eq!(sampled[0].compliance, "PASSED");
             let want = &expected[&(account.clone(), region.to_owned())];
             assert_eq!(landed.len(), want.len(), "{account} {region}: {landed:#?}");
             for f in &landed {
@@ -130,12 +138,13 @@ async fn more_than_100_stages_in_one_account_region_are_sent_in_batches() {
     .await;
     let s = &out.summary;
     assert_eq!(s.status, RunStatus::Complete, "{}", s.render_table());
-    assert_eq!((s.totals.stages, s.totals.findings_imported), (122, 122));
+    // 122 stage findings and 61 sampling findings.
+    assert_eq!((s.totals.stages, s.totals.findings_imported), (122, 183));
     // moto accepts any batch size, so the batch count proves our own limit.
     assert_eq!(s.requests["SecurityHub.BatchImportFindings"].calls, 2);
     assert_eq!(s.requests["APIGateway.GetStages"].calls, 61);
     let landed = findings(&moto, MANAGEMENT, "eu-west-1").await;
-    assert_eq!(landed.len(), 122);
+    assert_eq!(landed.len(), 183);
     assert_eq!(
         landed.iter().filter(|f| f.compliance == "FAILED").count(),
         61
@@ -190,7 +199,7 @@ async fn dry_run_builds_findings_but_sends_none() {
     assert_eq!(out.summary.status, RunStatus::Complete);
     assert_eq!(out.summary.totals.stages, 18);
     assert_eq!(out.summary.totals.findings_imported, 0);
-    assert_eq!(out.findings.len(), 18, "the findings that would be sent");
+    assert_eq!(out.findings.len(), 24, "the findings that would be sent");
     assert!(!out
         .summary
         .requests
@@ -226,5 +235,5 @@ async fn excluded_accounts_are_skipped_and_reported() {
     assert_eq!(out.summary.skipped.len(), 1);
     assert_eq!(out.summary.skipped[0].account, excluded);
     assert!(findings(&moto, &excluded, "eu-west-1").await.is_empty());
-    assert_eq!(findings(&moto, &accounts[2], "eu-west-1").await.len(), 3);
+    assert_eq!(findings(&moto, &accounts[2], "eu-west-1").await.len(), 4);
 }

@@ -14,6 +14,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_sdk_apigateway::types::{IntegrationType, Op, PatchOperation};
 
+use crate::xray_kit::XRayKit;
+
 pub const MANAGEMENT: &str = "123456789012";
 pub const ROLE: &str = "apigw-tracing-scan";
 
@@ -25,6 +27,28 @@ pub const ROLE: &str = "apigw-tracing-scan";
 pub struct Moto {
     server: Option<Server>,
     pub endpoint: String,
+    /// X-Ray's sampling API beside this moto (moto has none): one per
+    /// lent server, so no test sees another's rules.
+    pub xray: XRayKit,
+}
+
+/// Where each service's requests go: X-Ray to the kit, the rest to `all`
+/// (moto, or a fault proxy in front of it). The SDK asks this for the
+/// endpoint of every client made from the configuration, as it asks
+/// `AWS_ENDPOINT_URL_XRAY` and `AWS_ENDPOINT_URL` in a real process.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub all: String,
+    pub xray: String,
+}
+
+impl aws_types::service_config::LoadServiceConfig for Endpoints {
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        (key.env() == "AWS_ENDPOINT_URL").then(|| match key.service_id() {
+            "XRay" => self.xray.clone(),
+            _ => self.all.clone(),
+        })
+    }
 }
 
 /// A running `moto_server`, under a shell that kills it when this process
@@ -119,18 +143,31 @@ impl Moto {
         let server = free.unwrap_or_else(Server::start);
         Self {
             endpoint: server.endpoint.clone(),
+            xray: XRayKit::start(&server.endpoint),
             server: Some(server),
         }
     }
 
     /// The management account's configuration (moto's default account).
     pub async fn sdk_config(&self, region: &str) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(&self.endpoint)
+        self.sdk_config_via(&self.endpoint, region).await
+    }
+
+    /// The management account's configuration with every request but
+    /// X-Ray's sent to `endpoint` (this server, or a proxy in front of it).
+    pub async fn sdk_config_via(&self, endpoint: &str, region: &str) -> SdkConfig {
+        let loaded = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
             .load()
-            .await
+            .await;
+        loaded
+            .into_builder()
+            .service_config(Endpoints {
+                all: endpoint.to_owned(),
+                xray: self.xray.endpoint.clone(),
+            })
+            .build()
     }
 
     /// Credentials of `account` (moto maps assumed-role credentials to the
@@ -171,12 +208,7 @@ impl Moto {
     /// The scanner's environment with every request sent to `endpoint` (a
     /// fault proxy in front of this server).
     pub async fn env_via(&self, endpoint: &str, cfg: &Config) -> AwsEnv {
-        let sdk = self
-            .sdk_config("us-east-1")
-            .await
-            .into_builder()
-            .endpoint_url(endpoint)
-            .build();
+        let sdk = self.sdk_config_via(endpoint, "us-east-1").await;
         AwsEnv::from_sdk_config(sdk, cfg)
     }
 
@@ -184,6 +216,7 @@ impl Moto {
     pub fn cli_env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ENDPOINT_URL_XRAY", self.xray.endpoint.clone()),
             ("AWS_ACCESS_KEY_ID", "testing".into()),
             ("AWS_SECRET_ACCESS_KEY", "testing".into()),
             ("AWS_REGION", "us-east-1".into()),

@@ -12,10 +12,14 @@
 mod bench_path;
 #[path = "../../tests/it/lambda_kit.rs"]
 mod lambda_kit;
+#[path = "../../tests/it/loopback.rs"]
+mod loopback;
 #[path = "common/measured.rs"]
 mod measured;
 #[path = "../../tests/it/support.rs"]
 mod support;
+#[path = "../../tests/it/xray_kit.rs"]
+mod xray_kit;
 
 use std::process::Command;
 use std::time::Instant;

@@ -6,8 +6,12 @@
 
 #[path = "../../tests/it/lambda_kit.rs"]
 mod lambda_kit;
+#[path = "../../tests/it/loopback.rs"]
+mod loopback;
 #[path = "../../tests/it/support.rs"]
 mod support;
+#[path = "../../tests/it/xray_kit.rs"]
+mod xray_kit;
 
 use std::process::Command;
 
@@ -71,6 +75,34 @@ async fn demo(bin: String) -> std::process::ExitCode {
         }
     }
 
+    // Traced, and blind: a sampling rule "to save cost" records nothing of
+    // orders-2's stages (X-Ray's API on the test kit's endpoint: moto has
+    // none).
+    let (blind_account, blind_region) = (accounts[2].clone(), REGIONS[0]);
+    let rule = aws_sdk_xray::types::SamplingRule::builder()
+        .rule_name("save-cost")
+        .priority(100)
+        .reservoir_size(0)
+        .fixed_rate(0.0)
+        .service_name("orders-2/*")
+        .service_type("*")
+        .resource_arn("*")
+        .host("*")
+        .http_method("*")
+        .url_path("*")
+        .version(1)
+        .build()
+        .expect("a whole rule");
+    aws_sdk_xray::Client::new(&moto.account_config(&blind_account, blind_region).await)
+        .create_sampling_rule()
+        .sampling_rule(rule)
+        .send()
+        .await
+        .expect("create the demo sampling rule");
+    println!(
+        "   {blind_account} {blind_region}: X-Ray sampling rule save-cost (reservoir 0, rate 0) matches orders-2/*: its traced prod stage records nothing"
+    );
+
     println!("\n== apigw-tracing scan --regions {}\n", REGIONS.join(","));
     let mut cmd = Command::new(&bin);
     cmd.args(["scan", "--regions", &REGIONS.join(","), "--apigw-rps", "20"]);
@@ -84,20 +116,29 @@ async fn demo(bin: String) -> std::process::ExitCode {
         "\n== where each finding landed (each account's own Security Hub, in the stage's region)\n"
     );
     println!(
-        "{:<14} {:<10} {:<8} {:<14} {:<8} RESOURCE",
-        "HUB ACCOUNT", "REGION", "STATUS", "SEVERITY", "STATE"
+        "{:<14} {:<10} {:<22} {:<8} {:<14} {:<8} RESOURCE",
+        "HUB ACCOUNT", "REGION", "RULE", "STATUS", "SEVERITY", "STATE"
     );
     let mut total = 0;
+    let mut blind = Vec::new();
     for account in &accounts {
         for region in REGIONS {
             for f in findings(&moto, account, region).await {
                 total += 1;
+                let rule = f.generator_id.trim_start_matches("apigw-tracing/");
                 println!(
-                    "{:<14} {:<10} {:<8} {:<14} {:<8} {}",
-                    account, region, f.compliance, f.severity, f.record_state, f.resource_id
+                    "{:<14} {:<10} {:<22} {:<8} {:<14} {:<8} {}",
+                    account, region, rule, f.compliance, f.severity, f.record_state, f.resource_id
                 );
+                if rule == "sampling" && f.compliance == "FAILED" {
+                    blind.push(f);
+                }
             }
         }
+    }
+    println!("\n== traced, and blind: the sampling findings that FAILED\n");
+    for f in &blind {
+        println!("   {} {}: {}", f.account, f.stage(), f.description);
     }
     println!(
         "\n{total} findings in {} Security Hubs.",
@@ -192,6 +233,7 @@ async fn demo(bin: String) -> std::process::ExitCode {
     println!("\nStopping moto.");
     drop(moto);
     if status.success()
+        && blind.len() == 1
         && remediate.success()
         && path_scan.success()
         && path_fix.success()

@@ -11,6 +11,9 @@ use crate::model::StageRecord;
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Compliance {
     Passed,
+    /// ASFF's WARNING: only the sampling rule gives it (a stage partly
+    /// seen); the stage rule passes or fails.
+    Warning,
     Failed,
 }
 
@@ -18,6 +21,7 @@ impl Compliance {
     pub fn as_str(self) -> &'static str {
         match self {
             Compliance::Passed => "PASSED",
+            Compliance::Warning => "WARNING",
             Compliance::Failed => "FAILED",
         }
     }
@@ -50,7 +54,7 @@ pub struct Evaluation {
 impl Evaluation {
     pub fn status(&self) -> Status {
         match (self.compliance, &self.exemption) {
-            (Compliance::Passed, _) => Status::Passing,
+            (Compliance::Passed | Compliance::Warning, _) => Status::Passing,
             (Compliance::Failed, Some(_)) => Status::Exempt,
             (Compliance::Failed, None) => Status::Failing,
         }

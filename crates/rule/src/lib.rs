@@ -9,6 +9,7 @@ pub mod evaluate;
 pub mod exempt;
 pub mod model;
 pub mod report;
+pub mod sampling;
 pub mod trace_path;
 
 #[cfg(any(test, feature = "testing"))]

@@ -177,7 +177,7 @@ resource "aws_cloudformation_stack" "hook" {
           TargetFilters = {
             Actions          = ["CREATE", "UPDATE"]
             InvocationPoints = ["PRE_PROVISION"]
-            TargetNames      = ["AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment"]
+            TargetNames      = ["AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment", "AWS::XRay::SamplingRule"]
           }
         }
       }

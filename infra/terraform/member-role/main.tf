@@ -101,6 +101,13 @@ data "aws_iam_policy_document" "scan" {
     actions   = ["lambda:GetFunctionConfiguration"]
     resources = ["arn:${local.partition}:lambda:*:${local.account}:function:*"]
   }
+  # Sampling verdicts: the rules and their recent statistics, read-only.
+  # X-Ray has no resource types for these two actions: only "*" is valid.
+  statement {
+    sid       = "ReadSamplingRules"
+    actions   = ["xray:GetSamplingRules", "xray:GetSamplingStatisticSummaries"]
+    resources = ["*"]
+  }
   statement {
     sid       = "ImportOwnFindings"
     actions   = ["securityhub:BatchImportFindings"]

@@ -146,6 +146,7 @@ pub fn from_sdk(f: &sh::AwsSecurityFinding) -> Result<Finding, String> {
         .unwrap_or_default();
     let compliance = match compliance {
         "PASSED" => Compliance::Passed,
+        "WARNING" => Compliance::Warning,
         "FAILED" => Compliance::Failed,
         other => return Err(format!("Compliance.Status {other:?}")),
     };

@@ -261,6 +261,7 @@ fn conversion_round_trips_every_field() {
 fn a_value_we_never_write_is_refused_by_name() {
     use aws_sdk_securityhub::types as sh;
     let sdk = to_sdk(&full_finding());
+    // WARNING is the sampling rule's partly seen; NOT_AVAILABLE is never ours.
     let mut warning = sdk.clone();
     warning.compliance = Some(
         sh::Compliance::builder()
@@ -268,8 +269,18 @@ fn a_value_we_never_write_is_refused_by_name() {
             .build(),
     );
     assert_eq!(
-        from_sdk(&warning).unwrap_err(),
-        "Compliance.Status \"WARNING\""
+        from_sdk(&warning).unwrap().compliance.status,
+        crate::evaluate::Compliance::Warning
+    );
+    let mut not_available = sdk.clone();
+    not_available.compliance = Some(
+        sh::Compliance::builder()
+            .status(sh::ComplianceStatus::NotAvailable)
+            .build(),
+    );
+    assert_eq!(
+        from_sdk(&not_available).unwrap_err(),
+        "Compliance.Status \"NOT_AVAILABLE\""
     );
     let mut critical = sdk;
     critical.severity = Some(

@@ -13,11 +13,15 @@ use serde::Serialize;
 use crate::evaluate::{compliance, Compliance};
 use crate::exempt;
 
+mod cfn_sampling;
+pub use cfn_sampling::{rule_of as cfn_sampling_rule, SAMPLING_RULE_TYPE};
 pub mod files;
 mod foreach;
 pub mod output;
 pub mod path;
 mod plan_path;
+mod plan_sampling;
+pub mod sampling;
 pub mod sarif;
 pub mod serverless;
 pub mod template;
@@ -81,7 +85,7 @@ impl Fix {
 }
 
 /// One stage a plan or template creates.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PlannedStage {
     /// The plan's address, or the template's logical id.
     pub resource: String,
@@ -96,12 +100,16 @@ pub struct PlannedStage {
     pub fix: Fix,
     /// The functions of the same file behind the stage (its trace path).
     pub path: Vec<path::PathFunction>,
+    /// Its API's name and the sampling rules of the same file or tree.
+    pub sampling: sampling::StageSampling,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Verdict {
     Failed,
+    /// The sampling rule's partly seen (the others never warn).
+    Warning,
     Unknown,
     Exempt,
     Passed,
@@ -112,6 +120,7 @@ impl Verdict {
         match self {
             Verdict::Passed => "PASSED",
             Verdict::Failed => "FAILED",
+            Verdict::Warning => "WARNING",
             Verdict::Exempt => "EXEMPT",
             Verdict::Unknown => "UNKNOWN",
         }
@@ -126,6 +135,18 @@ pub enum Rule {
     StageTracing,
     /// The functions behind a traced stage trace too.
     TracePath,
+    /// The sampling rules record a traced stage's requests.
+    Sampling,
+}
+
+impl Rule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::StageTracing => "stage-tracing",
+            Rule::TracePath => "trace-path",
+            Rule::Sampling => "sampling",
+        }
+    }
 }
 
 /// One stage's verdict (`--format json` prints these).
@@ -177,7 +198,8 @@ pub fn judge(file: &str, s: PlannedStage, today: NaiveDate) -> (CheckResult, Vec
                 .map(|n| format!(" ({n})"))
                 .unwrap_or_default();
             match compliance(on) {
-                Compliance::Passed => (
+                // The stage rule never warns.
+                Compliance::Passed | Compliance::Warning => (
                     Verdict::Passed,
                     format!("X-Ray tracing is on{suffix}"),
                     None,
@@ -321,6 +343,13 @@ pub struct CheckSummary {
     pub paths: usize,
     pub paths_failed: usize,
     pub paths_unknown: usize,
+    /// Sampling verdicts (traced stages of a file or module tree that
+    /// defines sampling rules), and how many are blind, partly seen or
+    /// unknown.
+    pub sampling: usize,
+    pub sampling_failed: usize,
+    pub sampling_warning: usize,
+    pub sampling_unknown: usize,
     pub warnings: Vec<String>,
 }
 
@@ -333,6 +362,15 @@ pub struct SkippedPath {
 
 impl CheckSummary {
     pub fn count(&mut self, results: &[CheckResult]) {
+        for r in results.iter().filter(|r| r.rule == Rule::Sampling) {
+            self.sampling += 1;
+            match r.status {
+                Verdict::Failed => self.sampling_failed += 1,
+                Verdict::Warning => self.sampling_warning += 1,
+                Verdict::Unknown => self.sampling_unknown += 1,
+                _ => {}
+            }
+        }
         for r in results.iter().filter(|r| r.rule == Rule::TracePath) {
             self.paths += 1;
             match r.status {
@@ -352,6 +390,8 @@ impl CheckSummary {
                 Verdict::Failed => self.failed += 1,
                 Verdict::Exempt => self.exempt += 1,
                 Verdict::Unknown => self.unknown += 1,
+                // The stage rule never warns.
+                Verdict::Warning => {}
             }
         }
     }

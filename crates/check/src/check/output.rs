@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::files::{self, FileError};
+use super::sampling::judge_sampling;
 use super::tfsource;
 use super::{judge, judge_path, CheckResult, CheckSummary, Rule, Verdict};
 
@@ -75,8 +76,10 @@ pub fn check_paths(
                     out.summary.warnings.extend(read_warnings);
                     for mut s in stages {
                         let path = std::mem::take(&mut s.path);
+                        let sampling = std::mem::take(&mut s.sampling);
                         let (r, warnings) = judge(&shown, s, today);
                         out.results.extend(judge_path(path, &r));
+                        out.results.extend(judge_sampling(&sampling, &r));
                         out.results.push(r);
                         out.summary.warnings.extend(warnings);
                     }
@@ -105,8 +108,10 @@ pub fn check_paths(
         for found in report.stages {
             let mut stage = found.stage;
             let path = std::mem::take(&mut stage.path);
+            let sampling = std::mem::take(&mut stage.sampling);
             let (r, warnings) = judge(&found.file, stage, today);
             out.results.extend(judge_path(path, &r));
+            out.results.extend(judge_sampling(&sampling, &r));
             out.results.push(r);
             out.summary.warnings.extend(warnings);
         }
@@ -144,15 +149,22 @@ pub fn table(c: &Checked) -> String {
             r.resource,
             r.stage.as_deref().unwrap_or("?")
         );
-        if r.rule == Rule::TracePath {
-            let _ = writeln!(out, "  trace path: {}", r.message);
-            continue;
+        match r.rule {
+            Rule::TracePath => {
+                let _ = writeln!(out, "  trace path: {}", r.message);
+                continue;
+            }
+            Rule::Sampling => {
+                let _ = writeln!(out, "  sampling: {}", r.message);
+                continue;
+            }
+            Rule::StageTracing => {}
         }
         match r.status {
             Verdict::Failed => {
                 let _ = writeln!(out, "  -> {}", r.fix.as_deref().unwrap_or_default());
             }
-            Verdict::Exempt | Verdict::Unknown => {
+            Verdict::Exempt | Verdict::Unknown | Verdict::Warning => {
                 let _ = writeln!(out, "  ({})", r.message);
             }
             Verdict::Passed => out.push('\n'),
@@ -173,8 +185,15 @@ pub fn table(c: &Checked) -> String {
     if s.paths > 0 {
         let _ = writeln!(
             out,
-            "{} trace path(s) behind traced stages: {} with a function not traced, {} unknown (reported; the exit status counts stages)",
+            "{} trace path(s) behind traced stages: {} with a function not traced, {} unknown (they fail the check with --fail-on trace-path)",
             s.paths, s.paths_failed, s.paths_unknown
+        );
+    }
+    if s.sampling > 0 {
+        let _ = writeln!(
+            out,
+            "{} traced stage(s) judged against the sampling rules they define: {} blind, {} partly seen, {} unknown (blind ones fail the check with --fail-on sampling; rules defined elsewhere in the account are not visible here)",
+            s.sampling, s.sampling_failed, s.sampling_warning, s.sampling_unknown
         );
     }
     out

@@ -51,7 +51,7 @@ pub fn config_resource<'a>(module: &'a Value, kind: &str, name: &str) -> Option<
 }
 
 /// The names of the `kind` resources an expression refers to.
-fn referenced(resource: &Value, attr: &str, kind: &str) -> BTreeSet<String> {
+pub fn referenced(resource: &Value, attr: &str, kind: &str) -> BTreeSet<String> {
     let prefix = format!("{kind}.");
     resource["expressions"][attr]["references"]
         .as_array()

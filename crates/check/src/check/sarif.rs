@@ -3,7 +3,9 @@
 //! EXEMPT stage (suppressed, the exemption's reason as justification). The
 //! trace-path rule: a result per traced stage with a function of the same
 //! file behind it that does not trace (warning), or whose mode is computed
-//! (note). PASSED is not reported.
+//! (note). The sampling rule: a result per traced stage its file's sampling
+//! rules leave blind (error) or partly seen (warning), or whose verdict is
+//! known only at deploy (note). PASSED is not reported.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +20,7 @@ use super::{CheckResult, Rule, Verdict};
 
 pub const RULE_ID: &str = "APIGW-TRACING-001";
 pub const PATH_RULE_ID: &str = "APIGW-TRACING-002";
+pub const SAMPLING_RULE_ID: &str = "APIGW-TRACING-003";
 pub const HELP_URI: &str =
     "https://docs.aws.amazon.com/xray/latest/devguide/xray-services-apigateway.html";
 
@@ -43,6 +46,12 @@ CloudFormation: TracingConfig: {Mode: Active} on AWS::Lambda::Function.
 Terraform: tracing_config { mode = \"Active\" } on aws_lambda_function.
 The function's role needs xray:PutTraceSegments and xray:PutTelemetryRecords (AWSXRayDaemonWriteAccess).";
 
+const SAMPLING_HELP: &str = "Make the X-Ray sampling rule that decides a traced stage's requests record some of them: a reservoir or a fixed rate above 0 (AWS's Default rule: 1 request a second, then 5 %).
+A rule with ReservoirSize 0 and FixedRate 0 that matches the stage (ServiceName {api-name}/{stage}, ServiceType AWS::ApiGateway::Stage, or the stage's ResourceARN) leaves it as blind as tracing off.
+CloudFormation: SamplingRule.ReservoirSize / FixedRate on AWS::XRay::SamplingRule. Terraform: reservoir_size / fixed_rate on aws_xray_sampling_rule.
+A conditional 0/0 rule (a URLPath such as /health) in front of a recording one is a deliberate exclusion and passes.
+Only rules defined in the same file or module tree are seen here; apigw-tracing's scan reads the account's.";
+
 fn text(t: impl Into<String>) -> MultiformatMessageString {
     MultiformatMessageString::builder().text(t.into()).build()
 }
@@ -61,8 +70,9 @@ pub fn fingerprint(r: &CheckResult) -> String {
         r.resource,
         r.stage.as_deref().unwrap_or_default()
     );
-    if r.rule == Rule::TracePath {
-        key.push_str("\u{1f}trace-path");
+    if r.rule != Rule::StageTracing {
+        key.push('\u{1f}');
+        key.push_str(r.rule.as_str());
     }
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {
@@ -77,6 +87,7 @@ fn result(r: &CheckResult) -> Option<SarifResult> {
     let level = match r.status {
         Verdict::Passed => return None,
         Verdict::Failed if path => ResultLevel::Warning,
+        Verdict::Warning => ResultLevel::Warning,
         Verdict::Failed | Verdict::Exempt => ResultLevel::Error,
         Verdict::Unknown => ResultLevel::Note,
     };
@@ -101,10 +112,10 @@ fn result(r: &CheckResult) -> Option<SarifResult> {
     let stage = r.stage.as_deref().unwrap_or("?");
     let message = format!("{} (stage {stage}): {}", r.resource, r.message);
     let fingerprints = BTreeMap::from([("apigwTracingStage/v1".to_owned(), fingerprint(r))]);
-    let (rule_id, rule_index) = if path {
-        (PATH_RULE_ID, 1)
-    } else {
-        (RULE_ID, 0)
+    let (rule_id, rule_index) = match r.rule {
+        Rule::StageTracing => (RULE_ID, 0),
+        Rule::TracePath => (PATH_RULE_ID, 1),
+        Rule::Sampling => (SAMPLING_RULE_ID, 2),
     };
     let base = SarifResult::builder()
         .rule_id(rule_id.to_owned())
@@ -155,11 +166,26 @@ pub fn to_sarif(c: &Checked) -> Sarif {
         )
         .help_uri("https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html".to_owned())
         .build();
+    let sampling_rule = ReportingDescriptor::builder()
+        .id(SAMPLING_RULE_ID.to_owned())
+        .name("ApiGatewaySampling".to_owned())
+        .short_description(text("X-Ray sampling rules should record requests to a traced API Gateway stage"))
+        .full_description(text(
+            "API Gateway records only the requests the account's X-Ray sampling rules select. A matching rule with reservoir 0 and rate 0 leaves a traced stage as blind as tracing off, while every tracing check passes it.",
+        ))
+        .help(
+            MultiformatMessageString::builder()
+                .text(SAMPLING_HELP.to_owned())
+                .markdown(SAMPLING_HELP.to_owned())
+                .build(),
+        )
+        .help_uri("https://docs.aws.amazon.com/xray/latest/devguide/xray-console-sampling.html".to_owned())
+        .build();
     let driver = ToolComponent::builder()
         .name("apigw-tracing".to_owned())
         .version(env!("CARGO_PKG_VERSION").to_owned())
         .information_uri("https://github.com/apigw-tracing/apigw-tracing".to_owned())
-        .rules(vec![rule, path_rule])
+        .rules(vec![rule, path_rule, sampling_rule])
         .build();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())

@@ -96,6 +96,7 @@ pub fn stages(doc: &Node) -> Vec<PlannedStage> {
                 Fix::ServerlessFramework
             },
             path: Vec::new(),
+            sampling: Default::default(),
         });
     }
     // `resources` is plain CloudFormation: a map, or a list of them that
@@ -121,6 +122,7 @@ pub fn stages(doc: &Node) -> Vec<PlannedStage> {
                 note: None,
                 fix: Fix::CloudFormationStage,
                 path: Vec::new(),
+                sampling: Default::default(),
             }),
         }
     }

@@ -49,6 +49,10 @@ pub struct Stages<'d> {
     paths: PathIndex,
     /// Resources `Fn::ForEach` loops may still make (`foreach::MAX_MADE`).
     loops_left: usize,
+    /// Each REST API's literal name (`None`: computed, or the stack's).
+    api_names: BTreeMap<String, Option<String>>,
+    /// The template's `AWS::XRay::SamplingRule`s.
+    rules: Vec<apigw_tracing_rule::sampling::SamplingRule>,
 }
 
 impl<'d> Stages<'d> {
@@ -63,6 +67,8 @@ impl<'d> Stages<'d> {
             implicit_api_at: None,
             paths: PathIndex::new(doc),
             loops_left: super::foreach::MAX_MADE,
+            api_names: BTreeMap::new(),
+            rules: Vec::new(),
         }
     }
 
@@ -88,6 +94,14 @@ impl<'d> Stages<'d> {
         let prop = |name: &str| props.and_then(|p| p.get(name));
         let kind = res.get("Type").and_then(Node::as_str).unwrap_or_default();
         match kind {
+            "AWS::ApiGateway::RestApi" | "AWS::Serverless::Api" => {
+                self.api_names
+                    .insert(id.to_owned(), super::cfn_sampling::literal_name(props));
+            }
+            super::SAMPLING_RULE_TYPE => self.rules.push(super::cfn_sampling_rule(id, props)),
+            _ => {}
+        }
+        match kind {
             "AWS::ApiGateway::Stage" => out.push(PlannedStage {
                 resource: id.to_owned(),
                 resource_type: kind.into(),
@@ -98,6 +112,7 @@ impl<'d> Stages<'d> {
                 note: None,
                 fix: Fix::CloudFormationStage,
                 path: Vec::new(),
+                sampling: Default::default(),
             }),
             "AWS::ApiGateway::Deployment" => {
                 let Some(stage) = prop("StageName") else {
@@ -114,6 +129,7 @@ impl<'d> Stages<'d> {
                     note: Some("the stage is created by the deployment (StageName)".into()),
                     fix: Fix::CloudFormationDeployment,
                     path: Vec::new(),
+                    sampling: Default::default(),
                 });
             }
             "AWS::Serverless::Api" => {
@@ -133,6 +149,7 @@ impl<'d> Stages<'d> {
                     note: from_globals.then(|| "TracingEnabled comes from Globals.Api".into()),
                     fix: Fix::Sam,
                     path: Vec::new(),
+                    sampling: Default::default(),
                 });
                 if prop("OpenApiVersion").is_none() {
                     out.extend(sam_stage_stage(id, line, globals));
@@ -188,17 +205,25 @@ impl<'d> Stages<'d> {
                 )),
                 fix: Fix::SamGlobals,
                 path: Vec::new(),
+                sampling: Default::default(),
             });
             self.out
                 .extend(sam_stage_stage("ServerlessRestApi", line, globals));
         }
         self.api_of
             .resize(self.out.len(), Some("ServerlessRestApi".to_owned()));
-        // Each stage's trace path, now that every function is known.
+        // Each stage's trace path, now that every function is known; its
+        // API's name and the template's sampling rules.
         for (stage, api) in self.out.iter_mut().zip(&self.api_of) {
             if let Some(api) = api {
                 stage.path = self.paths.behind(api);
             }
+            stage.sampling = super::sampling::StageSampling {
+                api_name: api
+                    .as_ref()
+                    .and_then(|a| self.api_names.get(a).cloned().flatten()),
+                rules: self.rules.clone(),
+            };
         }
         self.out
     }
@@ -224,6 +249,7 @@ fn sam_stage_stage(api: &str, line: usize, globals: Option<&Node>) -> Option<Pla
         ),
         fix: Fix::SamOpenApiVersion,
         path: Vec::new(),
+        sampling: Default::default(),
     })
 }
 
@@ -289,7 +315,7 @@ fn name_of(node: &Node) -> Option<String> {
 }
 
 /// CloudFormation's `[{Key, Value}]` tags.
-fn key_value_tags(node: Option<&Node>) -> BTreeMap<String, String> {
+pub(crate) fn key_value_tags(node: Option<&Node>) -> BTreeMap<String, String> {
     node.map(|n| {
         n.items()
             .iter()

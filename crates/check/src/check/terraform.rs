@@ -18,6 +18,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::plan_path::{self, config_module, config_resource, Functions};
+use super::plan_sampling;
 use super::{Fix, PlannedStage, Tracing};
 
 /// The top-level fields that tell a plan from a state or anything else,
@@ -143,6 +144,24 @@ pub fn stages(doc: &Probe<'_>) -> Vec<PlannedStage> {
             functions.add(rc.module_address.as_deref(), &rc.name, &rc.address, change);
         }
     }
+    // The planned sampling rules (the account's, whichever module plans
+    // them) and REST API names, for the stages' sampling verdicts.
+    let mut rules = Vec::new();
+    let mut api_names = plan_sampling::ApiNames::default();
+    for rc in &changes {
+        match rc.kind.as_str() {
+            "aws_xray_sampling_rule" => {
+                let change = parse(rc);
+                if change["actions"] != serde_json::json!(["delete"]) {
+                    rules.push(plan_sampling::rule_of(&change, &rc.address));
+                }
+            }
+            "aws_api_gateway_rest_api" => {
+                api_names.add(rc.module_address.as_deref(), &rc.name, &parse(rc));
+            }
+            _ => {}
+        }
+    }
     let mut out = Vec::new();
     // Parsed once, and only when a stage needs it.
     let mut configuration: Option<Value> = None;
@@ -185,6 +204,18 @@ pub fn stages(doc: &Probe<'_>) -> Vec<PlannedStage> {
                 &functions,
             );
         }
+        if !rules.is_empty() {
+            let config = configuration.get_or_insert_with(config);
+            stage.sampling = super::sampling::StageSampling {
+                api_name: api_names.of_stage(
+                    config,
+                    rc.module_address.as_deref(),
+                    &rc.kind,
+                    &rc.name,
+                ),
+                rules: rules.clone(),
+            };
+        }
         out.push(stage);
     }
     out
@@ -221,6 +252,7 @@ fn judged(kind: &str, address: String, change: &Value) -> Option<PlannedStage> {
             ),
             fix: Fix::TerraformDeployment,
             path: Vec::new(),
+            sampling: Default::default(),
         });
     }
     let (field, fix) = if kind == "aws_api_gateway_stage" {
@@ -245,6 +277,7 @@ fn judged(kind: &str, address: String, change: &Value) -> Option<PlannedStage> {
         note: None,
         fix,
         path: Vec::new(),
+        sampling: Default::default(),
     })
 }
 

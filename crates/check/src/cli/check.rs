@@ -1,5 +1,5 @@
-//! `apigw-tracing check PATH...`: 0 when no stage fails, 3 when one does,
-//! 2 for usage errors.
+//! `apigw-tracing check PATH...`: 0 when nothing `--fail-on` names fails
+//! (by default: no stage), 3 when something does, 2 for usage errors.
 
 use clap::{Args, ValueEnum};
 
@@ -26,6 +26,20 @@ pub struct CheckCommand {
     #[arg(long)]
     pub hook: bool,
 
+    /// Which rules' FAILED results make the exit status 3: a comma list of
+    /// stage (X-Ray tracing off), trace-path (a function behind a traced
+    /// stage not tracing actively), sampling (a sampling rule of the same
+    /// file or module tree leaves a traced stage blind), or all. The others
+    /// are reported and do not change the exit status.
+    #[arg(
+        long,
+        value_name = "RULES",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "stage"
+    )]
+    pub fail_on: Vec<FailOn>,
+
     /// Terraform variables file for every root module, applied after its
     /// terraform.tfvars and *.auto.tfvars, as `terraform plan -var-file`
     /// does. Repeatable; later files win.
@@ -37,6 +51,30 @@ pub struct CheckCommand {
     /// Terraform source is checked per module directory.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Stage,
+    TracePath,
+    Sampling,
+    All,
+}
+
+impl FailOn {
+    /// Whether a FAILED result of `rule` fails the check.
+    pub fn covers(list: &[FailOn], rule: crate::check::Rule) -> bool {
+        use crate::check::Rule;
+        list.iter().any(|f| {
+            matches!(
+                (f, rule),
+                (FailOn::All, _)
+                    | (FailOn::Stage, Rule::StageTracing)
+                    | (FailOn::TracePath, Rule::TracePath)
+                    | (FailOn::Sampling, Rule::Sampling)
+            )
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,7 +107,11 @@ pub fn run(cmd: &CheckCommand, out: &mut Output<'_>) -> ExitStatus {
             out.say(&crate::check::output::table(&checked));
         }
     }
-    if checked.summary.failed > 0 {
+    let fails = checked
+        .results
+        .iter()
+        .any(|r| r.status == crate::check::Verdict::Failed && FailOn::covers(&cmd.fail_on, r.rule));
+    if fails {
         ExitStatus::Findings
     } else {
         ExitStatus::Complete

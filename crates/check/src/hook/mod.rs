@@ -1,7 +1,7 @@
 //! `hook`: refuse at deploy time. A CloudFormation Lambda hook is invoked
-//! for each `AWS::ApiGateway::Stage` and `AWS::ApiGateway::Deployment`
-//! before CloudFormation creates or updates it, and answers with the rule
-//! `check` applies to templates: the same judge (`check::template`), the
+//! for each `AWS::ApiGateway::Stage`, `AWS::ApiGateway::Deployment` and
+//! `AWS::XRay::SamplingRule` before CloudFormation creates or updates it,
+//! and answers with the rule `check` applies to templates: the same judge (`check::template`), the
 //! same `evaluate::compliance` and `exempt` tags. Pure: no AWS call; what
 //! it decides is logged, one line per decision.
 
@@ -11,6 +11,7 @@ use crate::check::yaml::{Node, Value as Tree};
 use crate::check::{judge, template, Verdict};
 
 mod request;
+mod sampling;
 
 pub use crate::model::strict_json::Event as HookEvent;
 pub use request::{
@@ -18,7 +19,11 @@ pub use request::{
 };
 
 /// The resource types the hook judges (its target filters name these).
-pub const TARGETS: [&str; 2] = ["AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment"];
+pub const TARGETS: [&str; 3] = [
+    "AWS::ApiGateway::Stage",
+    "AWS::ApiGateway::Deployment",
+    crate::check::SAMPLING_RULE_TYPE,
+];
 
 /// CloudFormation truncates a hook's message at 4,096 characters.
 const MAX_MESSAGE: usize = 4000;
@@ -91,6 +96,14 @@ pub fn decide(req: &HookRequest, today: NaiveDate) -> Decision {
             crate::model::quote(id)
         ));
     };
+    if kind == crate::check::SAMPLING_RULE_TYPE {
+        let (passes, verdict, message) = sampling::decide(id, &resource, today);
+        let status = match passes {
+            true => HookStatus::Success,
+            false => HookStatus::Failed,
+        };
+        return answer(status, verdict, None, message);
+    }
     let mut stages = template::Stages::new(&empty);
     stages.resource_as_is(id, &resource);
     let Some(planned) = stages.finish().into_iter().next() else {
@@ -105,7 +118,8 @@ pub fn decide(req: &HookRequest, today: NaiveDate) -> Decision {
         crate::model::quote(stage.as_deref().unwrap_or("?"))
     );
     match r.status {
-        Verdict::Passed => answer(
+        // The stage rule never warns.
+        Verdict::Passed | Verdict::Warning => answer(
             HookStatus::Success,
             "PASSED",
             stage,

@@ -248,3 +248,81 @@ fn the_response_has_the_guides_field_names() {
     assert_eq!(v["hookStatus"], "SUCCESS");
     assert!(v.get("errorCode").is_none());
 }
+
+#[test]
+fn a_sampling_rule_that_records_nothing_of_every_stage_it_takes_is_refused() {
+    let rule = |reservoir: serde_json::Value, extra: serde_json::Value| {
+        let mut r = serde_json::json!({
+            "RuleName": "quiet", "Priority": "10", "ReservoirSize": reservoir, "FixedRate": "0",
+            "ServiceName": "orders/*", "ServiceType": "*", "ResourceARN": "*",
+            "Host": "*", "HTTPMethod": "*", "URLPath": "*", "Version": "1"
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            r[k] = v.clone();
+        }
+        serde_json::json!({ "SamplingRule": r })
+    };
+    let kind = "AWS::XRay::SamplingRule";
+    let silent = decided(kind, rule("0".into(), serde_json::json!({})));
+    assert_eq!(
+        (silent.response.hook_status, silent.verdict),
+        (HookStatus::Failed, "FAILED")
+    );
+    assert_eq!(silent.response.error_code, Some(ErrorCode::NonCompliant));
+    assert!(
+        silent.response.message.contains("'quiet'")
+            || silent.response.message.contains("\"quiet\"")
+    );
+    for (what, extra, reservoir, want) in [
+        ("records", serde_json::json!({}), "1", "PASSED"),
+        (
+            "a /health exclusion",
+            serde_json::json!({"URLPath": "/health"}),
+            "0",
+            "PASSED",
+        ),
+        (
+            "Lambda only",
+            serde_json::json!({"ServiceType": "AWS::Lambda::Function"}),
+            "0",
+            "PASSED",
+        ),
+        (
+            "with attributes",
+            serde_json::json!({"Attributes": {"k": "v"}}),
+            "0",
+            "PASSED",
+        ),
+        (
+            "a boost",
+            serde_json::json!({"SamplingRateBoost": {"MaxRate": "0.2", "CooldownWindowMinutes": "1"}}),
+            "0",
+            "PASSED",
+        ),
+    ] {
+        let d = decided(kind, rule(reservoir.into(), extra));
+        assert_eq!(d.verdict, want, "{what}: {}", d.response.message);
+        assert_eq!(d.response.hook_status, HookStatus::Success, "{what}");
+    }
+    let mut exempt = rule("0".into(), serde_json::json!({}));
+    exempt["Tags"] =
+        serde_json::json!([{"Key": "apigw-tracing:exempt", "Value": "synthetic canary"}]);
+    let d = decided(kind, exempt);
+    assert_eq!(
+        (d.response.hook_status, d.verdict),
+        (HookStatus::Success, "EXEMPT")
+    );
+    assert!(d.response.message.contains("synthetic canary"));
+    // A computed rate (an unresolved intrinsic) is refused, not guessed.
+    let computed = decided(
+        kind,
+        rule(
+            "0".into(),
+            serde_json::json!({"FixedRate": {"Ref": "Rate"}}),
+        ),
+    );
+    assert_eq!(
+        (computed.response.hook_status, computed.verdict),
+        (HookStatus::Failed, "UNKNOWN")
+    );
+}

@@ -34,14 +34,26 @@ fn a_mixed_folder_is_checked_as_a_whole_and_fails_with_3() {
             &s["unknown"]
         ),
         (
-            &22.into(),
-            &3.into(),
-            &57.into(),
             &25.into(),
-            &22.into(),
+            &3.into(),
+            &65.into(),
+            &26.into(),
+            &29.into(),
             &7.into(),
             &3.into()
         ),
+        "{v:#}"
+    );
+    // The sampling fixtures: one blind stage per source, one partly seen,
+    // one unknown per source; reported, not counted in the exit status.
+    assert_eq!(
+        (
+            &s["sampling"],
+            &s["sampling_failed"],
+            &s["sampling_warning"],
+            &s["sampling_unknown"]
+        ),
+        (&7.into(), &2.into(), &1.into(), &2.into()),
         "{v:#}"
     );
     let results = v["results"].as_array().unwrap();
@@ -183,7 +195,8 @@ fn sarif_has_one_rule_locations_suppressions_and_stable_fingerprints() {
     assert_eq!(sarif["version"], "2.1.0");
     let r = &sarif["runs"][0];
     let rules = r["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 2, "the stage rule and the trace-path rule");
+    assert_eq!(rules.len(), 3, "the stage, trace-path and sampling rules");
+    assert_eq!(rules[2]["id"], "APIGW-TRACING-003");
     let help = rules[0]["help"]["text"].as_str().unwrap();
     for fix in [
         "xray_tracing_enabled = true",
@@ -199,13 +212,20 @@ fn sarif_has_one_rule_locations_suppressions_and_stable_fingerprints() {
     let results = r["results"].as_array().unwrap();
     assert_eq!(
         results.len(),
-        40,
-        "25 failed + 7 exempt + 3 unknown stages, 5 failed trace paths; no passed"
+        46,
+        "26 failed + 7 exempt + 3 unknown stages, 5 failed trace paths, 2 blind + 1 partly seen + 2 unknown sampling verdicts; no passed"
     );
     let levels = |lvl: &str| results.iter().filter(|x| x["level"] == lvl).count();
     assert_eq!(
         (levels("error"), levels("note"), levels("warning")),
-        (32, 3, 5)
+        (35, 5, 6)
+    );
+    assert_eq!(
+        results
+            .iter()
+            .filter(|x| x["ruleId"] == "APIGW-TRACING-003")
+            .count(),
+        5
     );
     assert_eq!(
         results
@@ -249,8 +269,8 @@ fn sarif_has_one_rule_locations_suppressions_and_stable_fingerprints() {
     distinct.sort();
     distinct.dedup();
     // terraform/: its 4 stages that do not pass, from source and from
-    // plan, are one alert each.
-    assert_eq!(distinct.len(), 36);
+    // plan, are one alert each; a stage's sampling alert is its own.
+    assert_eq!(distinct.len(), 42);
 }
 
 /// A scratch directory under the target dir, new for each call.
@@ -513,4 +533,45 @@ fn an_unreadable_directory_is_named_not_dropped() {
         "{v:#}"
     );
     assert_eq!(v["summary"]["skipped"], skipped.len());
+}
+
+/// One exit-status policy for the three rules: `--fail-on` names the rules
+/// whose FAILED results exit 3 (default: the stage rule, as before).
+#[test]
+fn fail_on_names_the_rules_that_fail_the_check() {
+    let template = "tests/fixtures/check/sampling/cloudformation/template.yaml";
+    for (fail_on, code) in [
+        (None, 0),
+        (Some("stage"), 0),
+        (Some("trace-path"), 0),
+        (Some("sampling"), 3),
+        (Some("stage,sampling"), 3),
+        (Some("all"), 3),
+    ] {
+        let mut args = vec!["--format", "json"];
+        if let Some(f) = fail_on {
+            args.extend(["--fail-on", f]);
+        }
+        args.push(template);
+        let out = check(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "--fail-on {fail_on:?}: {}",
+            stderr(&out)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let blind: Vec<&Value> = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["rule"] == "sampling" && r["status"] == "FAILED")
+            .collect();
+        assert_eq!(blind.len(), 1);
+        assert_eq!(blind[0]["resource"], "OrdersProd");
+        assert!(blind[0]["fix"].as_str().unwrap().contains("'save-cost'"));
+    }
+    let bad = check(&["--fail-on", "stage,everything", template]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("trace-path"), "{}", stderr(&bad));
 }

@@ -394,3 +394,228 @@ pub fn covered(engine: &str, compared: &BTreeMap<String, usize>) {
         assert!(n >= 2, "{engine} {status}: {compared:?}");
     }
 }
+
+/// One probe of the deploy-time sampling-rule rule: its CloudFormation
+/// properties, its Terraform plan `after` and `after_unknown`, and the
+/// verdict every engine must give.
+pub struct SamplingProbe {
+    pub name: &'static str,
+    pub cfn: Value,
+    pub after: Value,
+    pub unknown: Value,
+    pub expected: &'static str,
+}
+
+/// (name, overrides of a silent catch-all, tags, fields known only at
+/// deploy, verdict).
+type Case = (
+    &'static str,
+    Value,
+    Vec<(&'static str, &'static str)>,
+    Vec<&'static str>,
+    &'static str,
+);
+
+/// The sampling-rule probes: silent catch-alls, what makes a rule pass,
+/// exemptions and values known only at deploy.
+pub fn sampling_probes() -> Vec<SamplingProbe> {
+    let exempt = "apigw-tracing:exempt";
+    let until = "apigw-tracing:exempt-until";
+    // (name, overrides of a silent catch-all, tags, unknown fields, verdict)
+    let cases: Vec<Case> = vec![
+        ("silent, every service", json!({}), vec![], vec![], "FAILED"),
+        (
+            "silent, stages only",
+            json!({"ServiceType": "AWS::ApiGateway::Stage", "ServiceName": "orders/*"}),
+            vec![],
+            vec![],
+            "FAILED",
+        ),
+        (
+            "silent, every API Gateway type",
+            json!({"ServiceType": "AWS::ApiGateway::*"}),
+            vec![],
+            vec![],
+            "FAILED",
+        ),
+        (
+            "silent, Host **",
+            json!({"Host": "**"}),
+            vec![],
+            vec![],
+            "FAILED",
+        ),
+        (
+            "records a reservoir",
+            json!({"ReservoirSize": 1}),
+            vec![],
+            vec![],
+            "PASSED",
+        ),
+        (
+            "records a rate",
+            json!({"FixedRate": 0.05}),
+            vec![],
+            vec![],
+            "PASSED",
+        ),
+        (
+            "a /health exclusion",
+            json!({"URLPath": "/health"}),
+            vec![],
+            vec![],
+            "PASSED",
+        ),
+        (
+            "Lambda only",
+            json!({"ServiceType": "AWS::Lambda::Function"}),
+            vec![],
+            vec![],
+            "PASSED",
+        ),
+        (
+            "with attributes",
+            json!({"Attributes": {"tenant": "a"}}),
+            vec![],
+            vec![],
+            "PASSED",
+        ),
+        (
+            "a boost",
+            json!({"SamplingRateBoost": {"MaxRate": 0.2, "CooldownWindowMinutes": 1}}),
+            vec![],
+            vec![],
+            "PASSED",
+        ),
+        (
+            "an ordinary tag",
+            json!({}),
+            vec![("team", "obs")],
+            vec![],
+            "FAILED",
+        ),
+        (
+            "exempt",
+            json!({}),
+            vec![(exempt, "synthetic canary")],
+            vec![],
+            "EXEMPT",
+        ),
+        (
+            "exempt, empty reason",
+            json!({}),
+            vec![(exempt, " ")],
+            vec![],
+            "FAILED",
+        ),
+        (
+            "exempt until a past day",
+            json!({}),
+            vec![(exempt, "r"), (until, "2020-01-01")],
+            vec![],
+            "FAILED",
+        ),
+        (
+            "exempt until 2099-12-31",
+            json!({}),
+            vec![(exempt, "r"), (until, "2099-12-31")],
+            vec![],
+            "EXEMPT",
+        ),
+        (
+            "rate known at deploy",
+            json!({}),
+            vec![],
+            vec!["FixedRate"],
+            "UNKNOWN",
+        ),
+        (
+            "rate known at deploy, reservoir 1",
+            json!({"ReservoirSize": 1}),
+            vec![],
+            vec!["FixedRate"],
+            "PASSED",
+        ),
+    ];
+    let tf = |k: &str| -> &'static str {
+        match k {
+            "RuleName" => "rule_name",
+            "Priority" => "priority",
+            "ReservoirSize" => "reservoir_size",
+            "FixedRate" => "fixed_rate",
+            "ServiceName" => "service_name",
+            "ServiceType" => "service_type",
+            "ResourceARN" => "resource_arn",
+            "Host" => "host",
+            "HTTPMethod" => "http_method",
+            "URLPath" => "url_path",
+            "Version" => "version",
+            "Attributes" => "attributes",
+            "SamplingRateBoost" => "sampling_rate_boost",
+            other => panic!("{other}"),
+        }
+    };
+    cases
+        .into_iter()
+        .map(|(name, overrides, tag_pairs, unknown, expected)| {
+            let mut rule = json!({
+                "RuleName": "quiet", "Priority": 10, "ReservoirSize": 0, "FixedRate": 0,
+                "ServiceName": "*", "ServiceType": "*", "ResourceARN": "*",
+                "Host": "*", "HTTPMethod": "*", "URLPath": "*", "Version": 1
+            });
+            for (k, v) in overrides.as_object().unwrap() {
+                rule[k] = v.clone();
+            }
+            let mut after = json!({"attributes": null, "sampling_rate_boost": [], "tags": null});
+            let mut after_unknown = json!({});
+            for (k, v) in rule.as_object().unwrap() {
+                after[tf(k)] = match k.as_str() {
+                    "SamplingRateBoost" => {
+                        json!([{"max_rate": v["MaxRate"], "cooldown_window_minutes": 1}])
+                    }
+                    _ => v.clone(),
+                };
+            }
+            for k in &unknown {
+                rule[*k] = json!({"Ref": "Computed"});
+                after.as_object_mut().unwrap().remove(tf(k));
+                after_unknown[tf(k)] = json!(true);
+            }
+            let mut cfn = json!({ "SamplingRule": rule });
+            if !tag_pairs.is_empty() {
+                cfn["Tags"] = tags(&tag_pairs);
+                after["tags"] = tag_pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                    .collect::<serde_json::Map<String, Value>>()
+                    .into();
+            }
+            SamplingProbe {
+                name,
+                cfn,
+                after,
+                unknown: after_unknown,
+                expected,
+            }
+        })
+        .collect()
+}
+
+/// The sampling probes as one plan: each rule at the root, the first also
+/// inside a module instance (`module.obs["eu"]`); address -> verdict.
+pub fn sampling_plan() -> (Value, Vec<(String, &'static str)>) {
+    let kind = "aws_xray_sampling_rule";
+    let mut changes = Vec::new();
+    let mut expected = Vec::new();
+    for (i, p) in sampling_probes().into_iter().enumerate() {
+        let address = format!("{kind}.probe_{i}");
+        changes.push(change(&address, kind, p.after.clone(), p.unknown.clone()));
+        expected.push((address, p.expected));
+        if i == 0 {
+            let address = format!("module.obs[\"eu\"].{kind}.probe_{i}");
+            changes.push(change(&address, kind, p.after, p.unknown));
+            expected.push((address, p.expected));
+        }
+    }
+    (plan(changes, json!({})), expected)
+}

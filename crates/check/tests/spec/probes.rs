@@ -72,3 +72,61 @@ fn the_conftest_policy_agrees_with_check_under_regorus() {
     }
     covered("regorus", &compared);
 }
+
+/// The sampling-rule rule, one probe at a time: the Lambda hook (the rule
+/// crate's judge) gives each probe's verdict, and cfn-guard agrees in all
+/// three input shapes.
+#[test]
+fn the_guard_file_and_the_hook_agree_on_every_sampling_probe() {
+    use apigw_tracing_check::hook::{decide, HookRequest};
+    let kind = "AWS::XRay::SamplingRule";
+    let today = chrono::Utc::now().date_naive();
+    for p in sampling_probes() {
+        let request = json!({
+            "clientRequestToken": "t", "awsAccountId": "111122223333",
+            "actionInvocationPoint": "CREATE_PRE_PROVISION",
+            "requestData": {"targetName": kind, "targetType": "RESOURCE", "targetLogicalId": "Rule",
+                "targetModel": {"resourceProperties": p.cfn}},
+        });
+        let hook = decide(&HookRequest::parse(request).unwrap(), today).verdict;
+        assert_eq!(hook, p.expected, "{}: the hook says {hook}", p.name);
+        let fails = matches!(p.expected, "FAILED" | "UNKNOWN");
+        for (shape, doc) in [
+            (
+                "template",
+                json!({"Resources": {"R": {"Type": kind, "Properties": p.cfn}}}),
+            ),
+            (
+                "Guard hook",
+                json!({"Resources": {"R": {"ResourceType": kind, "ResourceProperties": p.cfn}}}),
+            ),
+            (
+                "Control Tower hook",
+                json!({kind: {"resourceProperties": p.cfn}}),
+            ),
+        ] {
+            let got = guard_doc(&doc);
+            assert_eq!(
+                got == "FAIL",
+                fails,
+                "{}, {shape}: cfn-guard says {got}, expected {}",
+                p.name,
+                p.expected
+            );
+        }
+    }
+}
+
+#[test]
+fn the_conftest_policy_judges_sampling_rules_under_regorus() {
+    let (plan, expected) = sampling_plan();
+    let sets: BTreeMap<String, Vec<String>> = rego(REGO, "main", &plan.to_string())
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    for (address, want) in &expected {
+        assert_eq!(verdict(&sets, address), *want, "{address}: {sets:?}");
+    }
+    let failed = expected.iter().filter(|(_, w)| *w == "FAILED").count();
+    assert_eq!(sets["deny"].len(), failed, "{sets:?}");
+}

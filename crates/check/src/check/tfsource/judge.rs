@@ -182,6 +182,7 @@ pub fn stage(
         note: None,
         fix: Fix::TerraformStage,
         path: Vec::new(),
+        sampling: Default::default(),
     };
     match r.kind.as_str() {
         "aws_api_gateway_deployment" => {

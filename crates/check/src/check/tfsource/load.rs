@@ -22,12 +22,23 @@ pub const JUDGED: [&str; 3] = [
     "aws_api_gateway_deployment",
 ];
 
-/// The resource types read for the trace path (`check::path`): what a
-/// stage's API integrates with, and the functions' tracing.
-pub const PATH_TYPES: [&str; 3] = [
+/// The resource types read for the trace path (`check::path`) and the
+/// sampling rule: what APIs integrate with, functions, names and rules.
+pub const PATH_TYPES: [&str; 5] = [
     "aws_lambda_function",
     "aws_api_gateway_integration",
     "aws_api_gateway_authorizer",
+    "aws_api_gateway_rest_api",
+    "aws_xray_sampling_rule",
+];
+
+/// Where a sampling rule's `sampling_rate_boost { max_rate }` is kept.
+pub const BOOST_MAX_RATE: &str = "sampling_rate_boost.max_rate";
+
+/// Nested blocks whose one attribute is read: (block, attribute, kept as).
+const NESTED: [(&str, &str, &str); 2] = [
+    ("tracing_config", "mode", TRACING_MODE),
+    ("sampling_rate_boost", "max_rate", BOOST_MAX_RATE),
 ];
 
 /// The attribute a function's `tracing_config { mode }` is kept under.
@@ -213,14 +224,16 @@ fn hcl_file(m: &mut Module, body: &Body, lines: &files::Lines, shown: &str, over
             }
             ("resource", [kind, name]) if JUDGED.contains(kind) || PATH_TYPES.contains(kind) => {
                 let mut attrs = attrs(&block.body);
-                // A function's mode is in a nested block.
-                let mode = block
-                    .body
-                    .blocks()
-                    .find(|b| b.ident.as_str() == "tracing_config")
-                    .and_then(|b| b.body.get_attribute("mode"));
-                if let Some(mode) = mode {
-                    attrs.insert(TRACING_MODE.into(), mode.value.clone().into());
+                // A function's mode (a rule's boost) is in a nested block.
+                for (nested, attr, kept) in NESTED {
+                    let value = block
+                        .body
+                        .blocks()
+                        .find(|b| b.ident.as_str() == nested)
+                        .and_then(|b| b.body.get_attribute(attr));
+                    if let Some(v) = value {
+                        attrs.insert(kept.into(), v.value.clone().into());
+                    }
                 }
                 add_resource(
                     m,
@@ -314,9 +327,11 @@ fn json_file(m: &mut Module, doc: &Json, shown: &str, overriding: bool) {
             continue;
         }
         let mut attrs = json_attrs(v);
-        if let Some((_, block)) = labelled(&v["tracing_config"], 0).first() {
-            if let Some(mode) = block.get("mode") {
-                attrs.insert(TRACING_MODE.into(), expression(mode));
+        for (nested, attr, kept) in NESTED {
+            if let Some((_, block)) = labelled(&v[nested], 0).first() {
+                if let Some(value) = block.get(attr) {
+                    attrs.insert(kept.into(), expression(value));
+                }
             }
         }
         let r = Resource {

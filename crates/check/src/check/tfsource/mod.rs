@@ -26,6 +26,7 @@ mod judge;
 mod load;
 mod path;
 mod roots;
+mod sampling;
 mod scope;
 mod vars;
 
@@ -66,6 +67,8 @@ pub struct Found {
 #[derive(Debug, Default)]
 pub struct Report {
     pub stages: Vec<Found>,
+    /// The sampling rules of the root being checked and its modules.
+    pub rules: Vec<apigw_tracing_rule::sampling::SamplingRule>,
     pub files: usize,
     pub warnings: Vec<String>,
     pub skipped: Vec<SkippedPath>,
@@ -131,7 +134,16 @@ pub fn check(dirs: &[(PathBuf, bool)], opts: &Options, cwd: &Path) -> Result<Rep
             default_tags: None,
             depth: 0,
         };
+        let (stages_before, rules_before) = (report.stages.len(), report.rules.len());
         loader.instance(root, at, &mut report);
+        // A root module's stages are judged with its tree's sampling rules
+        // (one deploy, one account-region), not another root's.
+        let rules: Vec<_> = report.rules.drain(rules_before..).collect();
+        if !rules.is_empty() {
+            for f in &mut report.stages[stages_before..] {
+                f.stage.sampling.rules = rules.clone();
+            }
+        }
     }
     Ok(report)
 }
@@ -226,11 +238,22 @@ impl Loader {
                 if let Some(mut stage) = judge::stage(r, address, &scope, &i, default_tags.as_ref())
                 {
                     stage.path = functions.clone();
+                    stage.sampling.api_name = sampling::api_name(r, &module, &scope);
                     report.stages.push(Found {
                         file: r.at.file.clone(),
                         stage,
                     });
                 }
+            }
+        }
+        for r in module
+            .resources
+            .iter()
+            .filter(|r| r.kind == sampling::RULE_TYPE)
+        {
+            for i in judge::instances(&r.attrs, &scope, &mut self.instances_left) {
+                let address = format!("{}{}.{}{}", call.prefix, r.kind, r.name, i.suffix);
+                report.rules.push(sampling::rule(r, &address, &scope, &i));
             }
         }
         for c in &module.calls {
@@ -272,6 +295,7 @@ impl Loader {
                             note: None,
                             fix: Fix::TerraformStage,
                             path: Vec::new(),
+                            sampling: Default::default(),
                         },
                     });
                     return;

@@ -1,0 +1,108 @@
+//! The sampling rule at plan time: a traced stage judged against the X-Ray
+//! sampling rules its own file or module tree defines, plus AWS's Default
+//! rule, by the rule crate's judge (the scan's). Rules defined elsewhere in
+//! the account are not visible here: the scan sees them.
+
+use apigw_tracing_rule::sampling::{judge, Recording, SamplingRule, SamplingStatus, Target};
+
+use super::{CheckResult, Rule, Verdict};
+
+/// What the sampling rule needs of a stage's surroundings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StageSampling {
+    /// The REST API's name when the source gives it literally (`None`:
+    /// known only at deploy, as SAM's implicit API, named after the stack).
+    pub api_name: Option<String>,
+    /// The sampling rules the same file or module tree defines.
+    pub rules: Vec<SamplingRule>,
+}
+
+/// The sampling verdict of a stage that traces; `None` for one that does
+/// not (its own result says so) or when the file or module tree defines no
+/// sampling rule (AWS's Default rule records).
+pub fn judge_sampling(s: &StageSampling, stage: &CheckResult) -> Option<CheckResult> {
+    if stage.status != Verdict::Passed || s.rules.is_empty() {
+        return None;
+    }
+    let target = Target {
+        api_name: s.api_name.as_deref(),
+        stage: stage.stage.as_deref(),
+        ..Target::default()
+    };
+    let v = judge(&target, &s.rules);
+    let fix_for = |rule: &SamplingRule| {
+        let name = &rule.name;
+        if stage.is_terraform() {
+            format!("set reservoir_size = 1 and fixed_rate = 0.05 on the aws_xray_sampling_rule named '{name}'")
+        } else {
+            format!("set SamplingRule.ReservoirSize: 1 and FixedRate: 0.05 on the AWS::XRay::SamplingRule named '{name}'")
+        }
+    };
+    let front = |d: &apigw_tracing_rule::sampling::Decided| {
+        let names: Vec<String> = d
+            .in_front
+            .iter()
+            .map(|(r, _)| format!("{} ({})", r.label(), r.conditions()))
+            .collect();
+        match names.is_empty() {
+            true => String::new(),
+            false => format!("; in front of it: {}", names.join(", ")),
+        }
+    };
+    let (status, message, fix) = match (&v.status, &v.decided) {
+        (SamplingStatus::Unknown, _) | (_, None) => (
+            Verdict::Unknown,
+            format!(
+                "whether the sampling rules record this stage is known only at deploy: {}",
+                v.unknown.as_deref().unwrap_or("no rule decides")
+            ),
+            None,
+        ),
+        (SamplingStatus::Passed, Some(d)) => (
+            Verdict::Passed,
+            format!(
+                "sampling rule {} decides and records its requests{}",
+                d.rule.label(),
+                front(d)
+            ),
+            None,
+        ),
+        (SamplingStatus::Failed, Some(d)) => {
+            let fix = fix_for(&d.rule);
+            (
+                Verdict::Failed,
+                format!(
+                    "the stage traces, but sampling rule {} decides its requests and records none: as blind as tracing off{}; fix: {fix}",
+                    d.rule.label(),
+                    front(d)
+                ),
+                Some(fix),
+            )
+        }
+        (SamplingStatus::Warning, Some(d)) => {
+            let how = match d.recording {
+                Recording::BoostOnly => "records them only on anomalies (a rate boost)",
+                _ => "records none: only what an earlier conditional rule takes is traced",
+            };
+            let fix = fix_for(&d.rule);
+            (
+                Verdict::Warning,
+                format!(
+                    "the stage is partly seen: sampling rule {} decides its requests and {how}{}; fix: {fix}",
+                    d.rule.label(),
+                    front(d)
+                ),
+                Some(fix),
+            )
+        }
+    };
+    Some(CheckResult {
+        rule: Rule::Sampling,
+        status,
+        message,
+        fix,
+        exemption: None,
+        functions: Vec::new(),
+        ..stage.clone()
+    })
+}
