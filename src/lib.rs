@@ -18,6 +18,7 @@ pub mod asff;
 pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod estimate;
 pub mod lambda;
 pub mod plan;
 pub mod react;
@@ -28,7 +29,7 @@ pub mod scan;
 pub mod trigger;
 
 pub use apigw_tracing_check::{check, hook, logging};
-pub use apigw_tracing_rule::{evaluate, exempt, model, sampling, trace_path};
+pub use apigw_tracing_rule::{cost, evaluate, exempt, model, sampling, trace_path};
 
 #[cfg(test)]
 #[path = "../tests/kit/events.rs"]

@@ -133,6 +133,16 @@ data "aws_iam_policy_document" "scan" {
     actions   = ["xray:GetSamplingRules", "xray:GetSamplingStatisticSummaries"]
     resources = ["*"]
   }
+  # Cost estimates (cost = "on"): each stage's request count and where
+  # traces go, read-only; neither action has a resource type.
+  dynamic "statement" {
+    for_each = var.cost == "on" ? [1] : []
+    content {
+      sid       = "ReadTrafficForEstimates"
+      actions   = ["cloudwatch:GetMetricData", "xray:GetTraceSegmentDestination"]
+      resources = ["*"]
+    }
+  }
   statement {
     sid       = "OwnAccountFindings"
     actions   = ["securityhub:BatchImportFindings"]
@@ -256,6 +266,7 @@ resource "aws_lambda_function" "scanner" {
       APIGW_TRACING_REMEDIATION_ROLE_NAME = var.remediation_role_name
       APIGW_TRACING_TRACE_PATH            = var.trace_path
       APIGW_TRACING_SAMPLING              = var.sampling
+      APIGW_TRACING_COST                  = var.cost
       RUST_LOG                            = "info"
     }, var.external_id == "" ? {} : { APIGW_TRACING_EXTERNAL_ID = var.external_id })
   }

@@ -263,3 +263,13 @@ variable "sampling" {
     error_message = "sampling is off or on."
   }
 }
+
+variable "cost" {
+  description = "Price the fix of each FAILED stage in its finding, and of each stage the custom action turns on (off or on). Member roles need cloudwatch:GetMetricData and xray:GetTraceSegmentDestination: deploy them with cost = \"on\" too."
+  type        = string
+  default     = "off"
+  validation {
+    condition     = contains(["off", "on"], var.cost)
+    error_message = "cost is off or on."
+  }
+}

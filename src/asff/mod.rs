@@ -380,6 +380,8 @@ pub use resource::{
 };
 mod path;
 pub use path::{build_path_finding, path_finding_id, PATH_GENERATOR_ID, PATH_TITLE};
+mod estimate;
+pub use estimate::price;
 mod sampling;
 pub use sampling::{
     build_sampling_finding, sampling_finding_id, SAMPLING_GENERATOR_ID, SAMPLING_TITLE,

@@ -5,6 +5,7 @@
 //! sessions, and a count of every request sent.
 
 pub mod accounts;
+pub mod cost;
 pub mod fanout;
 pub mod functions;
 pub mod inventory;
@@ -279,6 +280,17 @@ impl AccountSession {
             .interceptor(CountRequests(self.stats.clone()))
             .build();
         aws_sdk_lambda::Client::from_conf(conf)
+    }
+
+    pub fn cloudwatch(
+        &self,
+        region: crate::model::Region,
+        pacer: &Pacer,
+    ) -> aws_sdk_cloudwatch::Client {
+        let conf = aws_sdk_cloudwatch::config::Builder::from(&self.paced(region, pacer))
+            .interceptor(CountRequests(self.stats.clone()))
+            .build();
+        aws_sdk_cloudwatch::Client::from_conf(conf)
     }
 
     pub fn xray(&self, region: crate::model::Region, pacer: &Pacer) -> aws_sdk_xray::Client {

@@ -98,6 +98,9 @@ const LAMBDA_CONFIG_RPS: NonZeroU32 = NonZeroU32::new(10).unwrap();
 /// 5 minutes per process; 2 requests/s from the scan is well inside what an
 /// account's own fleet already sends.
 const XRAY_RPS: NonZeroU32 = NonZeroU32::new(2).unwrap();
+/// CloudWatch's GetMetricData allows 50 requests/s per account and region;
+/// 10 leaves the rest to the account's dashboards and alarms.
+const GET_METRIC_DATA_RPS: NonZeroU32 = NonZeroU32::new(10).unwrap();
 
 /// The pacers of one run, one per quota. Reads and writes of a run share
 /// them: they count against the same per account-region quotas.
@@ -117,6 +120,8 @@ pub struct Pacers {
     pub lambda: Pacer,
     /// X-Ray's sampling reads (no published quota; see `XRAY_RPS`).
     pub xray: Pacer,
+    /// CloudWatch's GetMetricData (cost estimates).
+    pub cloudwatch: Pacer,
 }
 
 impl Pacers {
@@ -128,6 +133,7 @@ impl Pacers {
             getresources: Pacer::every(GET_RESOURCES_PERIOD),
             lambda: Pacer::per_second(LAMBDA_CONFIG_RPS),
             xray: Pacer::per_second(XRAY_RPS),
+            cloudwatch: Pacer::per_second(GET_METRIC_DATA_RPS),
         }
     }
 
@@ -140,6 +146,7 @@ impl Pacers {
             &self.getresources,
             &self.lambda,
             &self.xray,
+            &self.cloudwatch,
         ] {
             pacer.forget_idle();
         }

@@ -34,6 +34,11 @@ pub struct RemediateCommand {
     #[arg(long, action = ArgAction::SetTrue)]
     pub apply: bool,
 
+    /// Do not estimate what tracing would cost (no CloudWatch GetMetricData,
+    /// X-Ray GetSamplingRules or GetTraceSegmentDestination reads).
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub no_estimate: bool,
+
     /// table or json (the report).
     #[arg(long, value_enum, default_value_t = RemediateFormat::Table)]
     pub format: RemediateFormat,
@@ -114,6 +119,7 @@ pub async fn run(cmd: &RemediateCommand, aws: &Aws, out: &mut Output<'_>) -> Exi
         apply: cmd.apply,
         stages,
         requested_by: Requester::Cli,
+        prices: (!cmd.no_estimate).then_some(cfg.prices),
     };
     let report = crate::remediate::run(&env, &cfg, &plan, &me, &opts).await;
     match cmd.format {
@@ -254,6 +260,41 @@ fn table(r: &RemediationReport) -> String {
             out,
             "{action:<13} {:<13} {:<15} {:<12} {:<16} {detail}",
             p.account, p.region, p.api_id, p.stage
+        );
+        if let Some(e) = &s.estimate {
+            let notes = match e.notes.is_empty() {
+                true => String::new(),
+                false => format!("; {}", e.notes.join("; ")),
+            };
+            let _ = writeln!(
+                out,
+                "{:<13} estimate: {} (rule {}: reservoir {}/s, rate {}){notes}",
+                "",
+                e.summary(),
+                e.rule,
+                e.reservoir,
+                e.rate
+            );
+        }
+    }
+    if let Some(t) = &r.estimate_totals {
+        for (account, total) in &t.accounts {
+            let _ = writeln!(
+                out,
+                "estimate, account {account}: {} stage(s), {} traces/month, USD {}/month (before the free tier)",
+                total.stages,
+                total.traces_per_month.shown(0),
+                total.usd_per_month.shown(2)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "estimate, overall: {} traces/month, USD {}/month after {} free traces (USD {} per million); {}",
+            t.overall.traces_per_month.shown(0),
+            t.overall.usd_per_month.shown(2),
+            t.free_traces_per_month,
+            t.price_per_million_traces,
+            t.note
         );
     }
     for e in &r.errors {

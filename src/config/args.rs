@@ -6,8 +6,8 @@ use std::num::NonZeroU32;
 use clap::{ArgAction, Args};
 
 use super::{
-    RemediationMode, SamplingMode, TracePathMode, DEFAULT_REMEDIATION_ROLE_NAME, DEFAULT_ROLE_NAME,
-    DEFAULT_SESSION_NAME,
+    CostMode, RemediationMode, SamplingMode, TracePathMode, DEFAULT_REMEDIATION_ROLE_NAME,
+    DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME,
 };
 
 /// Every setting of a scan. Each has a flag and an environment variable; the
@@ -120,6 +120,25 @@ pub struct ScanArgs {
     #[arg(long, env = "APIGW_TRACING_SAMPLING", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = SamplingMode::On)]
     pub sampling: SamplingMode,
 
+    /// Price the fix of each FAILED stage: its finding's remediation text and
+    /// ProductFields (EstimatedTracesPerMonth, EstimatedUsdPerMonth) carry
+    /// what tracing it would cost. Needs cloudwatch:GetMetricData and
+    /// xray:GetTraceSegmentDestination in the member role (the stack's Cost
+    /// switch); costs one GetMetricData per 500 such stages per
+    /// account-region.
+    #[arg(long, env = "APIGW_TRACING_COST", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = CostMode::Off)]
+    pub cost: CostMode,
+
+    /// X-Ray's price for traces recorded, USD per million (estimates).
+    /// Prices differ by region and change: set yours.
+    #[arg(long, env = "APIGW_TRACING_PRICE_PER_MILLION_TRACES", default_value_t = crate::cost::DEFAULT_PRICE_PER_MILLION, value_parser = non_negative)]
+    pub price_per_million_traces: f64,
+
+    /// X-Ray's free traces recorded per month (estimates): applied once, to
+    /// the overall total (an organization on consolidated billing shares one).
+    #[arg(long, env = "APIGW_TRACING_FREE_TRACES_PER_MONTH", default_value_t = crate::cost::DEFAULT_FREE_TRACES, value_parser = non_negative)]
+    pub free_traces_per_month: f64,
+
     /// Timeout of one attempt of one AWS request, in seconds.
     #[arg(long, env = "APIGW_TRACING_ATTEMPT_TIMEOUT_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub attempt_timeout_secs: u64,
@@ -139,5 +158,13 @@ impl ScanArgs {
     pub(super) fn attempt_timeout_ms(&self) -> u64 {
         self.attempt_timeout_ms
             .unwrap_or(self.attempt_timeout_secs * 1000)
+    }
+}
+
+/// A price or a count: a finite number of 0 or more.
+fn non_negative(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("{text:?} is not a number of 0 or more")),
     }
 }

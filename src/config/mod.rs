@@ -43,6 +43,15 @@ pub enum SamplingMode {
     On,
 }
 
+/// Whether the scan prices the fix of each FAILED stage (its finding's
+/// remediation text and `ProductFields` carry the estimate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CostMode {
+    #[default]
+    Off,
+    On,
+}
+
 /// The accounts `auto` remediation may change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RemediateScope {
@@ -87,6 +96,10 @@ pub struct Config {
     /// Sampling findings: whether the X-Ray sampling rules record each
     /// traced stage.
     pub sampling: SamplingMode,
+    /// Estimates on FAILED stage findings (`scan --cost on`).
+    pub cost: CostMode,
+    /// X-Ray's price for traces recorded, and its monthly free tier.
+    pub prices: crate::cost::Prices,
 }
 
 /// How the scanner reaches a member account.
@@ -342,6 +355,11 @@ impl ScanArgs {
             },
             trace_path: self.trace_path,
             sampling: self.sampling,
+            cost: self.cost,
+            prices: crate::cost::Prices {
+                per_million: self.price_per_million_traces,
+                free_per_month: self.free_traces_per_month,
+            },
         })
     }
 }

@@ -202,6 +202,9 @@ impl Handler {
                 apply,
                 stages: Vec::new(),
                 requested_by,
+                // Priced where the member roles may read traffic (the
+                // stack's Cost switch, APIGW_TRACING_COST=on).
+                prices: (self.cfg.cost == crate::config::CostMode::On).then_some(self.cfg.prices),
             },
         })
     }

@@ -40,6 +40,7 @@ pub fn auto_plan(
             complete: true,
             errors: Vec::new(),
             findings: Some(Vec::new()),
+            estimates: Default::default(),
         });
         region.evaluations.push(ev);
         region.findings.get_or_insert_with(Vec::new).push(finding);

@@ -84,6 +84,7 @@ async fn reread(
             complete: true,
             errors: Vec::new(),
             findings: None,
+            estimates: BTreeMap::new(),
         });
         let client = session.apigateway(t.stage.region, &r.pacers.apigw);
         match remediation::get_stage(&client, &t.stage).await {
@@ -95,12 +96,16 @@ async fn reread(
                 action: Action::Skipped,
                 patch: None,
                 reason: Some("the stage no longer exists".into()),
+                estimate: None,
             }),
             Err(e) => {
                 region.complete = false;
                 region.errors.push(ErrorEntry::from(&e));
             }
         }
+    }
+    if let Some(prices) = &r.opts.prices {
+        price(r, &session, regions.values_mut(), prices).await;
     }
     let named = super::RemediateOptions {
         stages: targets.iter().map(|t| StageArn::from(&t.stage)).collect(),
@@ -112,4 +117,57 @@ async fn reread(
         .await;
     stages.extend(gone);
     (stages, errors)
+}
+
+/// The estimate of each target stage that would be turned on, logged one
+/// line per stage (the custom action's answer carries them too).
+async fn price(
+    r: &Remediator<'_>,
+    session: &crate::aws::AccountSession,
+    regions: impl Iterator<Item = &mut RegionStages>,
+    prices: &crate::cost::Prices,
+) {
+    for g in regions {
+        let failing: Vec<usize> = (0..g.evaluations.len())
+            .filter(|i| g.evaluations[*i].status() == crate::evaluate::Status::Failing)
+            .collect();
+        if failing.is_empty() {
+            continue;
+        }
+        let apigw = session.apigateway(g.at.region, &r.pacers.apigw);
+        let mut stages: Vec<_> = failing
+            .iter()
+            .map(|i| g.evaluations[*i].stage.clone())
+            .collect();
+        let series = match crate::estimate::api_names(&apigw).await {
+            Ok(names) => crate::estimate::named(&mut stages, &names),
+            Err(why) => {
+                tracing::warn!(account = %g.at.account, region = %g.at.region, error = %why, "API names not read; estimates have no traffic");
+                Default::default()
+            }
+        };
+        let targets: Vec<&crate::model::StageRecord> = stages.iter().collect();
+        let (found, _) = crate::estimate::estimate_region(
+            session,
+            r.pacers,
+            &g.at,
+            &series,
+            &targets,
+            prices,
+            Utc::now(),
+        )
+        .await;
+        for (stage, e) in &found {
+            tracing::info!(
+                account = %stage.account,
+                region = %stage.region,
+                api_id = %stage.api_id,
+                stage = %stage.stage,
+                estimate = %e.summary(),
+                rule = %e.rule,
+                "what tracing this stage would cost"
+            );
+        }
+        g.estimates = found;
+    }
 }

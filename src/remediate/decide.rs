@@ -46,7 +46,7 @@ pub enum Action {
 
 /// One stage in the report (`account`, `region`, `api_id`, `stage` at the
 /// top level of its JSON).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StageAction {
     #[serde(flatten)]
     pub stage: StageRef,
@@ -57,6 +57,9 @@ pub struct StageAction {
     /// Why skipped, or the AWS error for `failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// What tracing it would cost (a stage turned on, or to turn on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<crate::cost::Estimate>,
 }
 
 /// What to do with one evaluated stage.
@@ -99,6 +102,7 @@ pub fn action(ev: &Evaluation, action: Action, reason: Option<String>) -> StageA
         action,
         patch: matches!(action, Action::Enabled | Action::WouldEnable).then(patch),
         reason,
+        estimate: None,
     }
 }
 

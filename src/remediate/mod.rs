@@ -40,6 +40,8 @@ pub struct RemediateOptions {
     /// Only these stages (empty: every stage in scope).
     pub stages: Vec<StageArn>,
     pub requested_by: Requester,
+    /// Price each stage turned on (`None`: no estimate, nothing read for it).
+    pub prices: Option<crate::cost::Prices>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -65,6 +67,12 @@ pub struct RemediationReport {
     /// Custom action: findings that were not acted on, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignored: Vec<IgnoredFinding>,
+    /// What the stages turned on (or to turn on) would cost, per account
+    /// (before the free tier) and overall (after it, applied once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate_totals: Option<crate::estimate::EstimateTotals>,
+    #[serde(skip)]
+    prices: Option<crate::cost::Prices>,
 }
 
 impl RemediationReport {
@@ -77,6 +85,8 @@ impl RemediationReport {
             stages: Vec::new(),
             errors: Vec::new(),
             ignored: Vec::new(),
+            estimate_totals: None,
+            prices: opts.prices,
         }
     }
 
@@ -98,6 +108,14 @@ impl RemediationReport {
             RunStatus::Complete
         };
         self.stages.sort_by(|a, b| a.stage.cmp(&b.stage));
+        self.estimate_totals = self.prices.map(|prices| {
+            let priced = self
+                .stages
+                .iter()
+                .filter(|s| matches!(s.action, Action::Enabled | Action::WouldEnable))
+                .filter_map(|s| Some((&s.stage.account, s.estimate.as_ref()?)));
+            crate::estimate::totals(priced, &prices)
+        });
     }
 }
 
@@ -113,6 +131,8 @@ pub struct RegionStages {
     /// it already (the scan before `auto`); `None`: read it before the
     /// PASSED findings are imported, to keep their CreatedAt.
     pub findings: Option<Vec<Finding>>,
+    /// Cost estimates of stages that may be turned on, when priced.
+    pub estimates: std::collections::BTreeMap<crate::model::StageRef, crate::cost::Estimate>,
 }
 
 /// What one remediation needs, shared by every account it covers.
@@ -232,16 +252,44 @@ async fn inventory_account(
         let at = AccountRegion::new(account.clone(), *region);
         let client = session.apigateway(at.region, &r.pacers.apigw);
         let inv = inventory::list_stages(&client, &at).await;
+        let errors: Vec<ErrorEntry> = inv.errors.iter().map(ErrorEntry::from).collect();
+        let evaluations: Vec<Evaluation> = inv
+            .stages
+            .iter()
+            .cloned()
+            .map(|s| evaluate(s, &r.cfg.exemptions, today))
+            .collect();
+        let mut estimates = std::collections::BTreeMap::new();
+        if let Some(prices) = &r.opts.prices {
+            // Only stages this run may turn on are priced.
+            let targets: Vec<&crate::model::StageRecord> = evaluations
+                .iter()
+                .filter(|ev| ev.status() == crate::evaluate::Status::Failing)
+                .filter(|ev| decide::decide(ev, &r.opts.stages) == decide::Decision::Enable)
+                .map(|ev| &ev.stage)
+                .collect();
+            let series = crate::estimate::series_of(&inv.stages);
+            // What could not be read is logged, and each estimate's notes
+            // say what was assumed instead: never a failed remediation.
+            let (found, _) = crate::estimate::estimate_region(
+                &session,
+                r.pacers,
+                &at,
+                &series,
+                &targets,
+                prices,
+                Utc::now(),
+            )
+            .await;
+            estimates = found;
+        }
         out.push(RegionStages {
             at,
             complete: inv.complete(),
-            errors: inv.errors.iter().map(ErrorEntry::from).collect(),
-            evaluations: inv
-                .stages
-                .into_iter()
-                .map(|s| evaluate(s, &r.cfg.exemptions, today))
-                .collect(),
+            errors,
+            evaluations,
             findings: None,
+            estimates,
         });
     }
     Ok(out)

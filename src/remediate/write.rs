@@ -29,8 +29,28 @@ const PARTIAL_INVENTORY: &str =
     "the inventory of this account-region failed; nothing is changed here";
 
 impl Remediator<'_> {
-    /// Decides and (with `apply`) changes one account's stages.
+    /// Decides and (with `apply`) changes one account's stages; each stage
+    /// turned on (or to turn on) carries its estimate, when priced.
     pub async fn account(
+        &self,
+        account: &AccountId,
+        regions: Vec<RegionStages>,
+    ) -> (Vec<StageAction>, Vec<ErrorEntry>) {
+        let mut estimates: std::collections::BTreeMap<_, _> = regions
+            .iter()
+            .flat_map(|g| g.estimates.iter())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let (mut stages, errors) = self.decide_and_write(account, regions).await;
+        for s in &mut stages {
+            if matches!(s.action, Action::Enabled | Action::WouldEnable) {
+                s.estimate = estimates.remove(&s.stage);
+            }
+        }
+        (stages, errors)
+    }
+
+    async fn decide_and_write(
         &self,
         account: &AccountId,
         regions: Vec<RegionStages>,

@@ -52,6 +52,10 @@ pub enum ErrorKind {
     /// could not be read (warning: its sampling verdicts are UNKNOWN, the
     /// findings left as they were).
     SamplingUnreadable,
+    /// Something a cost estimate reads (traffic, rules, the trace
+    /// destination) could not be read (warning: the estimate says what it
+    /// assumed instead, or has no number).
+    EstimateUnreadable,
 }
 
 /// One failure, with every piece of context there is.

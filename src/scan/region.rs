@@ -39,6 +39,8 @@ struct Read {
     inventory: Inventory,
     paths: PathRead,
     sampling: SamplingRead,
+    /// `--cost on`: what tracing each untraced stage would cost.
+    estimates: Estimates,
     existing: Option<Result<Existing, PublishError>>,
 }
 
@@ -92,6 +94,7 @@ async fn read(ctx: &Ctx<'_>, session: &AccountSession, at: &AccountRegion) -> Re
     };
     let paths = Box::pin(read_paths(ctx, session, at, &inventory.stages)).await;
     let sampling = Box::pin(read_sampling(ctx, session, at, &inventory.stages)).await;
+    let estimates = Box::pin(read_estimates(ctx, session, at, &inventory.stages)).await;
     // GetFindings has its own quota (3/s): its own pacer. For change
     // events, only the named APIs' findings are asked for.
     let existing = if ctx.dry_run {
@@ -107,8 +110,40 @@ async fn read(ctx: &Ctx<'_>, session: &AccountSession, at: &AccountRegion) -> Re
         inventory,
         paths,
         sampling,
+        estimates,
         existing,
     }
+}
+
+type Estimates = (
+    std::collections::BTreeMap<crate::model::StageRef, crate::cost::Estimate>,
+    Vec<ErrorEntry>,
+);
+
+/// `--cost on`: the untraced stages priced (their FAILED findings carry
+/// it); off: nothing read.
+async fn read_estimates(
+    ctx: &Ctx<'_>,
+    session: &AccountSession,
+    at: &AccountRegion,
+    stages: &[crate::model::StageRecord],
+) -> Estimates {
+    if ctx.cfg.cost != crate::config::CostMode::On {
+        return Default::default();
+    }
+    let targets: Vec<&crate::model::StageRecord> =
+        stages.iter().filter(|s| !s.tracing_enabled).collect();
+    let series = crate::estimate::series_of(stages);
+    crate::estimate::estimate_region(
+        session,
+        &ctx.pacers,
+        at,
+        &series,
+        &targets,
+        &ctx.cfg.prices,
+        ctx.now,
+    )
+    .await
 }
 
 /// The rules whose findings this run keeps: the trace path's and
@@ -134,8 +169,10 @@ fn decide(ctx: &Ctx<'_>, at: &AccountRegion, read: Read) -> (RegionOutput, Optio
         inventory,
         paths,
         sampling,
+        estimates,
         existing,
     } = read;
+    let (estimates, estimate_warnings) = estimates;
     let mut result = RegionResult::new(at);
     result.apis = inventory.apis;
     result.stages = inventory.stages.len();
@@ -146,6 +183,7 @@ fn decide(ctx: &Ctx<'_>, at: &AccountRegion, read: Read) -> (RegionOutput, Optio
     warnings.extend(paths.warnings);
     let paths = paths.evaluations;
     warnings.extend(sampling.warnings);
+    warnings.extend(estimate_warnings);
     let sampling = sampling.evaluations;
     result.sampling = sampling.len();
     for s in &sampling {
@@ -241,7 +279,13 @@ fn decide(ctx: &Ctx<'_>, at: &AccountRegion, read: Read) -> (RegionOutput, Optio
     let (sampling_existing, existing): (Vec<Finding>, Vec<Finding>) = existing
         .into_iter()
         .partition(|f| f.generator_id == asff::SAMPLING_GENERATOR_ID);
-    let stages = reconcile(&evaluations, &existing, coverage, ctx.now);
+    let mut stages = reconcile(&evaluations, &existing, coverage, ctx.now);
+    for f in &mut stages.findings {
+        let priced = asff::stage_of_id(&f.id).and_then(|s| estimates.get(&s));
+        if let Some(e) = priced {
+            asff::price(f, e);
+        }
+    }
     let mut parts = vec![stages];
     if ctx.functions.is_some() {
         let paths = reconcile(&paths, &path_existing, coverage, ctx.now);

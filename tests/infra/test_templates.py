@@ -24,8 +24,10 @@ MEMBER_ACTIONS = {
     "xray:GetSamplingRules",
     "xray:GetSamplingStatisticSummaries",
 }
+# Cost estimates, only under the Cost switch (read-only).
+COST_ACTIONS = {"cloudwatch:GetMetricData", "xray:GetTraceSegmentDestination"}
 # Actions IAM defines no resource type for: "*" is the only valid Resource.
-NO_RESOURCE_TYPES = {"xray:GetSamplingRules", "xray:GetSamplingStatisticSummaries"}
+NO_RESOURCE_TYPES = {"xray:GetSamplingRules", "xray:GetSamplingStatisticSummaries"} | COST_ACTIONS
 
 
 def one(v):
@@ -111,7 +113,15 @@ def test_member_role_allows_only_what_the_scanner_calls():
     role = cfn("member-role.yaml")["Resources"]["ScanRole"]["Properties"]
     allowed = set()
     for policy in role["Policies"]:
-        for st in as_list(policy["PolicyDocument"]["Statement"]):
+        statements = as_list(policy["PolicyDocument"]["Statement"])
+        # The cost reads only under their own switch.
+        conditional = [st["Fn::If"] for st in statements if "Fn::If" in st]
+        assert [c[0] for c in conditional] == ["WantsCost"]
+        assert conditional[0][2] == {"Ref": "AWS::NoValue"}
+        assert cfn_actions(conditional[0][1]) == COST_ACTIONS
+        for st in statements:
+            if "Fn::If" in st:
+                continue
             assert st["Effect"] == "Allow"
             allowed |= cfn_actions(st)
             for r in as_list(st["Resource"]):
@@ -126,6 +136,9 @@ def test_member_role_allows_only_what_the_scanner_calls():
     docs = blocks(tf, "data", "aws_iam_policy_document")
     tf_allowed = set().union(*(tf_actions(st) for st in docs["scan"]["statement"]))
     assert tf_allowed == MEMBER_ACTIONS
+    dynamic = one(docs["scan"]["dynamic"])["statement"]
+    assert one(dynamic["for_each"]) == '${var.cost == "on" ? [1] : []}'
+    assert tf_actions(one(dynamic["content"])) == COST_ACTIONS
     for st in docs["scan"]["statement"]:
         assert "*" not in as_list(one(st["resources"])) or tf_actions(st) <= NO_RESOURCE_TYPES
 
@@ -288,7 +301,9 @@ def test_the_function_may_assume_the_remediation_role_only_when_enabled():
     sam = cfn("template.yaml")
     statements = sam["Resources"]["ScannerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     conditional = [st["Fn::If"] for st in statements if isinstance(st, dict) and "Fn::If" in st]
-    assert {c[0] for c in conditional} == {"WantsRemediation"}
+    assert {c[0] for c in conditional} == {"WantsRemediation", "WantsCost"}
+    cost = [c[1] for c in conditional if c[0] == "WantsCost"]
+    assert len(cost) == 1 and cfn_actions(cost[0]) == COST_ACTIONS
     assume = [c[1] for c in conditional if c[1]["Action"] == "sts:AssumeRole"][0]
     assert assume["Condition"]["StringEquals"]["aws:ResourceOrgID"] == {"Ref": "OrganizationId"}
     unconditional = set().union(*(cfn_actions(st) for st in statements if "Fn::If" not in st))

@@ -2,6 +2,7 @@
 
 mod check_parity;
 mod cli;
+mod cost;
 mod deploy;
 #[path = "../kit/events.rs"]
 mod events;

@@ -328,6 +328,26 @@ async fn the_custom_action_fixes_the_selected_findings_in_each_mode() {
         [("prod".to_owned(), "would-enable".to_owned())]
     );
     assert!(!tracing_of(&cfg, &api, "prod").await);
+    assert!(
+        out["stages"][0].get("estimate").is_none(),
+        "the Cost switch is off"
+    );
+
+    // With the Cost switch on, the answer prices the stage it would turn on.
+    let priced = handler(&["--remediation", "on-request", "--dry-run", "--cost", "on"]).await;
+    let out = invoke(&priced, crate::events::custom_action(m, &api, "prod"))
+        .await
+        .unwrap();
+    let e = &out["stages"][0]["estimate"];
+    assert_eq!(e["rule"], "Default", "{out:#}");
+    assert!(
+        e["notes"][0].as_str().unwrap().starts_with("no_traffic"),
+        "{out:#}"
+    );
+    assert_eq!(
+        out["estimate_totals"]["accounts"][m]["stages"], 1,
+        "{out:#}"
+    );
 
     // on-request: exactly the selected finding's stage; the other product's
     // finding (APIGateway.3) is ignored, so its stage stays as it is.
@@ -584,6 +604,7 @@ async fn a_stage_exempted_after_the_read_is_read_again_and_left_alone() {
         apply: true,
         stages: Vec::new(),
         requested_by: Requester::Cli,
+        prices: None,
     };
     let pacers = Pacers::new(settings.limits.apigw_rps, settings.limits.securityhub_rps);
     let r = Remediator {
@@ -602,6 +623,7 @@ async fn a_stage_exempted_after_the_read_is_read_again_and_left_alone() {
         complete: true,
         errors: Vec::new(),
         findings: Some(Vec::new()),
+        estimates: Default::default(),
     };
     let (stages, errors) = r
         .account(&AccountId::parse(MANAGEMENT).unwrap(), vec![region])

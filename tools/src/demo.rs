@@ -145,7 +145,45 @@ async fn demo(bin: String) -> std::process::ExitCode {
         accounts.len() * REGIONS.len()
     );
 
-    // Fix: what remediation would change (a dry run writes nothing).
+    // What the fix would cost: 14 days of traffic for one failing stage
+    // (half a request a second), in moto's CloudWatch.
+    let cw = aws_sdk_cloudwatch::Client::new(&moto.account_config(MANAGEMENT, REGIONS[0]).await);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs_f64();
+    let points: Vec<aws_sdk_cloudwatch::types::MetricDatum> = (0..14 * 24)
+        .map(|h| {
+            let dim = |n: &str, v: &str| {
+                aws_sdk_cloudwatch::types::Dimension::builder()
+                    .name(n)
+                    .value(v)
+                    .build()
+            };
+            aws_sdk_cloudwatch::types::MetricDatum::builder()
+                .metric_name("Count")
+                .dimensions(dim("ApiName", "orders-0"))
+                .dimensions(dim("Stage", "staging"))
+                .timestamp(aws_smithy_types::DateTime::from_secs_f64(
+                    now - (f64::from(h) + 0.5) * 3600.0,
+                ))
+                .value(1800.0)
+                .build()
+        })
+        .collect();
+    cw.put_metric_data()
+        .namespace("AWS/ApiGateway")
+        .set_metric_data(Some(points))
+        .send()
+        .await
+        .expect("seed the demo's traffic");
+    println!(
+        "\n== traffic: {MANAGEMENT} {} orders-0/staging served 0.5 requests/s for 14 days (CloudWatch AWS/ApiGateway Count)",
+        REGIONS[0]
+    );
+
+    // Fix: what remediation would change (a dry run writes nothing), and
+    // what tracing each stage would cost.
     println!(
         "\n== apigw-tracing remediate --regions {} (dry run: add --apply to change)\n",
         REGIONS.join(",")

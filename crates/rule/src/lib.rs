@@ -5,6 +5,7 @@
 //! over the same types; Cargo keeps it that way (this package depends on
 //! none of theirs).
 
+pub mod cost;
 pub mod evaluate;
 pub mod exempt;
 pub mod model;

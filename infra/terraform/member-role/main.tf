@@ -44,6 +44,16 @@ variable "remediation_role_name" {
   default = "apigw-tracing-remediate"
 }
 
+variable "cost" {
+  description = "Let the scan role read what cost estimates need (cloudwatch:GetMetricData, xray:GetTraceSegmentDestination; read-only): off or on, as the central module's cost."
+  type        = string
+  default     = "off"
+  validation {
+    condition     = contains(["off", "on"], var.cost)
+    error_message = "cost is off or on."
+  }
+}
+
 variable "enable_trace_path_remediation" {
   description = "With enable_remediation, also let the remediation role set X-Ray active tracing on this account's Lambda functions (remediate --trace-path); it never writes IAM."
   type        = bool
@@ -107,6 +117,16 @@ data "aws_iam_policy_document" "scan" {
     sid       = "ReadSamplingRules"
     actions   = ["xray:GetSamplingRules", "xray:GetSamplingStatisticSummaries"]
     resources = ["*"]
+  }
+  # Cost estimates (cost = "on"): each stage's request count and where
+  # traces go, read-only; neither action has a resource type.
+  dynamic "statement" {
+    for_each = var.cost == "on" ? [1] : []
+    content {
+      sid       = "ReadTrafficForEstimates"
+      actions   = ["cloudwatch:GetMetricData", "xray:GetTraceSegmentDestination"]
+      resources = ["*"]
+    }
   }
   statement {
     sid       = "ImportOwnFindings"
