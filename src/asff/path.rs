@@ -123,11 +123,16 @@ fn label(f: &PathFunction) -> String {
         .map(|q| format!(":{q}"))
         .unwrap_or_default();
     format!(
-        "{}{q} ({}, {}{})",
+        "{}{q} ({}, {}{}{})",
         f.function.name,
         f.function.account,
         f.state.mode.as_str(),
-        if f.authorizer { ", authorizer" } else { "" }
+        if f.authorizer { ", authorizer" } else { "" },
+        if f.state.otel.instrumented {
+            ", OpenTelemetry"
+        } else {
+            ""
+        }
     )
 }
 
@@ -173,6 +178,17 @@ fn describe(ev: &PathEvaluation) -> String {
             failing.len(),
             list(&failing)
         )
+    };
+    // OpenTelemetry: notes, not the verdict (AWS's guides still ask for
+    // Active with the ADOT layer).
+    let notes: Vec<String> = ev
+        .functions
+        .iter()
+        .filter_map(|f| f.state.otel.note(&f.function.name))
+        .collect();
+    let text = match notes.is_empty() {
+        true => text,
+        false => format!("{text} {}.", notes.join("; ")),
     };
     cut_to(&text, 1024)
 }
@@ -232,6 +248,22 @@ fn fields(ev: &PathEvaluation) -> BTreeMap<String, String> {
     if !ev.not_traceable.is_empty() {
         field("NotTraceableByAws", ev.not_traceable.join("; "));
     }
+    let otel: Vec<&PathFunction> = ev
+        .functions
+        .iter()
+        .filter(|f| f.state.otel.instrumented)
+        .collect();
+    if !otel.is_empty() {
+        field("OpenTelemetry", list(&otel));
+        let split: Vec<&PathFunction> = otel
+            .iter()
+            .copied()
+            .filter(|f| f.state.otel.splits())
+            .collect();
+        if !split.is_empty() {
+            field("PropagatorsWithoutXray", list(&split));
+        }
+    }
     fields
 }
 
@@ -251,6 +283,7 @@ mod tests {
             state: FunctionState {
                 mode,
                 role: Some(format!("arn:aws:iam::222222222222:role/{name}-role")),
+                otel: Default::default(),
             },
         }
     }
@@ -348,3 +381,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "path_otel_tests.rs"]
+mod otel_tests;

@@ -168,6 +168,7 @@ impl<'a> FunctionReader<'a> {
             let state = FunctionState {
                 mode: FunctionMode::Unknown(chain(&e)),
                 role: None,
+                otel: Default::default(),
             };
             (state, Some(e))
         };
@@ -233,9 +234,23 @@ pub async fn configuration(
         Some(TracingMode::Active) => FunctionMode::Active,
         _ => FunctionMode::PassThrough,
     };
+    // Only the two variables OpenTelemetry's notes need are read: no other
+    // environment value is copied into a finding or a log.
+    let variable = |name: &str| {
+        out.environment()
+            .and_then(|e| e.variables())
+            .and_then(|v| v.get(name))
+            .map(String::as_str)
+    };
+    let otel = crate::trace_path::Otel::from_parts(
+        out.layers().iter().filter_map(|l| l.arn()),
+        variable(crate::trace_path::EXEC_WRAPPER),
+        variable(crate::trace_path::PROPAGATORS),
+    );
     Ok(FunctionState {
         mode,
         role: out.role().map(str::to_owned),
+        otel,
     })
 }
 

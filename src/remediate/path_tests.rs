@@ -10,6 +10,7 @@ fn failing(arn: &str) -> PathFunction {
         state: FunctionState {
             mode: FunctionMode::PassThrough,
             role: None,
+            otel: Default::default(),
         },
     }
 }

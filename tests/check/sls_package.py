@@ -7,7 +7,8 @@ provider.tracing.apiGateway and tags the stage with provider.stackTags
 overlaid with provider.tags, except on an external API
 (provider.apiGateway.restApiId). That becomes the deployment's
 StageDescription, from the service configuration as Serverless itself
-resolved it (serverless-state.json). Usage: sls_package.py SLS SERVICE_DIR OUT"""
+resolved it (serverless-state.json). Usage: sls_package.py SLS SERVICE_DIR OUT
+[CONFIG] (CONFIG: a service file of another name, `sls package --config`)"""
 
 import json
 import os
@@ -17,6 +18,7 @@ import sys
 import tempfile
 
 sls, service, target = sys.argv[1:4]
+config = sys.argv[4:5]
 work = tempfile.mkdtemp()
 shutil.copytree(service, work, dirs_exist_ok=True)
 # Something to package: Serverless refuses a service without code.
@@ -34,7 +36,7 @@ env = dict(
     HTTP_PROXY="http://127.0.0.1:9",
     NO_PROXY="127.0.0.1,localhost",
 )
-subprocess.run([sls, "package"], cwd=work, env=env, check=True,
+subprocess.run([sls, "package"] + (["--config", config[0]] if config else []), cwd=work, env=env, check=True,
                stdout=subprocess.DEVNULL)
 with open(os.path.join(work, ".serverless", "cloudformation-template-update-stack.json")) as f:
     template = json.load(f)

@@ -34,7 +34,7 @@ pub async fn ensure_role(cfg: &SdkConfig) -> String {
 }
 
 /// An empty zip archive: moto without Docker never runs the code.
-const EMPTY_ZIP: [u8; 22] = [
+pub const EMPTY_ZIP: [u8; 22] = [
     0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ];
 

@@ -24,6 +24,7 @@ mod runtime;
 mod runtime_api;
 mod sampling;
 mod scan;
+mod shapes;
 mod support;
 mod trace_path;
 mod xray_kit;

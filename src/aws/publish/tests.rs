@@ -240,6 +240,7 @@ fn conversion_round_trips_every_field() {
         state: FunctionState {
             mode,
             role: Some("arn:aws:iam::111111111111:role/r".into()),
+            otel: Default::default(),
         },
     };
     let path = PathEvaluation {

@@ -12,8 +12,9 @@ use super::{template, terraform, yaml, PlannedStage, SkippedPath};
 /// resources is a few MB), far below what would exhaust a CI runner.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 128 * 1024 * 1024;
 
-/// File endings a directory walk reads (`.tf.json` ends in `json`).
-pub const EXTENSIONS: [&str; 5] = ["json", "yaml", "yml", "template", "tf"];
+/// File endings a directory walk reads (`.tf.json` and `.tofu.json` end in
+/// `json`; `.tofu` is OpenTofu's).
+pub const EXTENSIONS: [&str; 6] = ["json", "yaml", "yml", "template", "tf", "tofu"];
 /// Directories a walk never enters.
 pub const SKIPPED_DIRS: [&str; 3] = [".git", ".terraform", "node_modules"];
 
@@ -31,7 +32,7 @@ pub enum FileError {
         line: usize,
         message: String,
     },
-    #[error("{path}: is neither a Terraform plan (terraform show -json) nor a CloudFormation, SAM or CDK template")]
+    #[error("{path}: is neither a Terraform plan (terraform show -json), a CloudFormation, SAM or CDK template, nor a Serverless Framework service")]
     NotInput { path: String },
     #[error("nothing to check under {paths}: no Terraform plan or source, CloudFormation, SAM or CDK template, or Serverless Framework file ({skipped} file(s) skipped)")]
     NothingToCheck { paths: String, skipped: usize },
@@ -39,6 +40,8 @@ pub enum FileError {
     NotAPlan { path: String, why: String },
     #[error("{path}: no such file or directory")]
     Missing { path: String },
+    #[error("{path}: a Serverless Framework service written as code is not read (check runs no code); render it first: serverless print > serverless.resolved.yml, and check that")]
+    ScriptService { path: String },
     #[error("{path}: is not a regular file (a FIFO, a device, a socket); check reads files only")]
     NotRegular { path: String },
     #[error("{path}: is {size} bytes, over the limit of {max} (--max-file-size)")]
@@ -54,6 +57,7 @@ impl FileError {
             | FileError::NotInput { path }
             | FileError::NotAPlan { path, .. }
             | FileError::Missing { path }
+            | FileError::ScriptService { path }
             | FileError::NotRegular { path }
             | FileError::TooLarge { path, .. } => path,
             FileError::NothingToCheck { paths, .. } => paths,
@@ -125,6 +129,15 @@ pub fn read(
     shown: &str,
     max: u64,
 ) -> Result<(Vec<PlannedStage>, Vec<String>), FileError> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if super::serverless::is_script_service(name) {
+        return Err(FileError::ScriptService {
+            path: shown.to_owned(),
+        });
+    }
     let text = read_text(path, shown, max)?;
     let syntax = |e: yaml::SyntaxError| FileError::Syntax {
         path: shown.to_owned(),
@@ -133,10 +146,6 @@ pub fn read(
     };
     // Recognised by name first: a service file is never taken for a
     // template (its `resources:` section is judged inside it).
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
     if super::serverless::is_service_file(name) {
         let doc = yaml::parse(&text).map_err(syntax)?;
         return Ok((super::serverless::stages(&doc), Vec::new()));
@@ -187,6 +196,11 @@ pub fn read(
             .map_err(syntax)?;
         return Ok((judge.finish(), Vec::new()));
     }
+    // A Serverless service under another name (`--config api.yml`).
+    if super::serverless::is_service(&doc) {
+        let doc = yaml::parse(&text).map_err(syntax)?;
+        return Ok((super::serverless::stages(&doc), Vec::new()));
+    }
     Err(FileError::NotInput {
         path: shown.to_owned(),
     })
@@ -221,6 +235,14 @@ pub fn walk(dir: &Path, cwd: &Path) -> (Vec<PathBuf>, Vec<SkippedPath>) {
                 continue;
             }
         };
+        let name = entry.file_name().to_str().unwrap_or_default();
+        if super::serverless::is_script_service(name) && !entry.file_type().is_dir() {
+            let e = FileError::ScriptService {
+                path: shown(entry.path(), cwd),
+            };
+            skipped.push(e.skipped());
+            continue;
+        }
         let wanted = entry
             .path()
             .extension()

@@ -17,6 +17,7 @@ mod cfn_sampling;
 pub use cfn_sampling::{rule_of as cfn_sampling_rule, SAMPLING_RULE_TYPE};
 pub mod files;
 mod foreach;
+pub mod otel;
 pub mod output;
 pub mod path;
 mod plan_path;
@@ -309,6 +310,16 @@ pub fn judge_path(functions: Vec<path::PathFunction>, stage: &CheckResult) -> Op
             format!("the stage and the {n} function(s) behind it have active tracing"),
             None,
         )
+    };
+    // OpenTelemetry: notes, not the verdict (AWS's guides still ask for
+    // Active with the ADOT layer).
+    let notes: Vec<String> = functions
+        .iter()
+        .filter_map(|f| f.otel.note(&f.name))
+        .collect();
+    let message = match notes.is_empty() {
+        true => message,
+        false => format!("{message}; {}", notes.join("; ")),
     };
     Some(CheckResult {
         rule: Rule::TracePath,

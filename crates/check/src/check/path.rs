@@ -32,12 +32,23 @@ pub struct PathFunction {
     #[serde(skip)]
     pub tracing: Tracing,
     pub authorizer: bool,
+    /// OpenTelemetry on the function: notes, not the verdict.
+    #[serde(skip_serializing_if = "otel_off")]
+    pub otel: apigw_tracing_rule::trace_path::Otel,
+}
+
+fn otel_off(o: &apigw_tracing_rule::trace_path::Otel) -> bool {
+    !o.instrumented
 }
 
 /// What a template says of its functions and what invokes them.
 #[derive(Debug, Default)]
 pub struct PathIndex {
     functions: BTreeMap<String, (Tracing, String)>,
+    /// Each function's OpenTelemetry (layers, two variables).
+    otel: BTreeMap<String, apigw_tracing_rule::trace_path::Otel>,
+    /// SAM's `Globals.Function` (its layers and variables).
+    global_function: Option<Node>,
     /// (API logical id, function logical id, is an authorizer).
     edges: BTreeSet<(String, String, bool)>,
     /// `Globals.Function.Tracing`, judged.
@@ -68,6 +79,7 @@ impl PathIndex {
             .and_then(|g| g.get("Function"))
             .and_then(|f| f.get("Tracing"))
             .map(|t| index.mode_of(Some(t)));
+        index.global_function = doc.get("Globals").and_then(|g| g.get("Function")).cloned();
         index
     }
 
@@ -80,6 +92,8 @@ impl PathIndex {
                 let mode = prop("TracingConfig").and_then(|t| t.get("Mode"));
                 let judged = self.mode_of(mode);
                 self.functions.insert(id.to_owned(), judged);
+                self.otel
+                    .insert(id.to_owned(), super::otel::from_cfn(props, None));
             }
             "AWS::Serverless::Function" => {
                 // The function's own Tracing wins over Globals, whatever
@@ -92,6 +106,8 @@ impl PathIndex {
                         .unwrap_or_else(|| mode_text(None)),
                 };
                 self.functions.insert(id.to_owned(), judged);
+                let otel = super::otel::from_cfn(props, self.global_function.as_ref());
+                self.otel.insert(id.to_owned(), otel);
                 for (_, event) in prop("Events").map(Node::entries).unwrap_or_default() {
                     if event.get("Type").and_then(Node::as_str) != Some("Api") {
                         continue;
@@ -183,6 +199,7 @@ impl PathIndex {
                     mode: mode.clone(),
                     tracing: tracing.clone(),
                     authorizer: *authorizer,
+                    otel: self.otel.get(f).cloned().unwrap_or_default(),
                 })
             })
             .collect()

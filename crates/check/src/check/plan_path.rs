@@ -110,11 +110,16 @@ pub fn behind(
             .is_some_and(|r| r["expressions"].get("tracing_config").is_some());
         for (address, change) in functions.0.get(&key(&f)).into_iter().flatten() {
             let (tracing, mode) = mode_of(change, configured);
+            let after = &change["after"];
             out.push(PathFunction {
                 name: address.clone(),
                 mode,
                 tracing,
                 authorizer,
+                otel: super::otel::from_terraform(
+                    &after["layers"],
+                    &after["environment"][0]["variables"],
+                ),
             });
         }
     }

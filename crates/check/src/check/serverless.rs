@@ -26,6 +26,33 @@ pub fn is_service_file(name: &str) -> bool {
     )
 }
 
+/// A Serverless Framework service by its content, whatever the file's
+/// name (`sls deploy --config api.yml`): a top-level `service`,
+/// `provider.name: aws`, and no `Resources` or `AWSTemplateFormatVersion`
+/// (a template's).
+pub fn is_service(doc: &Node) -> bool {
+    doc.get("service").is_some()
+        && doc
+            .get("provider")
+            .and_then(|p| p.get("name"))
+            .and_then(Node::as_str)
+            == Some("aws")
+        && doc.get("Resources").is_none()
+        && doc.get("AWSTemplateFormatVersion").is_none()
+}
+
+/// A service written as code (`serverless.ts`, `.js`, `.mjs`, `.cjs`):
+/// `check` runs no code, so it is named as not read.
+pub fn is_script_service(name: &str) -> bool {
+    [
+        "serverless.ts",
+        "serverless.js",
+        "serverless.mjs",
+        "serverless.cjs",
+    ]
+    .contains(&name)
+}
+
 pub fn stages(doc: &Node) -> Vec<PlannedStage> {
     let mut out = Vec::new();
     let provider = doc.get("provider").map(|p| follow(p, doc));

@@ -34,10 +34,10 @@ fn a_mixed_folder_is_checked_as_a_whole_and_fails_with_3() {
             &s["unknown"]
         ),
         (
-            &25.into(),
-            &3.into(),
-            &65.into(),
             &26.into(),
+            &3.into(),
+            &66.into(),
+            &27.into(),
             &29.into(),
             &7.into(),
             &3.into()
@@ -212,13 +212,13 @@ fn sarif_has_one_rule_locations_suppressions_and_stable_fingerprints() {
     let results = r["results"].as_array().unwrap();
     assert_eq!(
         results.len(),
-        46,
-        "26 failed + 7 exempt + 3 unknown stages, 5 failed trace paths, 2 blind + 1 partly seen + 2 unknown sampling verdicts; no passed"
+        47,
+        "27 failed + 7 exempt + 3 unknown stages, 5 failed trace paths, 2 blind + 1 partly seen + 2 unknown sampling verdicts; no passed"
     );
     let levels = |lvl: &str| results.iter().filter(|x| x["level"] == lvl).count();
     assert_eq!(
         (levels("error"), levels("note"), levels("warning")),
-        (35, 5, 6)
+        (36, 5, 6)
     );
     assert_eq!(
         results
@@ -270,7 +270,7 @@ fn sarif_has_one_rule_locations_suppressions_and_stable_fingerprints() {
     distinct.dedup();
     // terraform/: its 4 stages that do not pass, from source and from
     // plan, are one alert each; a stage's sampling alert is its own.
-    assert_eq!(distinct.len(), 42);
+    assert_eq!(distinct.len(), 43);
 }
 
 /// A scratch directory under the target dir, new for each call.
@@ -463,6 +463,52 @@ fn the_pre_commit_hook_passes_ordinary_commits_and_stops_failing_templates() {
     let (code, selected, out) = commit(&["tf/terraform.tfvars"]);
     assert_eq!((code, selected), (Some(3), 1), "{out}");
     assert!(out.contains("aws_api_gateway_stage.s"), "{out}");
+    // OpenTofu: a staged .tofu reaches the hook and checks its module.
+    write(
+        "tofu/main.tofu",
+        "resource \"aws_api_gateway_stage\" \"t\" {\n  stage_name = \"prod\"\n}\n",
+    );
+    let (code, selected, out) = commit(&["tofu/main.tofu"]);
+    assert_eq!((code, selected), (Some(3), 1), "{out}");
+    assert!(out.contains("tofu/main.tofu"), "{out}");
+}
+
+/// OpenTofu's precedence from the command line: a directory holding a
+/// passing `main.tf` and a failing `main.tofu` fails, naming the `.tofu`
+/// file (OpenTofu never loads the `.tf` twin).
+#[test]
+fn a_failing_tofu_twin_fails_the_check_and_is_named() {
+    let repo = scratch("tofu-twins");
+    let stage = |traced: bool| {
+        format!("resource \"aws_api_gateway_stage\" \"s\" {{\n  stage_name = \"prod\"\n  xray_tracing_enabled = {traced}\n}}\n")
+    };
+    std::fs::write(repo.join("main.tf"), stage(true)).unwrap();
+    std::fs::write(repo.join("main.tofu"), stage(false)).unwrap();
+    let out = check(&["--format", "json", repo.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{v:#}");
+    assert!(
+        results[0]["file"].as_str().unwrap().ends_with("main.tofu"),
+        "{v:#}"
+    );
+    assert!(v["summary"]["skipped_paths"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("main.tofu in its place"));
+    // The fingerprint is the address's, as a plan's and the .tf source's.
+    let sarif = check(&["--format", "sarif", repo.to_str().unwrap()]);
+    let s: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let fp = &s["runs"][0]["results"][0]["partialFingerprints"]["apigwTracingStage/v1"];
+    std::fs::remove_file(repo.join("main.tofu")).unwrap();
+    std::fs::write(repo.join("main.tf"), stage(false)).unwrap();
+    let from_tf = check(&["--format", "sarif", repo.to_str().unwrap()]);
+    let t: Value = serde_json::from_slice(&from_tf.stdout).unwrap();
+    assert_eq!(
+        fp,
+        &t["runs"][0]["results"][0]["partialFingerprints"]["apigwTracingStage/v1"]
+    );
 }
 
 #[test]
@@ -574,4 +620,49 @@ fn fail_on_names_the_rules_that_fail_the_check() {
     let bad = check(&["--fail-on", "stage,everything", template]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("trace-path"), "{}", stderr(&bad));
+}
+
+/// Serverless Framework services by content: any file name with a
+/// top-level `service` and `provider.name: aws`; services written as code
+/// are named as not read (exit 2 named, skipped and named in a walk).
+#[test]
+fn serverless_services_are_read_by_content_and_code_is_named_not_read() {
+    let api = "tests/fixtures/check/serverless/by-content/api.yml";
+    let out = check(&["--format", "json", api]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["status"], "FAILED", "{v:#}");
+    assert!(v["results"][0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("provider.tracing.apiGateway"));
+    let repo = scratch("sls-code");
+    std::fs::write(
+        repo.join("serverless.ts"),
+        "export default {service: 'x'};\n",
+    )
+    .unwrap();
+    std::fs::copy(crate::root().join(api), repo.join("billing.yml")).unwrap();
+    let named = check(&[repo.join("serverless.ts").to_str().unwrap()]);
+    assert_eq!(named.status.code(), Some(2));
+    assert!(
+        stderr(&named).contains("written as code is not read"),
+        "{}",
+        stderr(&named)
+    );
+    let walked = check(&["--format", "json", repo.to_str().unwrap()]);
+    assert_eq!(walked.status.code(), Some(3), "{}", stderr(&walked));
+    let v: Value = serde_json::from_slice(&walked.stdout).unwrap();
+    let skipped = &v["summary"]["skipped_paths"];
+    assert!(
+        skipped[0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("serverless.ts"),
+        "{v:#}"
+    );
+    assert!(v["results"][0]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("billing.yml"));
 }

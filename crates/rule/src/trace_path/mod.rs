@@ -15,7 +15,9 @@ use serde::Serialize;
 
 use crate::model::StageRecord;
 
+mod otel;
 mod uri;
+pub use otel::{is_otel_layer, Otel, EXEC_WRAPPER, OTEL_WRAPPERS, PROPAGATORS};
 pub use uri::{authorizer_hop, integration_hop, FunctionRef, Hop, Pin};
 
 /// One REST API's wiring as GetResources (`embed=methods`) and
@@ -73,6 +75,13 @@ pub struct FunctionState {
     /// The execution role (the fix names it when X-Ray is refused).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// OpenTelemetry on the function (notes, not the verdict).
+    #[serde(skip_serializing_if = "otel_is_off")]
+    pub otel: Otel,
+}
+
+fn otel_is_off(o: &Otel) -> bool {
+    !o.instrumented
 }
 
 /// The steps of one stage's path before the functions are read.
@@ -189,6 +198,7 @@ pub fn evaluate(
             let state = read.get(&function).cloned().unwrap_or(FunctionState {
                 mode: FunctionMode::Unknown("not read".into()),
                 role: None,
+                otel: Otel::default(),
             });
             PathFunction {
                 function,

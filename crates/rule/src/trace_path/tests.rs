@@ -67,7 +67,11 @@ fn wiring() -> ApiWiring {
 }
 
 fn state(mode: FunctionMode) -> FunctionState {
-    FunctionState { mode, role: None }
+    FunctionState {
+        mode,
+        role: None,
+        otel: Default::default(),
+    }
 }
 
 fn function(name: &str) -> FunctionRef {

@@ -120,7 +120,9 @@ pub enum Hop {
 
 const LAMBDA_PATH: &str = ":lambda:path/";
 const FUNCTIONS: &str = "/functions/";
-const INVOCATIONS: &str = "/invocations";
+/// How an invocation URI ends: a plain invoke, or REST API response
+/// streaming (`.../2021-11-15/functions/{arn}/response-streaming-invocations`).
+const INVOCATIONS: [&str; 2] = ["/invocations", "/response-streaming-invocations"];
 
 /// Where an integration of `integration_type` (and `connection_type`) with
 /// `uri` leads, for a stage with `variables`.
@@ -142,6 +144,22 @@ pub fn integration_hop(
     let Some(uri) = uri.filter(|u| !u.is_empty()) else {
         return Hop::Unresolved("the integration has no URI".into());
     };
+    // A function ARN written as the URI itself, which the console and some
+    // tools accept for a Lambda integration.
+    if uri.starts_with("arn:") && uri.split(':').nth(2) == Some("lambda") {
+        return match resolve_variables(uri, variables) {
+            Ok(arn) => match FunctionRef::parse_arn(&arn) {
+                Some(f) => Hop::Function(f),
+                None => Hop::Unresolved(format!(
+                    "{} does not name a Lambda function",
+                    crate::model::quote(&arn)
+                )),
+            },
+            Err(missing) => {
+                Hop::Unresolved(format!("stage variable {missing} is not set on this stage"))
+            }
+        };
+    }
     if !uri.contains(LAMBDA_PATH) {
         // arn:aws:apigateway:{region}:{service}:path|action/...
         let service = uri.split(':').nth(4).unwrap_or("AWS");
@@ -167,7 +185,7 @@ fn lambda_hop(uri: &str, variables: &BTreeMap<String, String>) -> Hop {
     };
     let arn = uri
         .split_once(FUNCTIONS)
-        .and_then(|(_, rest)| rest.strip_suffix(INVOCATIONS));
+        .and_then(|(_, rest)| INVOCATIONS.iter().find_map(|end| rest.strip_suffix(end)));
     match arn.and_then(FunctionRef::parse_arn) {
         Some(f) => Hop::Function(f),
         None => Hop::Unresolved(format!(
@@ -213,6 +231,38 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).into(), (*v).into()))
             .collect()
+    }
+
+    #[test]
+    fn streaming_uris_and_plain_function_arns_name_their_functions() {
+        let arn = "arn:aws:lambda:eu-west-1:111111111111:function:orders";
+        let streaming = format!(
+            "arn:aws:apigateway:eu-west-1:lambda:path/2021-11-15/functions/{arn}:live/response-streaming-invocations"
+        );
+        let Hop::Function(f) = integration_hop("AWS_PROXY", None, Some(&streaming), &vars(&[]))
+        else {
+            panic!("{streaming}")
+        };
+        assert_eq!(
+            (f.name.as_str(), f.qualifier.as_deref()),
+            ("orders", Some("live"))
+        );
+        let Hop::Function(f) = integration_hop("AWS", None, Some(arn), &vars(&[])) else {
+            panic!("a plain ARN")
+        };
+        assert_eq!(f.arn(), arn);
+        let plain_var = "arn:aws:lambda:eu-west-1:111111111111:function:${stageVariables.fn}";
+        assert!(matches!(
+            integration_hop("AWS_PROXY", None, Some(plain_var), &vars(&[])),
+            Hop::Unresolved(_)
+        ));
+        // Another suffix is still no function.
+        let odd =
+            format!("arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/{arn}/other");
+        assert!(matches!(
+            integration_hop("AWS_PROXY", None, Some(&odd), &vars(&[])),
+            Hop::Unresolved(_)
+        ));
     }
 
     #[test]

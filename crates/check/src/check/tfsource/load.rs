@@ -35,10 +35,14 @@ pub const PATH_TYPES: [&str; 5] = [
 /// Where a sampling rule's `sampling_rate_boost { max_rate }` is kept.
 pub const BOOST_MAX_RATE: &str = "sampling_rate_boost.max_rate";
 
+/// Where a function's `environment { variables }` is kept.
+pub const ENVIRONMENT: &str = "environment.variables";
+
 /// Nested blocks whose one attribute is read: (block, attribute, kept as).
-const NESTED: [(&str, &str, &str); 2] = [
+const NESTED: [(&str, &str, &str); 3] = [
     ("tracing_config", "mode", TRACING_MODE),
     ("sampling_rate_boost", "max_rate", BOOST_MAX_RATE),
+    ("environment", "variables", ENVIRONMENT),
 ];
 
 /// The attribute a function's `tracing_config { mode }` is kept under.
@@ -110,34 +114,18 @@ impl Module {
     }
 }
 
-/// Whether `name` is Terraform source (`.tf`, `.tf.json`).
-pub fn is_source(name: &str) -> bool {
-    name.ends_with(".tf") || name.ends_with(".tf.json")
-}
+pub use super::names::is_source;
 
-/// Reads every `.tf` and `.tf.json` file of `dir` (not below it), override
+/// Reads every `.tf`, `.tf.json`, `.tofu` and `.tofu.json` file of `dir` (not below it), override
 /// files (`override.tf`, `*_override.tf`) last, merged over the resources
 /// they name as Terraform does. A file that cannot be read fails the
 /// directory when `strict` (it was named on the command line); otherwise it
 /// is recorded in `unread` and the other files are still read.
 pub fn module(dir: &Path, cwd: &Path, max: u64, strict: bool) -> Result<Module, FileError> {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|source| FileError::Read {
-            path: files::shown(dir, cwd),
-            source,
-        })?
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(is_source)
-        })
-        .collect();
-    names.sort_by_key(|p| (is_override(p), p.clone()));
+    let (names, shadowed) = super::names::sources(dir, cwd)?;
     let mut m = Module {
         dir: dir.to_owned(),
+        unread: shadowed,
         ..Module::default()
     };
     for path in names {
@@ -159,7 +147,7 @@ pub const MAX_SOURCE_FILE: u64 = 16 << 20;
 
 fn file(m: &mut Module, path: &Path, shown: &str, max: u64) -> Result<(), FileError> {
     let text = files::read_text(path, shown, max.min(MAX_SOURCE_FILE))?;
-    let overriding = is_override(path);
+    let overriding = super::names::is_override(path);
     if path.to_string_lossy().ends_with(".json") {
         let doc: Json = serde_json::from_str(&text).map_err(|e| FileError::Syntax {
             path: shown.to_owned(),
@@ -176,16 +164,6 @@ fn file(m: &mut Module, path: &Path, shown: &str, max: u64) -> Result<(), FileEr
         hcl_file(m, &body, &files::Lines::new(&text), shown, overriding);
     }
     Ok(())
-}
-
-fn is_override(path: &Path) -> bool {
-    let stem = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default()
-        .trim_end_matches(".json")
-        .trim_end_matches(".tf");
-    stem == "override" || stem.ends_with("_override")
 }
 
 fn attrs(body: &Body) -> BTreeMap<String, Expression> {

@@ -24,6 +24,7 @@ use super::{Fix, PlannedStage, SkippedPath, Tracing};
 mod eval;
 mod judge;
 mod load;
+mod names;
 mod path;
 mod roots;
 mod sampling;

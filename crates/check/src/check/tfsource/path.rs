@@ -43,6 +43,8 @@ pub struct Paths {
     edges: BTreeMap<String, BTreeSet<(String, bool)>>,
     /// Function name -> its mode.
     functions: BTreeMap<String, (Tracing, String)>,
+    /// Function name -> its OpenTelemetry (layers, two variables).
+    otel: BTreeMap<String, apigw_tracing_rule::trace_path::Otel>,
 }
 
 impl Paths {
@@ -52,6 +54,7 @@ impl Paths {
             let invoked: BTreeSet<(String, bool)> = match r.kind.as_str() {
                 "aws_lambda_function" => {
                     paths.functions.insert(r.name.clone(), mode_of(r, scope));
+                    paths.otel.insert(r.name.clone(), otel_of(r, scope));
                     continue;
                 }
                 "aws_api_gateway_integration" => {
@@ -105,6 +108,7 @@ impl Paths {
                     mode,
                     tracing,
                     authorizer: *authorizer,
+                    otel: self.otel.get(f).cloned().unwrap_or_default(),
                 })
             })
             .collect()
@@ -123,4 +127,18 @@ fn mode_of(function: &Resource, scope: &Scope) -> (Tracing, String) {
         Some(Ok(other)) => (Tracing::Off { note: None }, other.to_string()),
         Some(Err(why)) => (Tracing::Unknown(why), "computed".to_owned()),
     }
+}
+
+/// A function's `layers` and `environment { variables }`, as far as they
+/// are known before apply (only two variable names are read of them).
+fn otel_of(function: &Resource, scope: &Scope) -> apigw_tracing_rule::trace_path::Otel {
+    let json = |k: &str| {
+        function
+            .attrs
+            .get(k)
+            .and_then(|e| scope.eval(e).ok())
+            .and_then(|v| serde_json::to_value(v).ok())
+            .unwrap_or_default()
+    };
+    super::super::otel::from_terraform(&json("layers"), &json(super::load::ENVIRONMENT))
 }

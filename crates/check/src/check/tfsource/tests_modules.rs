@@ -202,3 +202,67 @@ fn modules_outside_the_checked_tree_are_not_read() {
         .collect();
     assert_eq!(outside.len(), 2, "{:?}", report.warnings);
 }
+
+/// A stage that traces, or not, at `name`.
+fn tofu_stage(name: &str, traced: bool) -> String {
+    format!(
+        "resource \"aws_api_gateway_stage\" \"{name}\" {{\n  rest_api_id = \"a\"\n  deployment_id = \"d\"\n  stage_name = \"{name}\"\n  xray_tracing_enabled = {traced}\n}}\n"
+    )
+}
+
+#[test]
+fn opentofu_loads_a_tofu_file_instead_of_its_tf_twin_overrides_and_modules_too() {
+    let dir = super::tests::tree(
+        "tofu",
+        &[
+            // Twins: OpenTofu reads main.tofu only (the stage fails there).
+            ("main.tf", &tofu_stage("s", true)),
+            ("main.tofu", &tofu_stage("s", false)),
+            // An override twin: only the .tofu override applies.
+            ("extra.tf", &tofu_stage("o", false)),
+            (
+                "extra_override.tf",
+                "resource \"aws_api_gateway_stage\" \"o\" {\n  xray_tracing_enabled = false\n}\n",
+            ),
+            (
+                "extra_override.tofu",
+                "resource \"aws_api_gateway_stage\" \"o\" {\n  xray_tracing_enabled = true\n}\n",
+            ),
+            // A module of .tofu files only.
+            ("calls.tofu", "module \"m\" {\n  source = \"./m\"\n}\n"),
+            ("m/stage.tofu", &tofu_stage("inner", false)),
+        ],
+    );
+    let (got, report) = super::tests::checked(std::slice::from_ref(&dir), &[]);
+    let verdicts: Vec<(String, crate::check::Verdict)> =
+        got.iter().map(|(a, v, _, _)| (a.clone(), *v)).collect();
+    use crate::check::Verdict::{Failed, Passed};
+    assert_eq!(
+        verdicts,
+        [
+            ("aws_api_gateway_stage.o".to_owned(), Passed),
+            ("aws_api_gateway_stage.s".to_owned(), Failed),
+            ("module.m.aws_api_gateway_stage.inner".to_owned(), Failed),
+        ]
+    );
+    let skipped: Vec<(String, String)> = report
+        .skipped
+        .iter()
+        .map(|s| {
+            (
+                s.path.rsplit('/').next().unwrap().to_owned(),
+                s.reason.rsplit('/').next().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("main.tf".to_owned(), "main.tofu in its place".to_owned()),
+            (
+                "extra_override.tf".to_owned(),
+                "extra_override.tofu in its place".to_owned()
+            ),
+        ]
+    );
+}
