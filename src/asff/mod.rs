@@ -214,10 +214,6 @@ pub fn build_finding(
 ) -> Finding {
     let s = &ev.stage;
     let p = &s.place;
-    let now = finding_time(now);
-    let (created_at, first_observed_at) = first_times(now, first_seen);
-    let severity = severity_of(ev.compliance);
-    let types = vec![FINDING_TYPE.to_owned()];
     let mut fields = BTreeMap::new();
     let mut field = |k: &str, v: String| {
         fields.insert(format!("{FIELD_PREFIX}{k}"), cut_to(&v, 2048));
@@ -243,46 +239,24 @@ pub fn build_finding(
         );
     }
 
-    Finding {
-        schema_version: SCHEMA_VERSION.into(),
-        id: finding_id(p),
-        product_arn: p.account_region().product_arn(),
-        product_name: PRODUCT_NAME.into(),
-        company_name: COMPANY_NAME.into(),
-        region: p.region,
-        generator_id: GENERATOR_ID.into(),
-        aws_account_id: p.account.clone(),
-        types: types.clone(),
-        first_observed_at,
-        last_observed_at: now,
-        created_at,
-        updated_at: now,
-        severity: severity.clone(),
-        title: TITLE.into(),
+    let parts = Parts {
+        stage: s,
+        generator: GENERATOR_ID,
+        title: TITLE,
         description: describe(ev),
-        remediation: Remediation {
-            recommendation: Recommendation {
-                text: remediation_text(p),
-                url: REMEDIATION_URL.into(),
-            },
-        },
-        product_fields: fields,
+        remediation_text: remediation_text(p),
+        remediation_url: REMEDIATION_URL,
+        fields,
         resources: vec![stage_resource(s)],
-        compliance: ComplianceField {
-            status: ev.compliance,
-            related_requirements: RELATED_REQUIREMENTS
-                .iter()
-                .map(|r| (*r).to_owned())
-                .collect(),
-        },
+        compliance: ev.compliance,
         // An exempted stage is an accepted exception, not an active failure.
         record_state: if ev.exemption.is_some() {
             RecordState::Archived
         } else {
             RecordState::Active
         },
-        finding_provider_fields: FindingProviderFields { severity, types },
-    }
+    };
+    finding(parts, now, first_seen)
 }
 
 /// The stage as an ASFF resource: `Resources[0]` of both the stage finding
@@ -380,6 +354,8 @@ pub use resource::{
 };
 mod path;
 pub use path::{build_path_finding, path_finding_id, PATH_GENERATOR_ID, PATH_TITLE};
+mod build;
+pub(crate) use build::{finding, Parts};
 mod estimate;
 pub use estimate::price;
 mod sampling;

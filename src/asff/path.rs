@@ -7,10 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::{
-    finding_time, stage_resource, Compliance, ComplianceField, Finding, FindingProviderFields,
-    FirstSeen, LambdaDetails, LambdaTracingConfig, Recommendation, RecordState, Remediation,
-    Resource, ResourceDetails, COMPANY_NAME, FIELD_PREFIX, FINDING_TYPE, PRODUCT_NAME,
-    RELATED_REQUIREMENTS, SCHEMA_VERSION,
+    finding, stage_resource, Compliance, Finding, FirstSeen, LambdaDetails, LambdaTracingConfig,
+    Parts, RecordState, Resource, ResourceDetails, FIELD_PREFIX,
 };
 use crate::model::{cut_to, StageRef};
 use crate::trace_path::{FunctionMode, PathEvaluation, PathFunction, PathStatus};
@@ -41,11 +39,6 @@ pub fn build_path_finding(
         PathStatus::Unknown => return None,
     };
     let s = &ev.stage;
-    let p = &s.place;
-    let now = finding_time(now);
-    let (created_at, first_observed_at) = super::first_times(now, first_seen);
-    let severity = super::severity_of(compliance);
-    let types = vec![FINDING_TYPE.to_owned()];
     let mut resources = vec![stage_resource(s)];
     resources.extend(
         ev.functions
@@ -53,41 +46,19 @@ pub fn build_path_finding(
             .take(MAX_FUNCTION_RESOURCES)
             .map(function_resource),
     );
-    Some(Finding {
-        schema_version: SCHEMA_VERSION.into(),
-        id: path_finding_id(p),
-        product_arn: p.account_region().product_arn(),
-        product_name: PRODUCT_NAME.into(),
-        company_name: COMPANY_NAME.into(),
-        region: p.region,
-        generator_id: PATH_GENERATOR_ID.into(),
-        aws_account_id: p.account.clone(),
-        types: types.clone(),
-        first_observed_at,
-        last_observed_at: now,
-        created_at,
-        updated_at: now,
-        severity: severity.clone(),
-        title: PATH_TITLE.into(),
+    let parts = Parts {
+        stage: s,
+        generator: PATH_GENERATOR_ID,
+        title: PATH_TITLE,
         description: describe(ev),
-        remediation: Remediation {
-            recommendation: Recommendation {
-                text: remediation_text(ev),
-                url: PATH_REMEDIATION_URL.into(),
-            },
-        },
-        product_fields: fields(ev),
+        remediation_text: remediation_text(ev),
+        remediation_url: PATH_REMEDIATION_URL,
+        fields: fields(ev),
         resources,
-        compliance: ComplianceField {
-            status: compliance,
-            related_requirements: RELATED_REQUIREMENTS
-                .iter()
-                .map(|r| (*r).to_owned())
-                .collect(),
-        },
+        compliance,
         record_state: RecordState::Active,
-        finding_provider_fields: FindingProviderFields { severity, types },
-    })
+    };
+    Some(finding(parts, now, first_seen))
 }
 
 fn function_resource(f: &PathFunction) -> Resource {

@@ -8,9 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::{
-    finding_time, stage_resource, Compliance, ComplianceField, Finding, FindingProviderFields,
-    FirstSeen, Recommendation, RecordState, Remediation, COMPANY_NAME, FIELD_PREFIX, FINDING_TYPE,
-    PRODUCT_NAME, RELATED_REQUIREMENTS, SCHEMA_VERSION,
+    finding, stage_resource, Compliance, Finding, FirstSeen, Parts, RecordState, FIELD_PREFIX,
 };
 use crate::model::{cut_to, StageRef};
 use crate::sampling::{fix_command, Recording, SamplingEvaluation, SamplingStatus};
@@ -41,11 +39,6 @@ pub fn build_sampling_finding(
     };
     let decided = ev.verdict.decided.as_ref()?;
     let s = &ev.stage;
-    let p = &s.place;
-    let now = finding_time(now);
-    let (created_at, first_observed_at) = super::first_times(now, first_seen);
-    let severity = super::severity_of(compliance);
-    let types = vec![FINDING_TYPE.to_owned()];
     let text = match compliance {
         Compliance::Passed => format!(
             "No change needed: sampling rule '{}' records this stage's requests.",
@@ -54,44 +47,22 @@ pub fn build_sampling_finding(
         _ => format!(
             "Make the deciding rule record: {} (1 request a second, then 5 %, the Default \
              rule's values), or delete the rule if it was meant for another service.",
-            fix_command(&decided.rule.name, p.region.as_str())
+            fix_command(&decided.rule.name, s.place.region.as_str())
         ),
     };
-    Some(Finding {
-        schema_version: SCHEMA_VERSION.into(),
-        id: sampling_finding_id(p),
-        product_arn: p.account_region().product_arn(),
-        product_name: PRODUCT_NAME.into(),
-        company_name: COMPANY_NAME.into(),
-        region: p.region,
-        generator_id: SAMPLING_GENERATOR_ID.into(),
-        aws_account_id: p.account.clone(),
-        types: types.clone(),
-        first_observed_at,
-        last_observed_at: now,
-        created_at,
-        updated_at: now,
-        severity: severity.clone(),
-        title: SAMPLING_TITLE.into(),
+    let parts = Parts {
+        stage: s,
+        generator: SAMPLING_GENERATOR_ID,
+        title: SAMPLING_TITLE,
         description: describe(ev),
-        remediation: Remediation {
-            recommendation: Recommendation {
-                text: cut_to(&text, 512),
-                url: SAMPLING_REMEDIATION_URL.into(),
-            },
-        },
-        product_fields: fields(ev),
+        remediation_text: cut_to(&text, 512),
+        remediation_url: SAMPLING_REMEDIATION_URL,
+        fields: fields(ev),
         resources: vec![stage_resource(s)],
-        compliance: ComplianceField {
-            status: compliance,
-            related_requirements: RELATED_REQUIREMENTS
-                .iter()
-                .map(|r| (*r).to_owned())
-                .collect(),
-        },
+        compliance,
         record_state: RecordState::Active,
-        finding_provider_fields: FindingProviderFields { severity, types },
-    })
+    };
+    Some(finding(parts, now, first_seen))
 }
 
 fn describe(ev: &SamplingEvaluation) -> String {

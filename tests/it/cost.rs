@@ -107,6 +107,15 @@ async fn remediate_prices_each_stage_it_would_turn_on_and_the_free_tier_once() {
     .await;
     let report = remediate_json(&moto, &[]).await;
     assert_eq!(report["totals"]["would_enable"], 5, "{report:#}");
+    // The reads, once for the account-region: what the kit served.
+    let xray: Vec<String> = moto.xray.calls().into_iter().map(|(_, _, op)| op).collect();
+    assert_eq!(
+        xray.iter()
+            .filter(|op| *op == "GetTraceSegmentDestination")
+            .count(),
+        1,
+        "{xray:?}"
+    );
 
     // shop, under the Default rule at 1 request/s: high 1 trace/s (the
     // reservoir), low 0.05/s; x 2,592,000 s; x $5 per million.
@@ -228,11 +237,14 @@ async fn scan_cost_on_prices_the_failed_stage_finding() {
     )
     .await
     .summary;
-    assert!(
-        s.requests.contains_key("CloudWatch.GetMetricData"),
+    // One GetMetricData for the account-region's one unpriced stage (500
+    // stages a call), one destination read.
+    assert_eq!(
+        s.requests["CloudWatch.GetMetricData"].calls, 1,
         "{:?}",
         s.requests
     );
+    assert_eq!(s.requests["XRay.GetTraceSegmentDestination"].calls, 1);
     let failed = findings(&moto, MANAGEMENT, R)
         .await
         .into_iter()

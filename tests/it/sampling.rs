@@ -183,6 +183,16 @@ async fn a_0_0_rule_blinds_the_stages_it_matches_by_name_or_either_arn_form() {
     assert!(s
         .render_table()
         .contains("sampling: 4 traced stage(s), 3 FAILED (blind)"));
+    // The cost, per account-region with a traced stage: the rules, paged
+    // (4 rules, the kit's pages of 2: 2 calls), and one statistics read.
+    let calls = |op: &str| s.requests.get(op).map_or(0, |c| c.calls);
+    assert_eq!(
+        (
+            calls("XRay.GetSamplingRules"),
+            calls("XRay.GetSamplingStatisticSummaries")
+        ),
+        (2, 1)
+    );
     assert_eq!(
         sampling(&moto).await,
         [

@@ -36,20 +36,7 @@ pub fn rule_of(change: &Value, address: &str) -> SamplingRule {
         Value::Null if unknown["attributes"] != Value::Bool(true) => Some(0),
         _ => None,
     };
-    SamplingRule {
-        name: text("rule_name").unwrap_or_else(|| address.to_owned()),
-        priority: number("priority").map(|p| p as i64),
-        reservoir: number("reservoir_size"),
-        rate: number("fixed_rate"),
-        boost,
-        service_name: text("service_name"),
-        service_type: text("service_type"),
-        resource_arn: text("resource_arn"),
-        host: text("host"),
-        http_method: text("http_method"),
-        url_path: text("url_path"),
-        attributes,
-    }
+    super::sampling::terraform_rule(address, text, number, boost, attributes)
 }
 
 /// Planned REST APIs' names: (module address, name) -> `name` when known.

@@ -106,3 +106,29 @@ pub fn judge_sampling(s: &StageSampling, stage: &CheckResult) -> Option<CheckRes
         ..stage.clone()
     })
 }
+
+/// An `aws_xray_sampling_rule` from its attributes, as a plan or the source
+/// gives them: `text` and `number` read one (`None`: unset or known only
+/// after apply); `address` names it when `rule_name` is not known.
+pub fn terraform_rule(
+    address: &str,
+    text: impl Fn(&str) -> Option<String>,
+    number: impl Fn(&str) -> Option<f64>,
+    boost: apigw_tracing_rule::sampling::Boost,
+    attributes: Option<usize>,
+) -> SamplingRule {
+    SamplingRule {
+        name: text("rule_name").unwrap_or_else(|| address.to_owned()),
+        priority: number("priority").map(|p| p as i64),
+        reservoir: number("reservoir_size"),
+        rate: number("fixed_rate"),
+        boost,
+        service_name: text("service_name"),
+        service_type: text("service_type"),
+        resource_arn: text("resource_arn"),
+        host: text("host"),
+        http_method: text("http_method"),
+        url_path: text("url_path"),
+        attributes,
+    }
+}

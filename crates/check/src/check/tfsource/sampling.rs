@@ -40,20 +40,7 @@ pub fn rule(r: &Resource, address: &str, scope: &Scope, i: &Instance) -> Samplin
         Ok(Some((Value::Object(o), _))) => Some(o.len()),
         _ => None,
     };
-    SamplingRule {
-        name: text("rule_name").unwrap_or_else(|| address.to_owned()),
-        priority: number("priority").map(|p| p as i64),
-        reservoir: number("reservoir_size"),
-        rate: number("fixed_rate"),
-        boost,
-        service_name: text("service_name"),
-        service_type: text("service_type"),
-        resource_arn: text("resource_arn"),
-        host: text("host"),
-        http_method: text("http_method"),
-        url_path: text("url_path"),
-        attributes,
-    }
+    super::super::sampling::terraform_rule(address, text, number, boost, attributes)
 }
 
 /// The literal name of the one REST API of `module` that `stage`'s
