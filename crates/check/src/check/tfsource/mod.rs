@@ -228,6 +228,7 @@ impl Loader {
             None => call.default_tags.clone(),
         };
         let paths = path::Paths::new(&module, &scope);
+        let apis = sampling::rest_apis(&module);
         for r in module
             .resources
             .iter()
@@ -239,7 +240,10 @@ impl Loader {
                 if let Some(mut stage) = judge::stage(r, address, &scope, &i, default_tags.as_ref())
                 {
                     stage.path = functions.clone();
-                    stage.sampling.api_name = sampling::api_name(r, &module, &scope);
+                    // Only a traced stage gets a sampling verdict.
+                    if matches!(stage.tracing, Tracing::On { .. }) {
+                        stage.sampling.api_name = sampling::api_name(r, &apis, &scope);
+                    }
                     report.stages.push(Found {
                         file: r.at.file.clone(),
                         stage,

@@ -43,11 +43,26 @@ pub fn rule(r: &Resource, address: &str, scope: &Scope, i: &Instance) -> Samplin
     super::super::sampling::terraform_rule(address, text, number, boost, attributes)
 }
 
-/// The literal name of the one REST API of `module` that `stage`'s
-/// `rest_api_id` refers to (`None`: computed per instance, sensitive, or
+/// A module instance's REST APIs by resource name, indexed once (a module
+/// of thousands of stages is not searched once per stage).
+pub fn rest_apis(module: &Module) -> std::collections::BTreeMap<&str, &Resource> {
+    module
+        .resources
+        .iter()
+        .filter(|r| r.kind == "aws_api_gateway_rest_api")
+        .map(|r| (r.name.as_str(), r))
+        .collect()
+}
+
+/// The literal name of the one REST API of `apis` (the module's) that
+/// `stage`'s `rest_api_id` refers to (`None`: computed per instance, or
 /// not one API of this module).
-pub fn api_name(stage: &Resource, module: &Module, scope: &Scope) -> Option<String> {
-    let apis: Vec<String> = stage
+pub fn api_name(
+    stage: &Resource,
+    apis: &std::collections::BTreeMap<&str, &Resource>,
+    scope: &Scope,
+) -> Option<String> {
+    let named: Vec<String> = stage
         .attrs
         .get("rest_api_id")
         .map(refs)
@@ -56,13 +71,10 @@ pub fn api_name(stage: &Resource, module: &Module, scope: &Scope) -> Option<Stri
         .filter(|(t, _)| t == "aws_api_gateway_rest_api")
         .map(|(_, n)| n)
         .collect();
-    let [api] = apis.as_slice() else {
+    let [api] = named.as_slice() else {
         return None;
     };
-    let r = module
-        .resources
-        .iter()
-        .find(|r| r.kind == "aws_api_gateway_rest_api" && &r.name == api)?;
+    let r = apis.get(api.as_str())?;
     match scope.eval(r.attrs.get("name")?) {
         Ok(v) => as_text(&v),
         Err(_) => None,
