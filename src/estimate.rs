@@ -34,17 +34,32 @@ pub fn series_of(stages: &[StageRecord]) -> Series {
     out
 }
 
+/// What an estimate of one account-region is made from, besides the
+/// stages: the traffic series, the sampling rules when the caller has read
+/// them already (the scan's sampling verdicts: not asked for twice), the
+/// prices and the time.
+pub struct Inputs<'a> {
+    pub series: &'a Series,
+    pub rules: Option<&'a [SamplingRule]>,
+    pub prices: &'a Prices,
+    pub now: DateTime<Utc>,
+}
+
 /// Estimates for `targets` (stages of `at`) once traced. Reads fail soft:
 /// an unreadable part is a warning and a note on each estimate.
 pub async fn estimate_region(
     session: &AccountSession,
     pacers: &Pacers,
     at: &AccountRegion,
-    series: &Series,
     targets: &[&StageRecord],
-    prices: &Prices,
-    now: DateTime<Utc>,
+    inputs: Inputs<'_>,
 ) -> (BTreeMap<StageRef, Estimate>, Vec<ErrorEntry>) {
+    let Inputs {
+        series,
+        rules: known,
+        prices,
+        now,
+    } = inputs;
     let mut out = BTreeMap::new();
     let mut warnings = Vec::new();
     if targets.is_empty() {
@@ -52,7 +67,11 @@ pub async fn estimate_region(
     }
     let mut region_notes = Vec::new();
     let xray = session.xray(at.region, &pacers.xray);
-    let rules: Vec<SamplingRule> = match sampling::rules(&xray, at).await {
+    let read = match known {
+        Some(rules) => Ok(rules.to_vec()),
+        None => sampling::rules(&xray, at).await,
+    };
+    let rules: Vec<SamplingRule> = match read {
         Ok(rules) => rules,
         Err(e) => {
             warn!(error = %chain(&e), "sampling rules not read; the Default rule is assumed");

@@ -74,3 +74,27 @@ pub(crate) fn finding(
         finding_provider_fields: FindingProviderFields { severity, types },
     }
 }
+
+/// `ProductFields` under the project's prefix, each value within ASFF's
+/// limit: the stage's own (ApiId, ApiName, StageName) first, then what the
+/// rule adds through `put`.
+pub(crate) struct Fields(pub BTreeMap<String, String>);
+
+impl Fields {
+    pub(crate) fn of_stage(s: &crate::model::StageRecord) -> Self {
+        let mut f = Self(BTreeMap::new());
+        f.put("ApiId", s.place.api_id.clone());
+        if let Some(name) = &s.api_name {
+            f.put("ApiName", name.clone());
+        }
+        f.put("StageName", s.place.stage.clone());
+        f
+    }
+
+    pub(crate) fn put(&mut self, k: &str, v: String) {
+        self.0.insert(
+            format!("{}{k}", super::FIELD_PREFIX),
+            crate::model::cut_to(&v, 2048),
+        );
+    }
+}

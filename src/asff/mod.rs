@@ -214,15 +214,8 @@ pub fn build_finding(
 ) -> Finding {
     let s = &ev.stage;
     let p = &s.place;
-    let mut fields = BTreeMap::new();
-    let mut field = |k: &str, v: String| {
-        fields.insert(format!("{FIELD_PREFIX}{k}"), cut_to(&v, 2048));
-    };
-    field("ApiId", p.api_id.clone());
-    if let Some(name) = &s.api_name {
-        field("ApiName", name.clone());
-    }
-    field("StageName", p.stage.clone());
+    let mut fields = Fields::of_stage(s);
+    let mut field = |k: &str, v: String| fields.put(k, v);
     field("TracingEnabled", s.tracing_enabled.to_string());
     if let Some(e) = &ev.exemption {
         field("Exempt", "true".into());
@@ -246,7 +239,7 @@ pub fn build_finding(
         description: describe(ev),
         remediation_text: remediation_text(p),
         remediation_url: REMEDIATION_URL,
-        fields,
+        fields: fields.0,
         resources: vec![stage_resource(s)],
         compliance: ev.compliance,
         // An exempted stage is an accepted exception, not an active failure.
@@ -355,7 +348,7 @@ pub use resource::{
 mod path;
 pub use path::{build_path_finding, path_finding_id, PATH_GENERATOR_ID, PATH_TITLE};
 mod build;
-pub(crate) use build::{finding, Parts};
+pub(crate) use build::{finding, Fields, Parts};
 mod estimate;
 pub use estimate::price;
 mod sampling;

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::{
-    finding, stage_resource, Compliance, Finding, FirstSeen, LambdaDetails, LambdaTracingConfig,
-    Parts, RecordState, Resource, ResourceDetails, FIELD_PREFIX,
+    finding, stage_resource, Compliance, Fields, Finding, FirstSeen, LambdaDetails,
+    LambdaTracingConfig, Parts, RecordState, Resource, ResourceDetails,
 };
 use crate::model::{cut_to, StageRef};
 use crate::trace_path::{FunctionMode, PathEvaluation, PathFunction, PathStatus};
@@ -182,16 +182,8 @@ fn remediation_text(ev: &PathEvaluation) -> String {
 }
 
 fn fields(ev: &PathEvaluation) -> BTreeMap<String, String> {
-    let p = &ev.stage.place;
-    let mut fields = BTreeMap::new();
-    let mut field = |k: &str, v: String| {
-        fields.insert(format!("{FIELD_PREFIX}{k}"), cut_to(&v, 2048));
-    };
-    field("ApiId", p.api_id.clone());
-    if let Some(name) = &ev.stage.api_name {
-        field("ApiName", name.clone());
-    }
-    field("StageName", p.stage.clone());
+    let mut fields = Fields::of_stage(&ev.stage);
+    let mut field = |k: &str, v: String| fields.put(k, v);
     field("Functions", ev.functions.len().to_string());
     let failing: Vec<&PathFunction> = ev.failing().collect();
     field("FunctionsNotActive", failing.len().to_string());
@@ -235,12 +227,13 @@ fn fields(ev: &PathEvaluation) -> BTreeMap<String, String> {
             field("PropagatorsWithoutXray", list(&split));
         }
     }
-    fields
+    fields.0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::asff::FIELD_PREFIX;
     use crate::trace_path::{FunctionRef, FunctionState};
     use apigw_tracing_rule::testing::stage;
 

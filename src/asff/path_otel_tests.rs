@@ -1,6 +1,7 @@
 //! OpenTelemetry in the trace-path finding.
 
 use super::*;
+use crate::asff::FIELD_PREFIX;
 use crate::trace_path::{FunctionRef, FunctionState, Otel};
 use apigw_tracing_rule::testing::stage;
 

@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{
-    finding, stage_resource, Compliance, Finding, FirstSeen, Parts, RecordState, FIELD_PREFIX,
-};
+use super::{finding, stage_resource, Compliance, Fields, Finding, FirstSeen, Parts, RecordState};
 use crate::model::{cut_to, StageRef};
 use crate::sampling::{fix_command, Recording, SamplingEvaluation, SamplingStatus};
 
@@ -128,16 +126,8 @@ fn describe(ev: &SamplingEvaluation) -> String {
 }
 
 fn fields(ev: &SamplingEvaluation) -> BTreeMap<String, String> {
-    let p = &ev.stage.place;
-    let mut fields = BTreeMap::new();
-    let mut field = |k: &str, v: String| {
-        fields.insert(format!("{FIELD_PREFIX}{k}"), cut_to(&v, 2048));
-    };
-    field("ApiId", p.api_id.clone());
-    if let Some(name) = &ev.stage.api_name {
-        field("ApiName", name.clone());
-    }
-    field("StageName", p.stage.clone());
+    let mut fields = Fields::of_stage(&ev.stage);
+    let mut field = |k: &str, v: String| fields.put(k, v);
     if let Some(d) = &ev.verdict.decided {
         field("SamplingRule", d.rule.name.clone());
         let order: Vec<&str> = d
@@ -151,12 +141,13 @@ fn fields(ev: &SamplingEvaluation) -> BTreeMap<String, String> {
     if let Some(e) = &ev.evidence {
         field("SamplingEvidence", e.clone());
     }
-    fields
+    fields.0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::asff::FIELD_PREFIX;
     use crate::sampling::{evaluate, SamplingRule};
     use apigw_tracing_rule::testing::stage;
 

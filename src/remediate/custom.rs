@@ -147,16 +147,14 @@ async fn price(
             }
         };
         let targets: Vec<&crate::model::StageRecord> = stages.iter().collect();
-        let (found, _) = crate::estimate::estimate_region(
-            session,
-            r.pacers,
-            &g.at,
-            &series,
-            &targets,
+        let inputs = crate::estimate::Inputs {
+            series: &series,
+            rules: None,
             prices,
-            Utc::now(),
-        )
-        .await;
+            now: Utc::now(),
+        };
+        let (found, _) =
+            crate::estimate::estimate_region(session, r.pacers, &g.at, &targets, inputs).await;
         for (stage, e) in &found {
             tracing::info!(
                 account = %stage.account,

@@ -271,16 +271,14 @@ async fn inventory_account(
             let series = crate::estimate::series_of(&inv.stages);
             // What could not be read is logged, and each estimate's notes
             // say what was assumed instead: never a failed remediation.
-            let (found, _) = crate::estimate::estimate_region(
-                &session,
-                r.pacers,
-                &at,
-                &series,
-                &targets,
+            let inputs = crate::estimate::Inputs {
+                series: &series,
+                rules: None,
                 prices,
-                Utc::now(),
-            )
-            .await;
+                now: Utc::now(),
+            };
+            let (found, _) =
+                crate::estimate::estimate_region(&session, r.pacers, &at, &targets, inputs).await;
             estimates = found;
         }
         out.push(RegionStages {

@@ -94,7 +94,14 @@ async fn read(ctx: &Ctx<'_>, session: &AccountSession, at: &AccountRegion) -> Re
     };
     let paths = Box::pin(read_paths(ctx, session, at, &inventory.stages)).await;
     let sampling = Box::pin(read_sampling(ctx, session, at, &inventory.stages)).await;
-    let estimates = Box::pin(read_estimates(ctx, session, at, &inventory.stages)).await;
+    let estimates = Box::pin(read_estimates(
+        ctx,
+        session,
+        at,
+        &inventory.stages,
+        sampling.rules.as_deref(),
+    ))
+    .await;
     // GetFindings has its own quota (3/s): its own pacer. For change
     // events, only the named APIs' findings are asked for.
     let existing = if ctx.dry_run {
@@ -127,6 +134,7 @@ async fn read_estimates(
     session: &AccountSession,
     at: &AccountRegion,
     stages: &[crate::model::StageRecord],
+    rules: Option<&[crate::sampling::SamplingRule]>,
 ) -> Estimates {
     if ctx.cfg.cost != crate::config::CostMode::On {
         return Default::default();
@@ -134,16 +142,13 @@ async fn read_estimates(
     let targets: Vec<&crate::model::StageRecord> =
         stages.iter().filter(|s| !s.tracing_enabled).collect();
     let series = crate::estimate::series_of(stages);
-    crate::estimate::estimate_region(
-        session,
-        &ctx.pacers,
-        at,
-        &series,
-        &targets,
-        &ctx.cfg.prices,
-        ctx.now,
-    )
-    .await
+    let inputs = crate::estimate::Inputs {
+        series: &series,
+        rules,
+        prices: &ctx.cfg.prices,
+        now: ctx.now,
+    };
+    crate::estimate::estimate_region(session, &ctx.pacers, at, &targets, inputs).await
 }
 
 /// The rules whose findings this run keeps: the trace path's and

@@ -22,6 +22,8 @@ pub(super) struct SamplingRead {
     /// makes the run partial: the stage findings are published as if
     /// sampling were off.
     pub warnings: Vec<ErrorEntry>,
+    /// The rules read, for the cost estimates of the same account-region.
+    pub rules: Option<Vec<crate::sampling::SamplingRule>>,
 }
 
 pub(super) async fn read_sampling(
@@ -65,5 +67,6 @@ pub(super) async fn read_sampling(
         .into_iter()
         .map(|s| evaluate(s.clone(), &rules, &stats))
         .collect();
+    out.rules = Some(rules);
     out
 }

@@ -245,6 +245,8 @@ async fn scan_cost_on_prices_the_failed_stage_finding() {
         s.requests
     );
     assert_eq!(s.requests["XRay.GetTraceSegmentDestination"].calls, 1);
+    // The rules the sampling verdicts read serve the estimates: asked once.
+    assert_eq!(s.requests["XRay.GetSamplingRules"].calls, 1);
     let failed = findings(&moto, MANAGEMENT, R)
         .await
         .into_iter()

@@ -13,9 +13,15 @@ pub struct StageSampling {
     /// The REST API's name when the source gives it literally (`None`:
     /// known only at deploy, as SAM's implicit API, named after the stack).
     pub api_name: Option<String>,
-    /// The sampling rules the same file or module tree defines.
-    pub rules: Vec<SamplingRule>,
+    /// The sampling rules the same file or module tree defines, shared by
+    /// every stage of it (one copy, however many stages).
+    pub rules: std::rc::Rc<[SamplingRule]>,
 }
+
+/// Most sampling rules judged per file or module tree. X-Ray allows 25 per
+/// account and region besides Default; a template with thousands is no
+/// deployable input, and each rule is matched against every traced stage.
+pub const MAX_RULES: usize = 100;
 
 /// The sampling verdict of a stage that traces; `None` for one that does
 /// not (its own result says so) or when the file or module tree defines no
@@ -29,7 +35,12 @@ pub fn judge_sampling(s: &StageSampling, stage: &CheckResult) -> Option<CheckRes
         stage: stage.stage.as_deref(),
         ..Target::default()
     };
-    let v = judge(&target, &s.rules);
+    let v = match s.rules.len() {
+        n if n > MAX_RULES => apigw_tracing_rule::sampling::SamplingVerdict::unknown(format!(
+            "{n} sampling rules are defined, over the {MAX_RULES} check judges (X-Ray allows 25 per account and region)"
+        )),
+        _ => judge(&target, &s.rules),
+    };
     let fix_for = |rule: &SamplingRule| {
         let name = &rule.name;
         if stage.is_terraform() {
@@ -130,5 +141,33 @@ pub fn terraform_rule(
         http_method: text("http_method"),
         url_path: text("url_path"),
         attributes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::{judge, template, yaml, Verdict};
+    use apigw_tracing_rule::testing::today;
+
+    /// A traced stage under `n` silent catch-all rules.
+    fn verdict(n: usize) -> (Verdict, String) {
+        let mut text = String::from("Resources:\n  Api: {Type: AWS::ApiGateway::RestApi, Properties: {Name: a}}\n  S:\n    Type: AWS::ApiGateway::Stage\n    Properties: {RestApiId: !Ref Api, StageName: p, TracingEnabled: true}\n");
+        for i in 0..n {
+            text.push_str(&format!("  R{i}:\n    Type: AWS::XRay::SamplingRule\n    Properties: {{SamplingRule: {{RuleName: r{i}, Priority: {i}, ReservoirSize: 0, FixedRate: 0, ServiceName: '*', ServiceType: '*', ResourceARN: '*', Host: '*', HTTPMethod: '*', URLPath: '*', Version: 1}}}}\n"));
+        }
+        let doc = yaml::parse(&text).unwrap();
+        let mut s = template::stages(&doc).remove(0);
+        let sampling = std::mem::take(&mut s.sampling);
+        let (r, _) = judge("t.yaml", s, today());
+        let v = super::judge_sampling(&sampling, &r).unwrap();
+        (v.status, v.message)
+    }
+
+    #[test]
+    fn rules_past_what_x_ray_allows_are_not_matched_one_by_one() {
+        assert_eq!(verdict(super::MAX_RULES).0, Verdict::Failed);
+        let (status, message) = verdict(super::MAX_RULES + 1);
+        assert_eq!(status, Verdict::Unknown);
+        assert!(message.contains("101 sampling rules"), "{message}");
     }
 }

@@ -213,7 +213,8 @@ impl<'d> Stages<'d> {
         self.api_of
             .resize(self.out.len(), Some("ServerlessRestApi".to_owned()));
         // Each stage's trace path, now that every function is known; its
-        // API's name and the template's sampling rules.
+        // API's name and the template's sampling rules (one shared copy).
+        let rules: std::rc::Rc<[_]> = std::mem::take(&mut self.rules).into();
         for (stage, api) in self.out.iter_mut().zip(&self.api_of) {
             if let Some(api) = api {
                 stage.path = self.paths.behind(api);
@@ -222,7 +223,7 @@ impl<'d> Stages<'d> {
                 api_name: api
                     .as_ref()
                     .and_then(|a| self.api_names.get(a).cloned().flatten()),
-                rules: self.rules.clone(),
+                rules: rules.clone(),
             };
         }
         self.out

@@ -162,6 +162,7 @@ pub fn stages(doc: &Probe<'_>) -> Vec<PlannedStage> {
             _ => {}
         }
     }
+    let rules: std::rc::Rc<[_]> = rules.into();
     let mut out = Vec::new();
     // Parsed once, and only when a stage needs it.
     let mut configuration: Option<Value> = None;

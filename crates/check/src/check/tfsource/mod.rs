@@ -139,7 +139,7 @@ pub fn check(dirs: &[(PathBuf, bool)], opts: &Options, cwd: &Path) -> Result<Rep
         loader.instance(root, at, &mut report);
         // A root module's stages are judged with its tree's sampling rules
         // (one deploy, one account-region), not another root's.
-        let rules: Vec<_> = report.rules.drain(rules_before..).collect();
+        let rules: std::rc::Rc<[_]> = report.rules.drain(rules_before..).collect();
         if !rules.is_empty() {
             for f in &mut report.stages[stages_before..] {
                 f.stage.sampling.rules = rules.clone();
